@@ -1,0 +1,35 @@
+# The two commands: `make run` (the whole system) and `make test` (the whole suite).
+# Both work on a machine with only Python 3.11: they start an embedded PostgreSQL and Redis when
+# DATABASE_URL / REDIS_URL are unset.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STACK := $(PY) scripts/stack.py
+
+.PHONY: run test lint bench setup clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(STACK) run
+
+test: $(STAMP)
+	$(PY) manage.py compiletranslations
+	DEBUG=true TESTING=true $(STACK) exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)
+	$(STACK) exec -- $(PY) bench/run_all.py
+
+clean:
+	$(PY) scripts/stack.py clean

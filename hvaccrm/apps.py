@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class HvaccrmConfig(AppConfig):
+    name = "hvaccrm"
+    verbose_name = _("CRM core")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hvaccrm import checks, seed_core  # noqa: F401 - registers health checks and the seeder
+        from hvaccrm.services.bootstrap import bootstrap_after_migrate
+
+        post_migrate.connect(bootstrap_after_migrate)

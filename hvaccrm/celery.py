@@ -1,0 +1,36 @@
+"""The Celery app and the one table of periodic schedules (run by a single beat)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
+
+app = Celery("hvaccrm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic job of the project, in one place. Each entry names why it runs when it does.
+app.conf.beat_schedule = {
+    # The only retry loop: publishes outbox rows whose publish was lost and retries failures.
+    "outbox-sweep": {"task": "hvaccrm.tasks.outbox_sweep", "schedule": 300.0},
+    # Lets /healthz tell that a worker is alive and consuming.
+    "celery-heartbeat": {"task": "hvaccrm.tasks.celery_heartbeat", "schedule": 60.0},
+    # Integration health every five minutes (the design's monitoring interval).
+    "integration-health": {"task": "audit.tasks.health_run", "schedule": 300.0},
+    # Emergency escalation: alerts not acknowledged within the set time go to the neighbours.
+    "emergency-escalation": {"task": "communications.tasks.escalation_sweep", "schedule": 30.0},
+    # Reminders to clients the day before their visit, every evening at 18:00 Warsaw time.
+    "visit-reminders": {"task": "communications.tasks.reminders_send", "schedule": crontab(hour=18, minute=0)},
+    # Planned maintenance and F-gas leak checks falling due in the next 30 days, every night.
+    "maintenance-due": {"task": "mapping.tasks.maintenance_jobs_create", "schedule": crontab(hour=2, minute=30)},
+    # GPS retention: detailed points older than the retention period are reduced, every night.
+    "gps-retention": {"task": "mapping.tasks.gps_retention_apply", "schedule": crontab(hour=3, minute=0)},
+    # Demand forecast for the next four weeks, every Monday morning.
+    "demand-forecast": {"task": "prophecy.tasks.forecast_run", "schedule": crontab(hour=5, minute=0, day_of_week=1)},
+    # Access-trail retention, every night.
+    "access-trail-retention": {"task": "audit.tasks.access_trail_retention", "schedule": crontab(hour=4, minute=0)},
+}

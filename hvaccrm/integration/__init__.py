@@ -1,0 +1,1 @@
+"""The integration service: the outbox handlers, the only code that imports several subsystems."""

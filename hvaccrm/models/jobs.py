@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceType(models.TextChoices):
+    INSTALLATION = "installation", _("installation")
+    MAINTENANCE = "maintenance", _("maintenance")
+    REPAIR = "repair", _("repair")
+    INSPECTION = "inspection", _("inspection")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    HIGH = "high", _("high")
+    EMERGENCY = "emergency", _("emergency")
+
+
+class JobStatus(models.TextChoices):
+    NEW = "new", _("new")
+    SCHEDULED = "scheduled", _("scheduled")
+    EN_ROUTE = "en_route", _("en route")
+    ON_SITE = "on_site", _("on site")
+    COMPLETED = "completed", _("completed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_STATUSES = (JobStatus.NEW, JobStatus.SCHEDULED, JobStatus.EN_ROUTE, JobStatus.ON_SITE)
+
+# The status machine: the only legal moves. `job_transition` enforces it.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    JobStatus.NEW: frozenset({JobStatus.SCHEDULED, JobStatus.CANCELLED}),
+    JobStatus.SCHEDULED: frozenset({JobStatus.EN_ROUTE, JobStatus.NEW, JobStatus.CANCELLED}),
+    JobStatus.EN_ROUTE: frozenset({JobStatus.ON_SITE, JobStatus.SCHEDULED, JobStatus.CANCELLED}),
+    JobStatus.ON_SITE: frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED}),
+    JobStatus.COMPLETED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+
+
+class JobSource(models.TextChoices):
+    PORTAL = "portal", _("client portal")
+    PHONE = "phone", _("phone")
+    EMAIL = "email", _("e-mail")
+    MESSAGE = "message", _("message")
+    SYSTEM = "system", _("system (planned maintenance)")
+
+
+class ServiceJob(models.Model):
+    """A visit to do at a site; its status changes only through `job_transition`."""
+
+    client = models.ForeignKey("hvaccrm.Client", on_delete=models.PROTECT, related_name="jobs", verbose_name=_("client"))
+    site = models.ForeignKey("hvaccrm.Site", on_delete=models.PROTECT, related_name="jobs", verbose_name=_("site"))
+    equipment = models.ForeignKey(
+        "hvaccrm.Equipment", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs",
+        verbose_name=_("equipment"),
+    )
+    service_type = models.CharField(_("service type"), max_length=16, choices=ServiceType.choices)
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), default=50, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.NEW)
+    source = models.CharField(_("source"), max_length=16, choices=JobSource.choices, default=JobSource.PHONE)
+    requested_start = models.DateTimeField(_("requested from"), null=True, blank=True)
+    requested_end = models.DateTimeField(_("requested until"), null=True, blank=True)
+    scheduled_start = models.DateTimeField(_("scheduled from"), null=True, blank=True)
+    scheduled_end = models.DateTimeField(_("scheduled until"), null=True, blank=True)
+    technician = models.ForeignKey(
+        "hvaccrm.Technician", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs",
+        verbose_name=_("assigned technician"),
+    )
+    estimated_duration_min = models.PositiveIntegerField(_("estimated duration (min)"), default=60)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    district = models.ForeignKey(
+        "hvaccrm.District", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs",
+        verbose_name=_("district"),
+    )
+    eta = models.DateTimeField(_("ETA"), null=True, blank=True)
+    report = models.JSONField(_("completion report"), default=dict, blank=True)
+    is_synthetic = models.BooleanField(_("synthetic (test data)"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("service job")
+        verbose_name_plural = _("service jobs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(requested_end__isnull=True)
+                | models.Q(requested_start__isnull=True)
+                | models.Q(requested_end__gt=models.F("requested_start")),
+                name="job_requested_window_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scheduled_end__isnull=True)
+                | models.Q(scheduled_start__isnull=True)
+                | models.Q(scheduled_end__gt=models.F("scheduled_start")),
+                name="job_scheduled_window_order",
+            ),
+            models.CheckConstraint(condition=models.Q(priority__lte=100), name="job_priority_range"),
+            models.CheckConstraint(condition=models.Q(estimated_duration_min__gt=0), name="job_duration_positive"),
+            models.CheckConstraint(condition=models.Q(status__in=[s.value for s in JobStatus]), name="job_status_known"),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["scheduled", "en_route", "on_site"]) | models.Q(technician__isnull=False),
+                name="job_assigned_when_scheduled",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_start"]),
+            models.Index(fields=["district", "status"]),
+            models.Index(fields=["technician", "scheduled_start"]),
+            models.Index(fields=["client", "-created_at"]),
+            models.Index(fields=["service_type", "created_at"]),
+            models.Index(fields=["urgency"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_service_type_display()} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class JobFeedback(models.Model):
+    """A client's rating (1-5) and comment on a finished job."""
+
+    job = models.OneToOneField(ServiceJob, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("job"))
+    client = models.ForeignKey("hvaccrm.Client", on_delete=models.CASCADE, related_name="feedback", verbose_name=_("client"))
+    rating = models.PositiveSmallIntegerField(_("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("job feedback")
+        verbose_name_plural = _("job feedback")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.rating}/5"
+

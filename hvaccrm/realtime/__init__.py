@@ -1,0 +1,1 @@
+"""Real-time plumbing: one consumer, group helpers, the event catalogue, a frame-handler registry."""

@@ -1,0 +1,32 @@
+"""Single-use, short-lived tickets for devices that cannot send a session cookie.
+
+A device fetches a ticket over authenticated HTTPS (its API token) and opens the socket with
+`?ticket=...` within WS_TICKET_TTL seconds; the ticket is deleted on first use, so a replay fails.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.cache import cache
+
+PREFIX = "ws-ticket:"
+
+
+def ticket_issue(*, user_id: int) -> str:
+    ticket = secrets.token_urlsafe(32)
+    cache.set(PREFIX + ticket, user_id, timeout=settings.WS_TICKET_TTL)
+    return ticket
+
+
+def ticket_redeem(*, ticket: str) -> int | None:
+    """The user id of a valid ticket, once; None if unknown, expired or already used."""
+    if not ticket or len(ticket) > 128:
+        return None
+    key = PREFIX + ticket
+    user_id = cache.get(key)
+    # delete() answers True only for the caller that removed the key: the first redemption wins.
+    if user_id is None or not cache.delete(key):
+        return None
+    return int(user_id)

@@ -1,0 +1,255 @@
+"""The core's demo data: staff, 12 technicians, ~300 clients with sites and equipment in all 18
+districts, and three years of job history with HVAC seasons."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from shapely.geometry import Point, shape
+
+from hvaccrm.models import Client, Consent, District, Equipment, ServiceJob, Site, Technician
+from hvaccrm.models.jobs import JobSource, JobStatus
+from hvaccrm.seed import DEMO_PASSWORD, register_seeder
+from hvaccrm.services.bootstrap import districts_ensure, roles_ensure
+from hvaccrm.validators import NIP_WEIGHTS
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+FIRST = ["Anna", "Piotr", "Katarzyna", "Tomasz", "Magdalena", "Paweł", "Agnieszka", "Michał", "Joanna", "Krzysztof",
+         "Ewa", "Marcin", "Aleksandra", "Jakub", "Monika", "Łukasz", "Zofia", "Grzegorz", "Natalia", "Wojciech"]
+LAST = ["Kowalski", "Nowak", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński",
+        "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur", "Kwiatkowski", "Krawczyk"]
+FEMININE = {"ski": "ska", "cki": "cka", "dzki": "dzka"}
+STREETS = ["Puławska", "Marszałkowska", "Grójecka", "Górczewska", "Modlińska", "Grochowska", "Wołoska",
+           "Jana Pawła II", "Radzymińska", "Ostrobramska", "Powstańców Śląskich", "Sobieskiego", "Połczyńska",
+           "Żwirki i Wigury", "Wał Miedzeszyński", "Kondratowicza", "Mickiewicza", "Andersa", "KEN", "Bora-Komorowskiego"]
+COMPANY = ["Biuro Rachunkowe", "Kancelaria", "Restauracja", "Hotel", "Przychodnia", "Sklep", "Pracownia", "Serwerownia"]
+BRANDS = {"split_ac": ["Daikin", "Mitsubishi Electric", "LG", "Gree"], "multi_split": ["Daikin", "Fujitsu"],
+          "heat_pump": ["Panasonic", "Viessmann", "Vaillant"], "gas_boiler": ["Vaillant", "Viessmann", "Junkers"],
+          "ventilation": ["Zehnder", "Brink"], "chiller": ["Carrier", "Trane"]}
+REFRIGERANT = {"split_ac": ("R32", 0.6, 1.5), "multi_split": ("R410A", 2.0, 4.5), "heat_pump": ("R410A", 1.5, 3.5),
+               "chiller": ("R134a", 15.0, 60.0), "gas_boiler": ("", 0, 0), "ventilation": ("", 0, 0)}
+TECHNICIANS = [("Jan", "Mazur", "mokotow"), ("Adam", "Wróbel", "srodmiescie"), ("Marek", "Pawlak", "wola"),
+               ("Robert", "Sikora", "ursynow"), ("Kamil", "Baran", "praga-poludnie"), ("Dawid", "Górski", "bielany"),
+               ("Sebastian", "Rutkowski", "wilanow"), ("Patryk", "Michalski", "targowek"), ("Mateusz", "Zając", "bemowo"),
+               ("Szymon", "Król", "bialoleka"), ("Rafał", "Wieczorek", "wawer"), ("Artur", "Jabłoński", "ochota")]
+SKILL_SETS = [["split_ac", "multi_split", "fgas_certified", "electrical"], ["gas_boiler", "heat_pump", "electrical"],
+              ["split_ac", "heat_pump", "fgas_certified"], ["ventilation", "chiller", "fgas_certified"]]
+DEMO_CLIENTS = 300
+
+
+def _surname(last: str, female: bool) -> str:
+    if female:
+        for suffix, fem in FEMININE.items():
+            if last.endswith(suffix):
+                return last[: -len(suffix)] + fem
+    return last
+
+
+def _nip(rng: random.Random) -> str:
+    while True:
+        digits = [rng.randint(0, 9) for _ in range(9)]
+        check = sum(d * w for d, w in zip(digits, NIP_WEIGHTS, strict=True)) % 11
+        if check != 10 and digits[0] != 0:
+            return "".join(map(str, digits)) + str(check)
+
+
+def _point_in(geom, rng: random.Random) -> tuple[float, float]:
+    minx, miny, maxx, maxy = geom.bounds
+    inner = geom.buffer(-0.002) if geom.area > 0.0005 else geom
+    for _ in range(500):
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if inner.contains(Point(x, y)):
+            return round(y, 6), round(x, 6)
+    p = geom.representative_point()
+    return p.y, p.x
+
+
+def _user(username: str, *, first: str = "", last: str = "", email: str = "", staff: bool = False,
+          superuser: bool = False, role: str | None = None):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={
+        "first_name": first, "last_name": last, "email": email, "is_staff": staff, "is_superuser": superuser})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+# Seasonal demand per service type by month (1..12): cooling in summer, heating in winter,
+# installations in spring, inspections spread evenly.
+SEASON = {
+    "installation": [0.4, 0.5, 1.0, 1.6, 1.8, 1.5, 1.0, 0.8, 0.7, 0.6, 0.5, 0.4],
+    "maintenance": [0.6, 0.6, 0.9, 1.3, 1.4, 1.0, 0.8, 0.8, 1.4, 1.5, 1.0, 0.7],
+    "repair": [1.5, 1.4, 1.0, 0.7, 0.8, 1.4, 1.9, 1.7, 0.8, 0.8, 1.1, 1.5],
+    "inspection": [1.0] * 12,
+}
+BASE_WEEKLY = {"installation": 0.35, "maintenance": 0.55, "repair": 0.6, "inspection": 0.2}
+DESCRIPTIONS = {
+    "installation": ["Montaż klimatyzatora w salonie", "Instalacja pompy ciepła", "Montaż rekuperacji"],
+    "maintenance": ["Przegląd okresowy klimatyzacji", "Przegląd kotła przed sezonem grzewczym", "Czyszczenie filtrów"],
+    "repair": ["Klimatyzacja nie chłodzi", "Kocioł nie grzeje, błąd F28", "Wyciek wody z jednostki wewnętrznej",
+               "AC unit making loud noise", "No heating since this morning"],
+    "inspection": ["Kontrola szczelności (F-gaz)", "Inspekcja instalacji wentylacyjnej"],
+}
+
+
+@register_seeder("core", order=10)
+def seed_core(*, rng: random.Random, stdout=None) -> str:
+    districts_ensure()
+    roles_ensure()
+    with transaction.atomic():
+        _user("admin", first="Alicja", last="Administratorska", email="admin@demo.hvac.example", staff=True,
+              superuser=True, role="administrator")
+        _user("manager", first="Marta", last="Kierownik", email="manager@demo.hvac.example", staff=True, role="manager")
+        _user("dispatcher", first="Dorota", last="Dyspozytorska", email="dispatcher@demo.hvac.example", staff=True,
+              role="dispatcher")
+        districts = {d.slug: d for d in District.objects.all()}
+        geoms = {slug: shape(d.geometry) for slug, d in districts.items()}
+        techs = _seed_technicians(rng, districts, geoms)
+        clients = _seed_clients(rng, districts, geoms)
+        jobs = _seed_jobs(rng, techs)
+    return f"{len(techs)} technicians, {clients} clients, {jobs} jobs"
+
+
+def _seed_technicians(rng, districts, geoms) -> list[Technician]:
+    techs = []
+    for i, (first, last, slug) in enumerate(TECHNICIANS):
+        username = "tech.mokotow" if slug == "mokotow" else f"tech.{slug}"
+        user = _user(username, first=first, last=last, email=f"{username}@demo.hvac.example", role="technician")
+        lat, lng = _point_in(geoms[slug], random.Random(i))
+        tech, _ = Technician.objects.get_or_create(user=user, defaults={
+            "phone": f"+48 601 200 {100 + i}", "skills": SKILL_SETS[i % len(SKILL_SETS)], "home_district": districts[slug],
+            "shift_start": time(8, 0), "shift_end": time(16, 0) if i % 3 else time(18, 0), "max_jobs_per_day": 8,
+            "start_latitude": lat, "start_longitude": lng, "on_shift": True, "last_latitude": lat,
+            "last_longitude": lng, "last_accuracy_m": 15.0, "last_position_at": timezone.now()})
+        techs.append(tech)
+    return techs
+
+
+def _seed_clients(rng, districts, geoms) -> int:
+    if Client.objects.filter(email__endswith="@demo.hvac.example").count() >= DEMO_CLIENTS:
+        return DEMO_CLIENTS
+    slugs = sorted(districts)
+    weights = [districts[s].weight for s in slugs]
+    for i in range(DEMO_CLIENTS):
+        female = i % 2 == 0
+        first = FIRST[i % len(FIRST)] if not (i % 2) else FIRST[(i * 7) % len(FIRST)]
+        if i == 0:
+            first, last, email = "Anna", "Kowalska", "anna@demo.hvac.example"
+        elif i == 1:
+            first, last, email, female = "Bartek", "Nowak", "bartek@demo.hvac.example", False
+        else:
+            last = _surname(LAST[(i * 3) % len(LAST)], female)
+            email = f"klient{i:03d}@demo.hvac.example"
+        business = i > 1 and i % 5 == 0
+        name = f"{COMPANY[i % len(COMPANY)]} {last}" if business else f"{first} {last}"
+        client, created = Client.objects.get_or_create(email=email, defaults={
+            "kind": "business" if business else "residential", "name": name, "nip": _nip(rng) if business else "",
+            "phone": f"+48 {500 + i % 300} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+            "preferred_language": "en" if i % 9 == 4 else "pl"})
+        if not created:
+            continue
+        if i < 2:
+            user = _user(email, first=first, last=last, email=email, role="client")
+            client.users.add(user)
+        slug = "mokotow" if i == 0 else rng.choices(slugs, weights)[0]
+        for s in range(2 if business or i == 0 else 1):
+            lat, lng = _point_in(geoms[slug], rng)
+            site = Site.objects.create(
+                client=client, label="Biuro" if business else ("Dom" if s == 0 else "Działka"),
+                street=f"ul. {rng.choice(STREETS)} {rng.randint(1, 180)}", postal_code=f"0{rng.randint(0, 4)}-{rng.randint(100, 999)}",
+                latitude=lat, longitude=lng, district=districts[slug])
+            for kind in rng.sample(["split_ac", "gas_boiler", "heat_pump", "multi_split", "ventilation"]
+                                   + (["chiller"] if business else []), k=rng.randint(1, 2)):
+                ref, lo, hi = REFRIGERANT[kind]
+                installed = date.today() - timedelta(days=rng.randint(200, 3000))
+                Equipment.objects.create(
+                    site=site, kind=kind, brand=rng.choice(BRANDS[kind]), model=f"{kind[:2].upper()}-{rng.randint(100, 999)}",
+                    serial_number=f"SN{rng.randint(10**7, 10**8 - 1)}", refrigerant=ref,
+                    refrigerant_charge_kg=Decimal(str(round(rng.uniform(lo, hi), 2))) if ref else Decimal("0"),
+                    installed_on=installed, warranty_until=installed + timedelta(days=5 * 365),
+                    last_maintenance_on=date.today() - timedelta(days=rng.randint(30, 400)),
+                    last_leak_check_on=date.today() - timedelta(days=rng.randint(30, 360)) if ref else None)
+        Consent.objects.create(client=client, purpose="service_notifications", granted=True, channel="office", text_version="2026-01")
+        if i % 3 == 0:
+            Consent.objects.create(client=client, purpose="marketing_email", granted=True, channel="portal", text_version="2026-01")
+    return DEMO_CLIENTS
+
+
+def _seed_jobs(rng, techs) -> int:
+    if ServiceJob.objects.exists():
+        return ServiceJob.objects.count()
+    sites = list(Site.objects.select_related("district").prefetch_related("equipment"))
+    by_district: dict[int, list[Site]] = {}
+    for site in sites:
+        by_district.setdefault(site.district_id, []).append(site)
+    techs_by_district: dict[int, list[Technician]] = {}
+    for t in techs:
+        techs_by_district.setdefault(t.home_district_id, []).append(t)
+    all_techs = list(techs)
+    today = timezone.localdate()
+    start = today - timedelta(days=3 * 365)
+    jobs: list[ServiceJob] = []
+    week = start - timedelta(days=start.weekday())
+    while week <= today + timedelta(days=14):
+        for district_id, dsites in by_district.items():
+            scale = max(0.5, len(dsites) / 15)
+            for stype, base in BASE_WEEKLY.items():
+                lam = base * scale * SEASON[stype][week.month - 1]
+                for _ in range(_poisson(rng, lam)):
+                    jobs.append(_job(rng, week, stype, dsites, techs_by_district.get(district_id) or all_techs, today))
+        week += timedelta(days=7)
+    ServiceJob.objects.bulk_create(jobs, batch_size=2000)
+    return len(jobs)
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _job(rng, week: date, stype: str, sites: list[Site], techs: list[Technician], today: date) -> ServiceJob:
+    site = rng.choice(sites)
+    day = week + timedelta(days=rng.randint(0, 4))
+    hour = rng.choice([8, 9, 10, 11, 12, 13, 14])
+    start = datetime.combine(day, time(hour, 0), tzinfo=WARSAW)
+    duration = {"installation": 180, "maintenance": 60, "repair": 90, "inspection": 45}[stype]
+    equipment = list(site.equipment.all())
+    urgency = "emergency" if stype == "repair" and rng.random() < 0.06 else ("high" if stype == "repair" and rng.random() < 0.2 else "normal")
+    tech = rng.choice(techs)
+    if day < today:
+        status = "cancelled" if rng.random() < 0.05 else "completed"
+    elif day == today:
+        status = rng.choice(["scheduled", "scheduled", "en_route", "new"])
+    else:
+        status = rng.choice(["scheduled", "new", "new"])
+    created = datetime.combine(day - timedelta(days=rng.randint(1, 10)), time(9), tzinfo=WARSAW).astimezone(UTC)
+    job = ServiceJob(
+        client_id=site.client_id, site=site, equipment=rng.choice(equipment) if equipment else None, service_type=stype,
+        urgency=urgency, priority={"emergency": 100, "high": 75}.get(urgency, 50),
+        description=rng.choice(DESCRIPTIONS[stype]), status=status,
+        source=rng.choice([JobSource.PHONE, JobSource.PORTAL, JobSource.EMAIL, JobSource.MESSAGE]),
+        requested_start=start, requested_end=start + timedelta(hours=4),
+        scheduled_start=start if status != JobStatus.NEW else None,
+        scheduled_end=start + timedelta(minutes=duration) if status != JobStatus.NEW else None,
+        technician=tech if status != JobStatus.NEW else None, estimated_duration_min=duration,
+        latitude=site.latitude, longitude=site.longitude, district_id=site.district_id,
+        status_changed_at=created, completed_at=start + timedelta(minutes=duration) if status == "completed" else None,
+        report={"work_done": "Wykonano zgodnie ze zleceniem"} if status == "completed" else {},
+    )
+    job.created_at = created
+    return job

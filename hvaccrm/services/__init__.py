@@ -1,0 +1,39 @@
+"""The core's writes. Every change to core rows goes through one of these functions."""
+
+from __future__ import annotations
+
+from hvaccrm.services.access import access_record
+from hvaccrm.services.jobs import (
+    job_assign,
+    job_create,
+    job_eta_set,
+    job_feedback_give,
+    job_location_set,
+    job_reschedule,
+    job_transition,
+)
+from hvaccrm.services.outbox import (
+    integration_switch_set,
+    outbox_handler,
+    outbox_process,
+    outbox_retry,
+    outbox_sweep,
+    record,
+)
+
+__all__ = [
+    "access_record",
+    "integration_switch_set",
+    "job_assign",
+    "job_create",
+    "job_eta_set",
+    "job_feedback_give",
+    "job_location_set",
+    "job_reschedule",
+    "job_transition",
+    "outbox_handler",
+    "outbox_process",
+    "outbox_retry",
+    "outbox_sweep",
+    "record",
+]

@@ -1,0 +1,198 @@
+"""The outbox: work owed to other subsystems, written in the same transaction as the change.
+
+`record(...)` writes one IntegrationLog row and, after commit, hands it to Celery. Handlers are
+registered by target (the integration service does that). `outbox_process` runs one row; the
+five-minute `outbox_sweep` republishes rows whose publish was lost and retries failures with
+exponential backoff and jitter: it is the only retry loop in the project.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from hvaccrm.models import IntegrationLog, IntegrationSwitch
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[IntegrationLog], Any]
+_handlers: dict[tuple[str, str], Handler] = {}
+State = IntegrationLog.State
+
+
+class NoHandler(RuntimeError):
+    pass
+
+
+def outbox_handler(target: str, kind: str = "*") -> Callable[[Handler], Handler]:
+    """Register the function that does a target's work (for one kind, or every kind)."""
+
+    def decorator(fn: Handler) -> Handler:
+        _handlers[(target, kind)] = fn
+        return fn
+
+    return decorator
+
+
+def handler_for(target: str, kind: str) -> Handler:
+    fn = _handlers.get((target, kind)) or _handlers.get((target, "*"))
+    if fn is None:
+        raise NoHandler(f"no outbox handler registered for {target}/{kind}")
+    return fn
+
+
+def registered_handlers() -> dict[tuple[str, str], Handler]:
+    return dict(_handlers)
+
+
+def _object_ref(obj: models.Model | None, object_type: str, object_id: Any) -> tuple[str, str]:
+    if obj is not None:
+        return obj._meta.label_lower, str(obj.pk)
+    return object_type, "" if object_id is None else str(object_id)
+
+
+def record(
+    *,
+    source: str,
+    target: str,
+    kind: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: Any = None,
+    payload: dict | None = None,
+    audit_level: str = "basic",
+) -> IntegrationLog:
+    """Write one piece of owed work; must run inside the caller's transaction."""
+    if not connection.in_atomic_block:
+        # Outside a transaction the row could commit without the change it follows (or vice versa).
+        raise RuntimeError("record() must be called inside transaction.atomic()")
+    otype, oid = _object_ref(obj, object_type, object_id)
+    row = IntegrationLog.objects.create(
+        source=source, target=target, kind=kind, object_type=otype, object_id=oid,
+        payload=payload or {}, audit_level=audit_level,
+    )
+    if settings.OUTBOX_PUBLISH_ON_COMMIT:
+        transaction.on_commit(lambda: outbox_publish(log_ids=[row.pk]))
+    return row
+
+
+def outbox_publish(*, log_ids: list[int]) -> int:
+    """Hand rows to Celery. A lost publish is harmless: the sweep finds the row still pending."""
+    from hvaccrm.tasks import outbox_process_task
+
+    sent = 0
+    for log_id in log_ids:
+        try:
+            outbox_process_task.delay(log_id)
+            sent += 1
+        except Exception:  # broker down: the sweep will publish it
+            logger.warning("outbox publish of %s failed; the sweep will retry", log_id, exc_info=True)
+    return sent
+
+
+def target_enabled(target: str) -> bool:
+    return not IntegrationSwitch.objects.filter(target=target, enabled=False).exists()
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: base * 2^(n-1), capped, scaled by a random 0.5-1.0."""
+    base = settings.OUTBOX_BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return min(settings.OUTBOX_BACKOFF_MAX, base) * random.uniform(0.5, 1.0)
+
+
+def outbox_process(*, log_id: int) -> str:
+    """Run one row's handler once; returns the state it ends in (or why it did not run).
+
+    The row is locked for the run, so two workers never run the same row at once; the handler's
+    own writes commit together with the row's new state, so a crash leaves both undone.
+    """
+    with transaction.atomic():
+        row = IntegrationLog.objects.select_for_update(skip_locked=True).filter(pk=log_id).first()
+        if row is None:
+            return "busy"
+        if row.state in (State.SUCCEEDED, State.DEAD):
+            return row.state
+        if not target_enabled(row.target):
+            return "switched_off"
+        started = time.perf_counter()
+        now = timezone.now()
+        row.attempts += 1
+        try:
+            with transaction.atomic():
+                result = handler_for(row.target, row.kind)(row)
+        except Exception as exc:  # the handler failed: keep the row for the sweep
+            row.error = f"{type(exc).__name__}: {exc}"[:4000]
+            if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                row.state = State.DEAD
+                row.finished_at = now
+            else:
+                row.state = State.FAILED
+                row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+            logger.warning("outbox %s %s/%s failed (attempt %s): %s", row.pk, row.target, row.kind,
+                           row.attempts, row.error)
+        else:
+            row.state = State.SUCCEEDED
+            row.error = ""
+            row.finished_at = timezone.now()
+            row.latency_ms = (row.finished_at - row.created_at).total_seconds() * 1000
+            if isinstance(result, dict) and row.audit_level == "detailed":
+                row.details = {**row.details, **result}
+        row.duration_ms = (time.perf_counter() - started) * 1000
+        row.save(update_fields=["state", "attempts", "error", "next_attempt_at", "finished_at",
+                                "duration_ms", "latency_ms", "details", "updated_at"])
+        return row.state
+
+
+def outbox_due(*, limit: int = 1000, grace_seconds: float = 30.0) -> list[int]:
+    """Rows the sweep should publish: pending past a grace period, or failed and due, targets on."""
+    now = timezone.now()
+    off = list(IntegrationSwitch.objects.filter(enabled=False).values_list("target", flat=True))
+    pending = models.Q(state=State.PENDING, created_at__lte=now - timedelta(seconds=grace_seconds))
+    failed = models.Q(state=State.FAILED, next_attempt_at__lte=now)
+    qs = IntegrationLog.objects.filter(pending | failed).exclude(target__in=off)
+    return list(qs.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+
+
+def outbox_sweep(*, limit: int = 1000, grace_seconds: float = 30.0) -> int:
+    """Publish what is owed; returns how many rows were handed to the workers."""
+    return outbox_publish(log_ids=outbox_due(limit=limit, grace_seconds=grace_seconds))
+
+
+def outbox_retry(*, log_id: int) -> IntegrationLog:
+    """Staff retry of a dead or failed row: it becomes pending again and is published."""
+    with transaction.atomic():
+        row = IntegrationLog.objects.select_for_update().get(pk=log_id)
+        if row.state == State.SUCCEEDED:
+            return row
+        row.state = State.PENDING
+        row.attempts = 0
+        row.next_attempt_at = timezone.now()
+        row.finished_at = None
+        row.save(update_fields=["state", "attempts", "next_attempt_at", "finished_at", "updated_at"])
+        transaction.on_commit(lambda: outbox_publish(log_ids=[row.pk]))
+    return row
+
+
+def integration_switch_set(*, target: str, enabled: bool, actor=None, reason: str = "") -> IntegrationSwitch:
+    """Turn a target off (its rows wait) or on (its waiting rows are published at once)."""
+    with transaction.atomic():
+        switch, _ = IntegrationSwitch.objects.select_for_update().get_or_create(target=target)
+        switch.enabled = enabled
+        switch.reason = reason
+        switch.changed_by = actor
+        switch.save(update_fields=["enabled", "reason", "changed_by", "changed_at"])
+        if enabled:
+            waiting = list(
+                IntegrationLog.objects.filter(target=target, state__in=[State.PENDING, State.FAILED])
+                .values_list("id", flat=True)[:10000]
+            )
+            transaction.on_commit(lambda: outbox_publish(log_ids=waiting))
+    return switch

