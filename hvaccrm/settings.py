@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "prophecy",
     "audit",
     "portal",
+    "hvaccrm.integration",
 ]
 
 MIDDLEWARE = [

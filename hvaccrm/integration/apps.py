@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class IntegrationConfig(AppConfig):
+    """The integration service as an app, so its outbox handlers register in every process."""
+
+    name = "hvaccrm.integration"
+    label = "integration"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hvaccrm.integration import handlers  # noqa: F401 - registers the outbox handlers
