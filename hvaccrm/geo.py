@@ -8,6 +8,7 @@ load_districts`), which replace it in the database; every process picks the chan
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ CITY_OUTLINE = [
 ]  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1)
 def default_geometries() -> dict[str, dict]:
     """GeoJSON MultiPolygon per slug, built from the seed points and the outline."""
     outline = Polygon([(lng, lat) for lat, lng in CITY_OUTLINE])
@@ -63,6 +65,7 @@ def default_geometries() -> dict[str, dict]:
     return result
 
 
+@functools.lru_cache(maxsize=1)
 def default_neighbours() -> dict[str, list[str]]:
     """Districts whose default cells share a border."""
     geoms = {slug: shape(g) for slug, g in default_geometries().items()}

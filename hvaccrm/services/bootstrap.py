@@ -74,5 +74,6 @@ def bootstrap_after_migrate(sender, **kwargs) -> None:
     # after each project app keeps the roles complete whatever the order.
     if sender.label == "hvaccrm":
         districts_ensure()
+    # After each project app, so the roles are complete whichever apps have models.
     if sender.label in PROJECT_APPS:
         roles_ensure()

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from hvaccrm.models import IntegrationLog
+from hvaccrm.services import outbox
+from hvaccrm.services.outbox import integration_switch_set, outbox_handler, outbox_process, outbox_sweep, record
+
+pytestmark = pytest.mark.django_db
+
+calls: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def _test_handlers():
+    calls.clear()
+    saved = dict(outbox._handlers)
+
+    @outbox_handler("audit", "test.effect")
+    def effect(row):
+        # Idempotent by design: the effect is keyed by the row, so a second run adds nothing.
+        if row.pk not in calls:
+            calls.append(row.pk)
+        return {"ok": True}
+
+    @outbox_handler("audit", "test.boom")
+    def boom(row):
+        raise RuntimeError("gateway down")
+
+    yield
+    outbox._handlers.clear()
+    outbox._handlers.update(saved)
+
+
+def _record(kind="test.effect", target="audit"):
+    with transaction.atomic():
+        return record(source="test", target=target, kind=kind, object_type="test", object_id=1)
+
+
+def test_a_service_that_raises_after_record_leaves_no_row():
+    with pytest.raises(ValueError), transaction.atomic():
+        record(source="test", target="audit", kind="test.effect", object_type="test", object_id=1)
+        raise ValueError("the change failed")
+    assert IntegrationLog.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="inside transaction"):
+        record(source="test", target="audit", kind="test.effect")
+
+
+def test_the_row_is_published_after_commit_and_succeeds(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        row = _record()
+    row.refresh_from_db()
+    assert row.state == "succeeded" and row.attempts == 1
+    assert calls == [row.pk]
+
+
+def test_the_sweep_publishes_a_row_whose_publish_was_lost(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False  # as if the broker had been down at commit
+    row = _record()
+    IntegrationLog.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+    assert IntegrationLog.objects.get(pk=row.pk).state == "pending"
+    assert outbox_sweep() == 1
+    assert IntegrationLog.objects.get(pk=row.pk).state == "succeeded"
+    assert calls == [row.pk]
+
+
+def test_a_task_run_twice_has_one_effect(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    row = _record()
+    assert outbox_process(log_id=row.pk) == "succeeded"
+    assert outbox_process(log_id=row.pk) == "succeeded"
+    assert calls == [row.pk]
+    assert IntegrationLog.objects.get(pk=row.pk).attempts == 1
+
+
+def test_a_failing_handler_is_retried_with_backoff_then_parked_as_dead(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    row = _record(kind="test.boom")
+    before = timezone.now()
+    assert outbox_process(log_id=row.pk) == "failed"
+    row.refresh_from_db()
+    assert "gateway down" in row.error
+    assert row.next_attempt_at > before + timedelta(seconds=settings.OUTBOX_BACKOFF_BASE * 0.5 - 1)
+    assert outbox_sweep() == 0  # not due yet
+    IntegrationLog.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert outbox_process(log_id=row.pk) == "failed"
+    IntegrationLog.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert outbox_process(log_id=row.pk) == "dead"
+    assert outbox_process(log_id=row.pk) == "dead"  # nothing more happens to a dead row
+
+
+def test_backoff_grows_exponentially_with_jitter(settings):
+    settings.OUTBOX_BACKOFF_BASE = 10
+    settings.OUTBOX_BACKOFF_MAX = 10_000
+    for attempt in range(1, 6):
+        value = outbox.backoff_seconds(attempt)
+        assert 10 * 2 ** (attempt - 1) * 0.5 <= value <= 10 * 2 ** (attempt - 1)
+
+
+def test_a_switched_off_target_keeps_its_rows_pending_then_runs_them_when_switched_on(django_capture_on_commit_callbacks):
+    integration_switch_set(target="audit", enabled=False, reason="bad release")
+    with django_capture_on_commit_callbacks(execute=True):
+        row = _record()
+    IntegrationLog.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+    assert IntegrationLog.objects.get(pk=row.pk).state == "pending"
+    assert outbox_sweep() == 0
+    assert calls == []
+    with django_capture_on_commit_callbacks(execute=True):
+        integration_switch_set(target="audit", enabled=True)
+    assert IntegrationLog.objects.get(pk=row.pk).state == "succeeded"
+    assert calls == [row.pk]
+
+
+def test_a_row_with_no_registered_handler_fails_with_a_clear_error(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    row = _record(kind="test.unknown", target="audit")
+    assert outbox_process(log_id=row.pk) == "failed"
+    assert "no outbox handler" in IntegrationLog.objects.get(pk=row.pk).error
