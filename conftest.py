@@ -157,7 +157,7 @@ def live_asgi_url(transactional_db):
 
 
 @pytest.fixture
-def browser_page(tmp_path):
+def browser_page(tmp_path, monkeypatch):
     """A Playwright page in Debian's headless chromium. Skips without chromium, except in CI."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
@@ -165,7 +165,7 @@ def browser_page(tmp_path):
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it")
     # Playwright's sync API runs an event loop in this thread; the ORM calls a test makes around
     # it are still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()

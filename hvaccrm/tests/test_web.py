@@ -128,7 +128,7 @@ def test_production_refuses_to_start_with_empty_allowed_hosts():
 def test_check_deploy_prints_no_warning_with_production_settings():
     env = {"DEBUG": "false", "SECRET_KEY": "k" * 10 + "Zx7#Qp2!rT9@wL4$mN8%" + "v" * 30,
            "ALLOWED_HOSTS": "crm.example.pl", "CSRF_TRUSTED_ORIGINS": "https://crm.example.pl"}
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "TESTING")}
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             capture_output=True, text=True, env={**clean, **env}, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
