@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class CommunicationsConfig(AppConfig):
     name = "communications"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Communications"
+
+    def ready(self) -> None:
+        # Registrations: socket frames and the conversation group authoriser, seeder, health check.
+        from communications import checks, handlers, seed  # noqa: F401

@@ -1,0 +1,271 @@
+"""The rules of the classifier. Patterns are regular expressions over the folded text.
+
+Why stems and not a dictionary of forms: Polish inflects nouns in seven cases and verbs by person;
+a stem with a short tail (`awari\\w*`) covers awaria/awarii/awarię/awarią without listing them.
+Negations that turn an alarm off ("nie czuć gazu", "no gas smell") are removed before matching.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+FOLD = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
+def normalise(text: str) -> str:
+    """Lower case, Polish letters folded, other accents stripped, whitespace collapsed."""
+    text = text.lower().translate(FOLD)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+W = r"\w*"  # the inflection tail of a stem
+
+# --- emergencies: danger to people or property now --------------------------------------------
+GAS = _rx(
+    rf"\b(czu[cj]{W}|smrod{W}|zapach{W}|wyczuwa{W}|pachnie|smierdzi)\b[^.!?]{{0,25}}\bgaz{W}",
+    rf"\bgaz{W}\b[^.!?]{{0,20}}\b(czu[cj]{W}|smierdzi|wyczuwa{W}|ulatnia{W}|ucieka|wycie{W}|zapach{W})",
+    rf"\bulatnia{W} (sie )?gaz", r"\bwyciek\w* gazu",
+    r"\b(smell|smells|smelling|reek\w*|odou?r) (of )?gas\b", r"(?<!f-)(?<!f )\bgas (smell|leak(?! (check|test))\w*|odou?r)",
+    r"\bsmells? like gas\b", r"\bleaking gas\b",
+)
+CO_DEVICE = r"(czujni\w* (czadu|co|tlenku wegla)|(co|carbon monoxide) (alarm|detector|sensor)s?|alarm\w* (czadu|co))"
+CO_TRIGGER = (r"(piszcz\w*|wyje|pika|wlaczyl\w*|zadzialal\w*|uruchomil\w*|dzwoni|wykryl\w*|alarmuje|going off|went off|"
+              r"goes off|beep\w*|sounding|sounded|triggered|keeps)")
+CO = _rx(
+    rf"\b{CO_DEVICE}\b[^.!?]{{0,30}}\b{CO_TRIGGER}", rf"\b{CO_TRIGGER}\b[^.!?]{{0,30}}\b{CO_DEVICE}",
+    r"\b(podejrzew\w*|zatru\w*|zatrucie) (sie )?czad\w*", r"\bczad\w*\b[^.!?]{0,20}\b(zatru\w*|bol\w* glow\w*)",
+    r"\bsuspect\w* (a )?(co|carbon monoxide)\b", r"\bcarbon monoxide (poisoning|leak)\b",
+)
+FIRE = _rx(
+    rf"\b(dym{W}|pali sie|sie pali|ogie[nm]{W}|iskrz{W}|plomie{W}|zapach spalenizny|spalenizn{W}|swad{W})\b",
+    r"\b(smoke|smoking|fire|flames?|sparks?|sparking|burning smell|smell of burning|smells? burnt?)\b",
+)
+WATER = _rx(
+    rf"\b(leje|lal{W}|tryska|zalewa|zalal{W}|zalani{W}|zalew{W}|plynie|splywa)\b[^.!?]{{0,25}}\bwod{W}",
+    rf"\bwod{W}\b[^.!?]{{0,25}}\b(leje|lal{W}|tryska|zalewa|zalal{W}|plynie|splywa|wszedzie)",
+    rf"\b(powodz{W}|zalany|zalana|zalane|zalewa nas|pekl{W} rur{W}|pekniet{W} rur{W})\b",
+    r"\b(water|it) (is )?(pouring|gushing|flooding|spraying)\b", r"\bflood(ed|ing)?\b",
+    r"\bburst (pipe|hose)\b", r"\bwater (everywhere|all over)\b", r"\bwater (is )?(leaking|dripping) (onto|on|into|through)\b",
+    r"\bleaking (water )?(onto|on|into|through)\b",
+)
+VULNERABLE = _rx(
+    r"\b[7-9]\d (lat|years)", rf"\b(niemowl{W}|noworod{W}|dziec{W}|dzieci{W}|senior{W}|starsz{W}|chor{W}|szpital{W}|serwerown{W}|leki|lekow)\b",
+    r"\b(baby|babies|newborn|infant|elderly|grandm\w*|grandf\w*|sick|hospital|server room|medication|vaccines?)\b",
+)
+FREEZING = _rx(
+    r"\bmroz\w*", r"\bminus\b", r"-\s?\d+ ?(stopni|st|°|c)\b", r"\b(zamarz\w*|zamarza\w*|lodowat\w*)",
+    r"\bfreez\w*", r"\bbelow zero\b", r"\bsub-?zero\b",
+)
+HEAT_EXTREME = _rx(r"\b(upal\w*|3[5-9] stopni|4\d stopni)\b", r"\b(heatwave|heat wave|3[5-9] degrees|4\d degrees)\b")
+
+# --- loss of service (high on its own, emergency with a vulnerable person or frost) -----------
+NO_HEAT = _rx(
+    rf"\bnie (grzej{W}|grzeje|dziala ogrzewanie|ma ogrzewania|ma ciepl{W}|ma cieplej wody)",
+    rf"\bbrak{W} (ogrzewani{W}|ciepl{W}|c\.?o\.?\b|cieplej wody)", r"\bzimn\w* kaloryfer\w*",
+    r"\bkaloryfery? (sa )?zimn\w*", r"\bbez (ogrzewania|ciepla|cieplej wody)",
+    r"\bno (heat|heating|hot water)\b", r"\b(heating|boiler|furnace|heat pump|radiators?)\b[^.!?]{0,30}\b(not working|stopped|doesn'?t work|won'?t (start|turn on|fire)|is dead|broke)",
+    r"\bnot heating\b", r"\b(isn'?t|is not|doesn'?t|does not|won'?t) heat", r"\bradiators? (are |is )?cold\b",
+)
+NO_COOL = _rx(
+    rf"\bnie (chlodz{W}|chlodzi|dziala klimatyzacja|dziala klima)", rf"\bbrak{W} chlodzeni{W}",
+    r"\b(ac|a/c|air con\w*|air conditioning)\b[^.!?]{0,30}\b(not working|stopped|doesn'?t work|is dead|broke|won'?t)",
+    r"\bnot cooling\b", r"\b(isn'?t|is not|doesn'?t|does not|won'?t) cool", r"\bno cooling\b",
+)
+FAILURE = _rx(
+    rf"\bawari{W}", rf"\bzepsu{W}", rf"\bpopsu{W}", rf"\bnie dziala\b", rf"\bnie wlacza{W}", rf"\bnie uruchamia{W}",
+    rf"\bprzesta{W} dziala{W}", rf"\buszkodz{W}", r"\bwylacza sie\b", r"\bsie wylacza\b", rf"\bgasnie\b",
+    rf"\bnie chce sie (odpalic|wlaczyc|uruchomic)", r"\bblad\b", rf"\bbled(u|em|y|ow)\b", r"\berror\b",
+    r"\bbreak ?down\b", r"\bbroken\b", r"\bbroke\b", r"\bfail(ed|ure|ing|s)?\b", r"\bnot working\b",
+    r"\bstopped working\b", r"\bwon'?t (start|turn on)\b", r"\bout of order\b", r"\bmalfunction\w*",
+    r"\bshuts? (itself )?(off|down)\b", r"\bkeeps? (shutting|turning) off\b",
+)
+LEAK = _rx(
+    rf"\bwyciek{W}", rf"\bciekn{W}", rf"\bcieknie\b", rf"\bkapie\b", rf"\bskrapla{W}", rf"\bmokr{W} plam{W}",
+    r"\bleak\w*\b(?! (check|test|detect))", r"\bdrip\w*",
+)
+ERROR_CODE = re.compile(r"\b(?:kod|code|blad|bledu|error|err)\b[ :#-]*([a-z]{0,2}\s?-?\d{1,3}[a-z]?)\b|\b([efhlpu]\d{1,2}|[efhlpu]-\d{1,2})\b")
+NOISE = _rx(rf"\bhalas{W}", rf"\bstuk{W}", rf"\bbucz{W}", rf"\bpiszcz{W}", r"\b(noise|noisy|rattl\w*|bang\w*|squeal\w*|grinding)\b")
+ASAP = _rx(
+    r"\bpilne\b", r"\bpilnie\b", r"\bpilny\b", r"\bjak najszybciej\b", r"\bnatychmiast\w*", r"\bna cito\b",
+    r"\burgent\w*", r"\basap\b", r"\bimmediately\b", r"\bas soon as possible\b", r"\bright away\b",
+)
+
+NEGATIONS = _rx(
+    r"\bnie (czuc|czuje|czujemy|ma|bylo) (juz )?(zapachu )?gazu\b", r"\bbez zapachu gazu\b", r"\bno (smell of )?gas( smell)?\b",
+    r"\b(not|never) (smell|smelled) (any )?gas\b", r"\bgas smell (is )?gone\b", r"\bczujnik\w* czadu\b[^.!?]{0,40}\b(montaz\w*|wymian\w*|instal\w*|kupi\w*|sprawdz\w*|przeglad\w*|test\w*)",
+    r"\b(install\w*|replace\w*|test\w*|check\w*|buy\w*|fit\w*) (a |an |the |our )?(new )?(co|carbon monoxide) (alarm|detector|sensor)s?\b",
+    r"\b(co|carbon monoxide) (alarm|detector|sensor)s? (install\w*|replacement|test\w*|check\w*)",
+    r"\b(montaz\w*|wymian\w*|instalacj\w*|sprawdzeni\w*|przeglad\w*|kupi\w*) (nowego )?czujnik\w* (czadu|co\b)",
+    r"\bnie (ma|bylo) (zadnego )?(wycieku|dymu)\b", r"\bno (leak|smoke|leaks)\b",
+    r"\bnie cieknie\b", r"\bisn'?t leaking\b", r"\bnot leaking\b",
+)
+
+# --- service types and equipment ---------------------------------------------------------------
+SERVICES: dict[str, re.Pattern[str]] = {
+    "installation": _rx(
+        rf"\bmontaz{W}", rf"\bzamontowa{W}", rf"\binstalacj{W}", rf"\bzainstalowa{W}", rf"\bnow{W} (klimatyzator|pomp|kociol|piec|jednost)",
+        rf"\bwymian{W} (kotla|pieca|klimatyzatora|pompy|urzadzenia|jednostki)", rf"\bwycen{W}", rf"\boferta\b",
+        r"\binstall\w*", r"\bfit(ting)? (a |an )?new\b", r"\bnew (unit|ac|boiler|heat pump)\b", r"\breplace (the |our |my )?(boiler|unit|ac)\b",
+        r"\bquote\b", r"\bquotation\b",
+    ),
+    "maintenance": _rx(
+        rf"\bprzeglad{W}", rf"\bserwis{W} (okresow|roczn|coroczn)", rf"\bkonserwacj{W}", rf"\bczyszczeni{W}", rf"\bwyczysci{W}",
+        rf"\bodgrzybia{W}", rf"\bodgrzybi{W}", rf"\bwymian{W} filtr{W}", rf"\bfiltr{W}", rf"\bdezynfekcj{W}",
+        r"\bmaintenance\b", r"\bservic(e|ing)\b", r"\bclean\w*", r"\bfilters?\b", r"\btune-?up\b", r"\bannual\b", r"\bcheck-?up\b",
+    ),
+    "inspection": _rx(
+        rf"\bkontrol{W} szczelnosci\b", rf"\bszczelnosc{W}", rf"\binspekcj{W}", rf"\bodbior{W}", rf"\bprotokol{W}",
+        rf"\bkontrol{W}", rf"\bsprawdzeni{W} instalacji", rf"\bcro\b", rf"\bf-?gaz{W}",
+        r"\binspect\w*", r"\bleak (check|test)\w*", r"\bf-?gas\b", r"\baudit\b", r"\bcertificat\w*", r"\bsafety check\b",
+    ),
+}
+EQUIPMENT: list[tuple[str, re.Pattern[str]]] = [
+    ("multi_split", _rx(r"\bmulti-? ?split\w*", r"\bkilka jednostek wewnetrznych\b", r"\bseveral indoor units\b")),
+    ("heat_pump", _rx(rf"\bpomp{W} ciepla\b", r"\bheat ?pumps?\b", r"\bpc\b")),
+    ("gas_boiler", _rx(rf"\bkociol{W}", rf"\bkotl{W}", rf"\bpiec{W}\b", rf"\bpieca\b", rf"\bpiecyk{W}", rf"\bgazow{W}", r"\bboilers?\b",
+                       r"\bfurnace\b", r"\bcombi\b", r"\bvaillant\b", r"\bjunkers\b", r"\btermet\b")),
+    ("ventilation", _rx(rf"\brekuperac{W}", rf"\brekuperator{W}", rf"\bwentylac{W}", rf"\bwentylator{W}", r"\bventilation\b",
+                        r"\bmvhr\b", r"\bhrv\b", r"\brecuperator\b", r"\bextractor\b")),
+    ("chiller", _rx(r"\bchiller\w*", rf"\bagregat{W} wody lodowej")),
+    ("split_ac", _rx(rf"\bklimatyzac{W}", rf"\bklimatyzator{W}", rf"\bklim(a|y|ie|e|ka|ke)\b", r"\bsplit\b", r"\bair ?con\w*",
+                     r"\bac\b", r"\ba/c\b", r"\bair conditioning\b", rf"\bjednostk{W} (wewnetrzn|zewnetrzn)", r"\bindoor unit\b",
+                     r"\boutdoor unit\b")),
+]
+
+PL_HINT = re.compile(r"[ąćęłńóśźż]")
+PL_WORDS = frozenset(
+    "i w na nie sie jest z do ze to jak ale czy mam mamy od po juz prosze bardzo dzien dobry witam dziekuje "
+    "pilne awaria klimatyzacja kociol piec nam mnie mi jutro dzisiaj rano wieczorem przeglad czuc woda".split()
+)
+EN_WORDS = frozenset(
+    "the is are and in on of to it not no my our we i please hello hi thanks thank you with from there this "
+    "that have has can could would urgent failure leaking heating water smell boiler unit do you your what which "
+    "for us need like after before help went off when how is it's its at be been there here code error heat pump "
+    "displays shows working broken office flat house home please".split()
+)
+
+SAFETY_INSTRUCTION = {
+    "pl": "Natychmiast opuść budynek, nie używaj ognia ani włączników elektrycznych, otwórz okna, jeśli to "
+          "bezpieczne, i zadzwoń pod 112 lub na pogotowie gazowe 992.",
+    "en": "Leave the building now, do not use flames or electrical switches, open windows if it is safe, and "
+          "call 112 or the gas emergency line 992.",
+}
+
+
+@dataclass
+class Classification:
+    urgency: str = "normal"
+    service_types: list[str] = field(default_factory=list)
+    equipment: str | None = None
+    language: str = "pl"
+    reasons: list[str] = field(default_factory=list)
+    confidence: float = 0.5
+    safety_instruction: str | None = None
+
+    def as_dict(self) -> dict:
+        """The JSON object of `manage.py classify` (the safety text only when there is one)."""
+        data = asdict(self)
+        if data["safety_instruction"] is None:
+            del data["safety_instruction"]
+        return data
+
+
+def detect_language(text: str, folded: str) -> str:
+    words = re.findall(r"[a-z']+", folded)
+    # Polish letters weigh 1.5 words each: a place name like "Mokotów" in English text weighs less
+    # than the English function words around it.
+    pl = sum(w in PL_WORDS for w in words) + 1.5 * len(PL_HINT.findall(text.lower()))
+    en = sum(w in EN_WORDS for w in words)
+    return "en" if en > pl else "pl"
+
+
+def _hit(pattern: re.Pattern[str], text: str) -> str | None:
+    m = pattern.search(text)
+    return m.group(0) if m else None
+
+
+def classify(text: str) -> Classification:
+    """Classify one text; never raises (an empty text is a normal, low-confidence message)."""
+    folded = normalise(text or "")
+    language = detect_language(text or "", folded)
+    result = Classification(language=language)
+    if not folded:
+        result.confidence = 0.1
+        return result
+    scan = NEGATIONS.sub(" ", folded)
+    reasons = result.reasons
+    emergency = False
+
+    for label, pattern in (("gas smell", GAS), ("carbon monoxide", CO)):
+        hit = _hit(pattern, scan)
+        if hit:
+            reasons.append(f"{label}: '{hit}'")
+            emergency = True
+            result.safety_instruction = SAFETY_INSTRUCTION[language]
+    for label, pattern in (("smoke or fire", FIRE), ("water leaking", WATER)):
+        hit = _hit(pattern, scan)
+        if hit:
+            reasons.append(f"{label}: '{hit}'")
+            emergency = True
+
+    no_heat, no_cool = _hit(NO_HEAT, scan), _hit(NO_COOL, scan)
+    failure, leak = _hit(FAILURE, scan), _hit(LEAK, scan)
+    code = ERROR_CODE.search(scan)
+    vulnerable, freezing, heat = _hit(VULNERABLE, scan), _hit(FREEZING, scan), _hit(HEAT_EXTREME, scan)
+    asap = _hit(ASAP, scan)
+    high = False
+    if no_heat:
+        reasons.append(f"no heating: '{no_heat}'")
+        high = True
+        if vulnerable or freezing:
+            reasons.append(f"at risk: '{vulnerable or freezing}'")
+            emergency = True
+    if no_cool:
+        reasons.append(f"no cooling: '{no_cool}'")
+        high = True
+        if (vulnerable and heat) or _hit(_rx(r"\bserwerown\w*", r"\bserver room\b"), scan):
+            reasons.append(f"at risk: '{vulnerable or 'server room'}'")
+            emergency = True
+    if failure:
+        reasons.append(f"failure: '{failure}'")
+        high = True
+    if leak and not emergency:
+        reasons.append(f"leak: '{leak}'")
+        high = True
+    if code:
+        reasons.append(f"error code: '{code.group(0).strip()}'")
+        high = True
+    if asap:
+        reasons.append(f"asked for urgently: '{asap}'")
+        high = True
+    if _hit(NOISE, scan) and not high:
+        reasons.append("unusual noise")
+
+    result.urgency = "emergency" if emergency else "high" if high else "normal"
+
+    services = [name for name, pattern in SERVICES.items() if pattern.search(scan)]
+    if emergency or no_heat or no_cool or failure or leak or code or _hit(NOISE, scan):
+        services.insert(0, "repair")
+    # "serwis" alone means a repair visit when something is broken, maintenance otherwise.
+    if "maintenance" in services and "repair" in services and not re.search(r"przeglad|konserwac|czyszcz|clean|annual|filtr|filter", scan):
+        services.remove("maintenance")
+    result.service_types = list(dict.fromkeys(services))
+    for kind, pattern in EQUIPMENT:
+        if pattern.search(scan):
+            result.equipment = kind
+            break
+    if result.equipment is None and (result.safety_instruction and GAS.search(scan)):
+        result.equipment = "gas_boiler"
+
+    signals = len(reasons) + (1 if result.service_types else 0) + (1 if result.equipment else 0)
+    base = 0.9 if emergency else 0.75 if high else 0.6
+    result.confidence = round(min(0.99, base + 0.03 * signals), 2) if signals else 0.4
+    return result

@@ -1,0 +1,284 @@
+"""Conversations and messages, notifications and their deliveries, emergency alerts and routing."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hvaccrm.models.clients import Language
+from hvaccrm.models.jobs import Urgency
+
+
+class Conversation(models.Model):
+    """A thread between one client and the office, optionally about one service job."""
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("client portal")
+        EMAIL = "email", _("e-mail")
+        PHONE = "phone", _("phone")
+        SMS = "sms", _("SMS")
+        OFFICE = "office", _("office")
+
+    client = models.ForeignKey("hvaccrm.Client", on_delete=models.CASCADE, related_name="conversations",
+                               verbose_name=_("client"))
+    job = models.ForeignKey("hvaccrm.ServiceJob", on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="conversations", verbose_name=_("service job"))
+    channel = models.CharField(_("channel of origin"), max_length=16, choices=Channel.choices,
+                               default=Channel.PORTAL)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        indexes = [models.Index(fields=["client", "-last_message_at"])]
+
+    def __str__(self) -> str:
+        return self.subject or f"#{self.pk}"
+
+
+class Message(models.Model):
+    """One message in a conversation, classified when saved (urgency, services, language)."""
+
+    class AuthorRole(models.TextChoices):
+        CLIENT = "client", _("client")
+        STAFF = "staff", _("office")
+        TECHNICIAN = "technician", _("technician")
+        SYSTEM = "system", _("system")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
+                                     verbose_name=_("conversation"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+", verbose_name=_("author"))
+    author_role = models.CharField(_("author role"), max_length=16, choices=AuthorRole.choices)
+    body = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.PL)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    district = models.ForeignKey("hvaccrm.District", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("district"))
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    service_types = models.JSONField(_("service types"), default=list, blank=True)
+    classification = models.JSONField(_("classification"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="message_location_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["conversation", "id"]), models.Index(fields=["urgency", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class MessageRead(models.Model):
+    """The read state of one message for one participant."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reads", verbose_name=_("message"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    is_office = models.BooleanField(_("read by the office"), default=False)
+    read_at = models.DateTimeField(_("read at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message read")
+        verbose_name_plural = _("message reads")
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="message_read_once")]
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("low")
+    NORMAL = "normal", _("normal")
+    HIGH = "high", _("high")
+    EMERGENCY = "emergency", _("emergency")
+
+
+class Notification(models.Model):
+    """Something one user must learn; its deliveries say how it reached them."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="notifications", verbose_name=_("recipient"))
+    kind = models.CharField(_("kind"), max_length=64)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    related_type = models.CharField(_("related object type"), max_length=64, blank=True)
+    related_id = models.CharField(_("related object id"), max_length=64, blank=True)
+    marketing = models.BooleanField(_("marketing"), default=False)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="notification_dedupe_per_user",
+                                    condition=models.Q(dedupe_key__isnull=False)),
+            models.CheckConstraint(condition=models.Q(priority__in=["low", "normal", "high", "emergency"]),
+                                   name="notification_priority_known"),
+        ]
+        indexes = [models.Index(fields=["recipient", "-id"]), models.Index(fields=["related_type", "related_id"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("in-app")
+    EMAIL = "email", _("e-mail")
+    SMS = "sms", _("SMS")
+    TELEGRAM = "telegram", _("Telegram")
+
+
+class Delivery(models.Model):
+    """One notification on one channel: its state, attempts and last error."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        READ = "read", _("read")
+        FAILED = "failed", _("failed (will be retried)")
+        DEAD = "dead", _("dead (gave up)")
+        SKIPPED = "skipped", _("skipped")
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries",
+                                     verbose_name=_("notification"))
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "channel"], name="delivery_one_per_channel"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["pending", "sent", "delivered", "read", "failed", "dead", "skipped"]),
+                name="delivery_state_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "channel"])]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id}/{self.channel} [{self.state}]"
+
+
+class NotificationPreference(models.Model):
+    """A user's channels, quiet hours and gateway addresses; emergencies ignore quiet hours."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="notification_preference", verbose_name=_("user"))
+    channels = models.JSONField(_("channels"), default=list, blank=True,
+                                help_text=_("Empty: the default channels."))
+    quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    phone = models.CharField(_("phone for SMS"), max_length=32, blank=True)
+    telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            raise ValidationError(_("Give both ends of the quiet hours, or neither."))
+        unknown = set(self.channels) - set(Channel.values)
+        if unknown:
+            raise ValidationError({"channels": _("Unknown channels: %s") % ", ".join(sorted(unknown))})
+
+
+class EmergencyAlert(models.Model):
+    """An emergency routed to technicians; escalates when nobody acknowledges in time."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("waiting for acknowledgement")
+        ESCALATED = "escalated", _("escalated")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="alerts", verbose_name=_("message"))
+    job = models.ForeignKey("hvaccrm.ServiceJob", on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="+", verbose_name=_("service job"))
+    district = models.ForeignKey("hvaccrm.District", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("district"))
+    text = models.TextField(_("text"))
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    escalate_at = models.DateTimeField(_("escalate at"), db_index=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+", verbose_name=_("acknowledged by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("emergency alert")
+        verbose_name_plural = _("emergency alerts")
+        indexes = [models.Index(fields=["state", "escalate_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.district or '?'} [{self.state}]"
+
+
+class AlertDecision(models.Model):
+    """One routing decision of an alert: who was told or skipped, and why (shown in the admin)."""
+
+    class Step(models.TextChoices):
+        ROUTED = "routed", _("sent to technician")
+        SKIPPED = "skipped", _("technician skipped")
+        FALLBACK = "fallback", _("no technician: dispatcher told")
+        MANAGERS = "managers", _("managers told")
+        ESCALATED = "escalated", _("escalated")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+
+    alert = models.ForeignKey(EmergencyAlert, on_delete=models.CASCADE, related_name="decisions",
+                              verbose_name=_("alert"))
+    step = models.CharField(_("step"), max_length=16, choices=Step.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+", verbose_name=_("user"))
+    technician = models.ForeignKey("hvaccrm.Technician", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("technician"))
+    rank = models.PositiveSmallIntegerField(_("rank"), null=True, blank=True)
+    distance_km = models.FloatField(_("distance (km)"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["alert_id", "id"]
+        verbose_name = _("alert decision")
+        verbose_name_plural = _("alert decisions")
+
+    def __str__(self) -> str:
+        return f"{self.alert_id}: {self.step} {self.reason}"

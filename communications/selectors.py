@@ -1,0 +1,83 @@
+"""The reads of communications: what each user may see, unread counts, the client's data export."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from communications.models import Conversation, Delivery, EmergencyAlert, Message, MessageRead, Notification
+from hvaccrm.models import IntegrationLog, Technician
+from hvaccrm.realtime.groups import is_staff_role
+
+OFFICE_ROLES = ("dispatcher", "manager", "administrator")
+
+
+def conversation_list_visible(*, user) -> QuerySet[Conversation]:
+    """Office roles: all; a technician: conversations of their jobs; a client: their own."""
+    qs = Conversation.objects.select_related("client", "job")
+    if not user.is_authenticated:
+        return qs.none()
+    if is_staff_role(user, *OFFICE_ROLES):
+        return qs
+    tech = Technician.objects.filter(user_id=user.pk).first()
+    mine = Q(client__users=user)
+    if tech is not None:
+        mine |= Q(job__technician=tech)
+    return qs.filter(mine).distinct()
+
+
+def conversation_list_with_unread(*, user=None) -> QuerySet[Conversation]:
+    """Conversations with `unread` = client messages the office has not read yet, newest first."""
+    office_read = MessageRead.objects.filter(message=OuterRef("pk"), is_office=True)
+    unread_ids = Message.objects.filter(author_role__in=["client", "technician"]).exclude(Exists(office_read))
+    qs = conversation_list_visible(user=user) if user is not None else Conversation.objects.select_related("client", "job")
+    return qs.annotate(
+        unread=Count("messages", filter=Q(messages__in=unread_ids.values("pk")), distinct=True),
+        message_count=Count("messages", distinct=True),
+    )
+
+
+def message_list_visible(*, user) -> QuerySet[Message]:
+    return Message.objects.filter(conversation__in=conversation_list_visible(user=user).values("pk")) \
+        .select_related("author", "district", "conversation")
+
+
+def notification_list_for_user(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient_id=user.pk).prefetch_related("deliveries")
+
+
+def delivery_outbox_state(*, delivery_id: int) -> str | None:
+    """The state of the latest outbox row that sends this delivery (None for in-app)."""
+    return (IntegrationLog.objects.filter(target="notifications", kind="delivery.send",
+                                          object_type="communications.delivery", object_id=str(delivery_id))
+            .order_by("-id").values_list("state", flat=True).first())
+
+
+def alert_list_open() -> QuerySet[EmergencyAlert]:
+    return EmergencyAlert.objects.exclude(state=EmergencyAlert.State.ACKNOWLEDGED).select_related("district")
+
+
+def client_data_export(*, client_id: int) -> dict:
+    """Everything this app holds about a client: conversations, messages, notifications, deliveries."""
+    conversations = []
+    for c in Conversation.objects.filter(client_id=client_id).order_by("id").prefetch_related("messages"):
+        conversations.append({
+            "id": c.pk, "subject": c.subject, "channel": c.channel, "job": c.job_id,
+            "created_at": c.created_at.isoformat(),
+            "messages": [{"id": m.pk, "author_role": m.author_role, "body": m.body, "language": m.language,
+                          "latitude": m.latitude, "longitude": m.longitude, "urgency": m.urgency,
+                          "created_at": m.created_at.isoformat()} for m in c.messages.all()],
+        })
+    notifications = []
+    qs = Notification.objects.filter(recipient__clients__id=client_id).order_by("id").prefetch_related("deliveries")
+    for n in qs:
+        notifications.append({
+            "id": n.pk, "recipient": n.recipient_id, "kind": n.kind, "title": n.title, "body": n.body,
+            "created_at": n.created_at.isoformat(), "read_at": n.read_at.isoformat() if n.read_at else None,
+            "deliveries": [{"channel": d.channel, "state": d.state, "address": d.address,
+                            "sent_at": d.sent_at.isoformat() if d.sent_at else None} for d in n.deliveries.all()],
+        })
+    return {"conversations": conversations, "notifications": notifications}
+
+
+def delivery_counts_by_state() -> dict[str, int]:
+    return dict(Delivery.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))

@@ -1,0 +1,115 @@
+"""Routing of emergencies: district match, skipped technicians, nearest first, fallback, escalation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from communications import services
+from communications.models import AlertDecision, EmergencyAlert, Notification
+from hvaccrm.tests.factories import TechnicianFactory, UserFactory, district
+
+pytestmark = pytest.mark.django_db
+
+
+def _tech(slug: str, *, lat=None, lng=None, **kw):
+    return TechnicianFactory(home_district=district(slug), last_latitude=lat, last_longitude=lng, **kw)
+
+
+def _dispatch(slug: str | None = "mokotow", key: str = "k1", text: str = "Czuć gaz w kuchni"):
+    return services.emergency_dispatch(message_id=None, job_id=None, district_slug=slug, text=text, dedupe_key=key)
+
+
+def test_an_emergency_goes_to_the_on_shift_technicians_of_its_district_nearest_first():
+    far = _tech("mokotow", lat=52.16, lng=21.05)
+    near = _tech("mokotow", lat=52.19, lng=21.02)
+    unknown = _tech("mokotow")
+    other = _tech("wola", lat=52.19, lng=21.02)
+    result = _dispatch()
+    assert result["recipients"] == [near.user_id, far.user_id, unknown.user_id]
+    assert other.user_id not in result["recipients"]
+    ranks = list(AlertDecision.objects.filter(step="routed").order_by("rank").values_list("technician_id", flat=True))
+    assert ranks == [near.pk, far.pk, unknown.pk]
+
+
+def test_off_shift_and_private_mode_technicians_are_skipped_and_the_reason_recorded():
+    on = _tech("mokotow")
+    off = _tech("mokotow", on_shift=False)
+    private = _tech("mokotow", private_mode=True)
+    result = _dispatch()
+    assert result["recipients"] == [on.user_id]
+    skipped = dict(AlertDecision.objects.filter(step="skipped").values_list("technician_id", "reason"))
+    assert skipped == {off.pk: "off shift", private.pk: "private mode"}
+
+
+def test_with_no_technician_in_the_district_the_dispatcher_is_told(dispatcher):
+    _tech("mokotow", on_shift=False)
+    result = _dispatch()
+    assert result["recipients"] == [dispatcher.pk]
+    assert AlertDecision.objects.filter(step="fallback").exists()
+    n = Notification.objects.get(recipient=dispatcher)
+    assert n.priority == "emergency" and n.kind == "emergency.alert"
+
+
+def test_managers_are_told_of_every_emergency(manager):
+    _tech("mokotow")
+    _dispatch()
+    assert Notification.objects.filter(recipient=manager, kind="emergency.alert").count() == 1
+
+
+def test_dispatching_twice_with_the_same_key_routes_once():
+    tech = _tech("mokotow")
+    first = _dispatch()
+    second = _dispatch()
+    assert second["alert"] == first["alert"] and second["duplicate"]
+    assert Notification.objects.filter(recipient_id=tech.user_id).count() == 1
+
+
+def test_an_unacknowledged_alert_escalates_to_the_neighbours_and_the_dispatcher_after_the_timeout(dispatcher):
+    home = _tech("mokotow")
+    neighbour_slug = district("mokotow").neighbours.order_by("slug").first().slug
+    neighbour = _tech(neighbour_slug)
+    far_away = _tech("bialoleka")
+    result = _dispatch()
+    assert services.escalation_sweep() == 0  # not due yet
+    EmergencyAlert.objects.filter(pk=result["alert"]).update(escalate_at=timezone.now() - timedelta(seconds=1))
+    assert services.escalation_sweep() == 1
+    alert = EmergencyAlert.objects.get(pk=result["alert"])
+    assert alert.state == "escalated"
+    told = set(Notification.objects.filter(related_id=str(alert.pk)).values_list("recipient_id", flat=True))
+    assert {home.user_id, neighbour.user_id, dispatcher.pk} <= told
+    assert far_away.user_id not in told
+    assert services.escalation_sweep() == 0
+
+
+def test_an_acknowledged_alert_does_not_escalate():
+    tech = _tech("mokotow")
+    result = _dispatch()
+    n = Notification.objects.get(recipient_id=tech.user_id)
+    services.notification_ack(user=tech.user, notification_id=n.pk)
+    alert = EmergencyAlert.objects.get(pk=result["alert"])
+    assert alert.state == "acknowledged" and alert.acknowledged_by_id == tech.user_id
+    EmergencyAlert.objects.filter(pk=alert.pk).update(escalate_at=timezone.now() - timedelta(seconds=1))
+    assert services.escalation_sweep() == 0
+
+
+def test_the_district_comes_from_the_message_when_not_given(client_anna):
+    from communications.tests.factories import ConversationFactory
+
+    tech = _tech("mokotow")
+    conv = ConversationFactory(client=client_anna)
+    user = client_anna.users.get()
+    message = services.message_send(author=user, conversation_id=conv.pk, body="Czuć gaz przy piecu!")
+    assert message.urgency == "emergency" and message.district.slug == "mokotow"
+    result = services.emergency_dispatch(message_id=message.pk, job_id=None, district_slug=None, text=message.body,
+                                         dedupe_key="m1")
+    assert result["recipients"] == [tech.user_id]
+
+
+def test_a_staff_user_without_roles_is_never_a_fallback_recipient():
+    UserFactory(username="nobody")
+    result = _dispatch(slug="wesola")
+    assert result["recipients"] == []
+    assert AlertDecision.objects.filter(step="fallback").exists()

@@ -1,0 +1,145 @@
+"""One Transport class per outbound channel (the Healthchecks pattern).
+
+A transport sends one Delivery and either returns (the channel accepted it) or raises
+TransportError (the attempt failed and may be retried). Transports never touch the Delivery row:
+`delivery_attempt` in services.py owns its state.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
+
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from communications import conf
+from hvaccrm.realtime import events
+from hvaccrm.realtime import groups as g
+
+if TYPE_CHECKING:
+    from communications.models import Delivery
+
+
+class TransportError(Exception):
+    """The channel refused or could not be reached; the outbox retries the attempt."""
+
+
+class Transport:
+    channel = ""
+
+    def send(self, delivery: Delivery) -> None:
+        raise NotImplementedError
+
+
+class InAppTransport(Transport):
+    """The socket: a `notification.created` push to the recipient's own group.
+
+    The push is only an announcement (the row is saved already); the client's `notification.ack`
+    frame moves the delivery to delivered, reading it to read.
+    """
+
+    channel = "in_app"
+
+    def send(self, delivery: Delivery) -> None:
+        n = delivery.notification
+        events.send_now([g.user_group(n.recipient_id)],
+                        events.make_event("notification.created", row_id=n.pk, data=notification_data(n)))
+
+
+class EmailTransport(Transport):
+    """Django e-mail, rendered in the recipient's language from communications/email/*."""
+
+    channel = "email"
+
+    def send(self, delivery: Delivery) -> None:
+        n = delivery.notification
+        if not delivery.address:
+            raise TransportError("no e-mail address")
+        language = (n.payload or {}).get("language") or "pl"
+        language = language if language in ("pl", "en") else "pl"
+        context = {"notification": n, "site_url": conf.SITE_URL}
+        # One template per language: the wording is written, not machine-translated.
+        with translation.override(language):
+            text = render_to_string(f"communications/email/notification_{language}.txt", context)
+            html = render_to_string(f"communications/email/notification_{language}.html", context)
+        message = EmailMultiAlternatives(subject=n.title, body=text, to=[delivery.address])
+        message.attach_alternative(html, "text/html")
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:  # SMTP errors, refused connections: retried by the outbox
+            raise TransportError(f"e-mail: {type(exc).__name__}: {exc}") from exc
+
+
+def _post_json(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
+    data = json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url, data=data, method="POST",  # noqa: S310 - URL from settings
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=conf.GATEWAY_TIMEOUT) as response:  # noqa: S310
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        raise TransportError(f"gateway answered {exc.code}: {exc.read()[:200]!r}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise TransportError(f"gateway unreachable: {exc}") from exc
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+
+
+def _short_text(delivery: Delivery) -> str:
+    n = delivery.notification
+    return f"{n.title}\n{n.body}".strip()[:600]
+
+
+class SmsTransport(Transport):
+    """An HTTP SMS gateway: POST {"to", "text", "sender"} with a bearer token."""
+
+    channel = "sms"
+
+    def send(self, delivery: Delivery) -> None:
+        if not conf.SMS_GATEWAY_URL:
+            raise TransportError("SMS gateway not configured (COMMS_SMS_GATEWAY_URL)")
+        if not delivery.address:
+            raise TransportError("no phone number")
+        headers = {"Authorization": f"Bearer {conf.SMS_GATEWAY_TOKEN}"} if conf.SMS_GATEWAY_TOKEN else {}
+        _post_json(conf.SMS_GATEWAY_URL,
+                   {"to": delivery.address, "text": _short_text(delivery), "sender": conf.SMS_SENDER,
+                    "reference": f"delivery-{delivery.pk}"}, headers)
+
+
+class TelegramTransport(Transport):
+    """The Telegram Bot API's sendMessage; an answer with ok=false is a failure."""
+
+    channel = "telegram"
+
+    def send(self, delivery: Delivery) -> None:
+        if not conf.TELEGRAM_BOT_TOKEN:
+            raise TransportError("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
+        if not delivery.address:
+            raise TransportError("no Telegram chat id")
+        url = f"{conf.TELEGRAM_API_URL.rstrip('/')}/bot{conf.TELEGRAM_BOT_TOKEN}/sendMessage"
+        answer = _post_json(url, {"chat_id": delivery.address, "text": _short_text(delivery)})
+        if answer.get("ok") is False:
+            raise TransportError(f"telegram: {answer.get('description', 'refused')}")
+
+
+TRANSPORTS: dict[str, Transport] = {t.channel: t for t in (InAppTransport(), EmailTransport(), SmsTransport(),
+                                                           TelegramTransport())}
+
+
+def transport_for(channel: str) -> Transport:
+    return TRANSPORTS[channel]
+
+
+def notification_data(n) -> dict:
+    """The data of a `notification.created` push (also the API's list item, minus deliveries)."""
+    return {
+        "notification": n.pk, "kind": n.kind, "title": n.title, "body": n.body, "priority": n.priority,
+        "payload": n.payload, "related_type": n.related_type, "related_id": n.related_id,
+        "created_at": n.created_at.isoformat() if n.created_at else None,
+    }
