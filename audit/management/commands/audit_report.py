@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from audit.management.commands._json import dumps
+from audit.selectors import get_audit_report
+
+
+class Command(BaseCommand):
+    help = "Print the audit report (health of every integration, totals of the integration log) as JSON."
+
+    def handle(self, *args, **options):
+        self.stdout.write(dumps(get_audit_report()))

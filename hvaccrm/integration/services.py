@@ -1,0 +1,436 @@
+"""The integration service: where one subsystem's event becomes another subsystem's work.
+
+The outbox handlers (handlers.py) unpack a log row and call one function here; audit's repairs
+and `integration_check` call the same functions, so there is one way in for every cross-system
+write. Subsystem modules are imported inside each function: the integration package must import
+(and its handlers register) even in a process where a subsystem is missing or broken; the row
+then fails, waits and is retried by the sweep instead of taking the whole process down.
+
+Every function is keyword-only and idempotent for a given `dedupe_key` (the outbox is
+at-least-once), and returns a small JSON-able dict that the outbox stores as the row's details
+when its audit level is "detailed".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from hvaccrm.models import IntegrationLog, JobFeedback, ServiceJob
+from hvaccrm.models.jobs import Urgency
+from hvaccrm.models.outbox import Target
+from hvaccrm.realtime import events
+from hvaccrm.realtime import groups as g
+from hvaccrm.services.outbox import outbox_process, outbox_retry, record
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_TYPE = "communications.message"
+JOB_TYPE = "hvaccrm.servicejob"
+FEEDBACK_TYPE = "hvaccrm.jobfeedback"
+AUDIT_LEVELS = ("basic", "detailed")
+LOW_RATING = 2
+# Job changes after which the day's routes may be different (an ETA or location push is not one).
+REPLAN_CHANGES = {"created", "status", "assignment", "rescheduled"}
+State = IntegrationLog.State
+
+
+class IntegrationUnavailable(RuntimeError):
+    """A subsystem the row needs is not installed in this process; the row waits for the sweep."""
+
+
+def _service(app: str, name: str, module: str = "services"):
+    """The named function of a subsystem, imported now (lazily) so the package always imports."""
+    try:
+        mod = __import__(f"{app}.{module}", fromlist=[name])
+    except ImportError as exc:
+        raise IntegrationUnavailable(f"{app}.{module} cannot be imported: {exc}") from exc
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise IntegrationUnavailable(f"{app}.{module}.{name} does not exist")
+    return fn
+
+
+# --- message -> map, prophecy and notifications ----------------------------------------------
+
+
+def _message_model():
+    try:
+        return apps.get_model("communications", "Message")
+    except LookupError as exc:
+        raise IntegrationUnavailable("communications.Message is not installed") from exc
+
+
+def message_payloads(*, message_id: int) -> dict[str, dict[str, Any]]:
+    """The outbox payloads of a message per (target, kind), rebuilt from the saved message.
+
+    Used when a message has no log at all (a lost write, a message imported around the service):
+    the same keys as communications' `message_send` records, from the message and its conversation.
+    """
+    known = {
+        (row.target, row.kind): row.payload
+        for row in IntegrationLog.objects.filter(object_type=MESSAGE_TYPE, object_id=str(message_id)).order_by("id")
+    }
+    prophecy = known.get((Target.PROPHECY, "message.created"))
+    if prophecy is None:
+        prophecy = _message_payload_from_row(message_id)
+    out = {"prophecy": prophecy}
+    map_payload = known.get((Target.MAP, "message.created"))
+    if map_payload is None and (
+        prophecy.get("latitude") is not None or prophecy.get("district") or prophecy.get("urgency") in (Urgency.HIGH, Urgency.EMERGENCY)
+    ):
+        map_payload = {k: prophecy.get(k) for k in ("message", "job", "latitude", "longitude", "district", "urgency")}
+    if map_payload is not None:
+        out["map"] = map_payload
+    alert = known.get((Target.NOTIFICATIONS, "emergency.alert"))
+    if alert is None and prophecy.get("urgency") == Urgency.EMERGENCY:
+        alert = {"message": message_id, "job": prophecy.get("job"), "district": prophecy.get("district"),
+                 "text": prophecy.get("text", ""), "urgency": Urgency.EMERGENCY,
+                 "service_types": [prophecy["service_type"]] if prophecy.get("service_type") else []}
+    if alert is not None:
+        out["notifications"] = alert
+    return out
+
+
+def _first_attr(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None and value != "":
+            return value
+    return default
+
+
+def _message_payload_from_row(message_id: int) -> dict[str, Any]:
+    message = _message_model().objects.filter(pk=message_id).first()
+    if message is None:
+        raise LookupError(f"message {message_id} does not exist")
+    conversation = getattr(message, "conversation", None)
+    district = _first_attr(message, "district_slug", "district")
+    if district is not None and not isinstance(district, str):
+        district = getattr(district, "slug", None)
+    created = _first_attr(message, "created_at", "created")
+    job = _first_attr(message, "job_id", default=None) or _first_attr(conversation, "job_id", default=None)
+    return {
+        "message": message.pk,
+        "conversation": getattr(message, "conversation_id", None),
+        "client": _first_attr(conversation, "client_id", default=None),
+        "text": _first_attr(message, "body", "text", "content", default=""),
+        "language": _first_attr(message, "language", default="pl"),
+        "district": district,
+        "service_type": _first_attr(message, "service_type", default=None)
+        or next(iter(getattr(message, "service_types", None) or []), None),
+        "urgency": _first_attr(message, "urgency", default=Urgency.NORMAL),
+        "created": created.isoformat() if isinstance(created, datetime) else created,
+        "job": job,
+        "latitude": _first_attr(message, "latitude", default=None),
+        "longitude": _first_attr(message, "longitude", default=None),
+    }
+
+
+def _owed_row_run(*, target: str, kind: str, object_type: str, object_id: str, payload: dict,
+                  audit_level: str, source: str = "integration") -> str:
+    """Run (or create and run) the owed row of one object for one target; returns its state."""
+    row = (IntegrationLog.objects.filter(target=target, kind=kind, object_type=object_type, object_id=object_id)
+           .order_by("-id").first())
+    if row is not None and row.state == State.SUCCEEDED:
+        return State.SUCCEEDED
+    if row is None:
+        with transaction.atomic():
+            row = record(source=source, target=target, kind=kind, object_type=object_type, object_id=object_id,
+                         payload=payload, audit_level=audit_level)
+    elif row.state == State.DEAD:
+        row = outbox_retry(log_id=row.pk)
+    return outbox_process(log_id=row.pk)
+
+
+def sync_communication_data(*, message_id: int, include_map_update: bool = True, include_prophecy_sync: bool = True,
+                            include_emergency_alert: bool = True, audit_level: str = "basic") -> dict[str, Any]:
+    """Bring one message up to date everywhere it should be: vector store, map, emergency alert.
+
+    Work already done is left alone (a succeeded row is not run again); work owed is run now, and
+    a message that never got its outbox rows gets them. Returns each target's state.
+    """
+    if audit_level not in AUDIT_LEVELS:
+        raise ValueError(f"audit_level must be one of {AUDIT_LEVELS}")
+    payloads = message_payloads(message_id=message_id)
+    result: dict[str, Any] = {"message": message_id}
+    plan = [
+        (include_prophecy_sync, Target.PROPHECY, "message.created", "prophecy"),
+        (include_map_update, Target.MAP, "message.created", "map"),
+        (include_emergency_alert, Target.NOTIFICATIONS, "emergency.alert", "notifications"),
+    ]
+    for wanted, target, kind, key in plan:
+        if not wanted:
+            continue
+        if key not in payloads:
+            result[key] = "not_needed"
+            continue
+        result[key] = _owed_row_run(target=target, kind=kind, object_type=MESSAGE_TYPE, object_id=str(message_id),
+                                    payload=payloads[key], audit_level=audit_level)
+    return result
+
+
+def update_map_system(*, dedupe_key: str, message_id: int | None = None, job_id: int | None = None,
+                      latitude: float | None = None, longitude: float | None = None,
+                      district_slug: str | None = None, urgency: str = Urgency.NORMAL) -> dict[str, Any]:
+    """A located or urgent message (or a repair) moves the job and the map markers.
+
+    mapping's `job_locate` sets the job's location and district (through the core) and pushes the
+    marker to dispatch. A high-urgency message also tells the district's technicians; an emergency
+    is not told here because its own `emergency.alert` row routes it nearest first, with escalation.
+    """
+    if job_id is not None and not ServiceJob.objects.filter(pk=job_id).exists():
+        job_id = None  # the job was deleted since: still show the message on the map
+    if job_id is None and message_id is None:
+        return {"located": False, "reason": "nothing to locate"}
+    job_locate = _service("mapping", "job_locate")
+    located = job_locate(job_id=job_id, latitude=latitude, longitude=longitude, district_slug=district_slug,
+                         message_id=message_id, dedupe_key=dedupe_key)
+    result: dict[str, Any] = {"located": located}
+    if urgency == Urgency.HIGH and district_slug:
+        notify_district = _service("communications", "notify_district_technicians")
+        result["notified"] = notify_district(
+            district_slug=district_slug, kind="message.urgent",
+            title=_("Urgent request in your district"),
+            body=_("A client in your district sent an urgent message; see the dispatch map."),
+            payload={"message": message_id, "job": job_id, "district": district_slug}, priority="high",
+            related_type=MESSAGE_TYPE if message_id else JOB_TYPE, related_id=str(message_id or job_id),
+            dedupe_key=dedupe_key,
+        )
+    return result
+
+
+def sync_prophecy_data(*, object_type: str, object_id: str | int, text: str, district: str | None = None,
+                       service_type: str | None = None, created: str | None = None, client_id: int | None = None,
+                       extra: dict | None = None) -> dict[str, Any]:
+    """Store one object's text for the vector store (features, privacy filter, embedding, upsert).
+
+    prophecy's `sync_object` is deterministic by object: a second call for the same text is a no-op.
+    """
+    sync_object = _service("prophecy", "sync_object")
+    return sync_object(object_type=object_type, object_id=str(object_id), text=text or "", district=district,
+                       service_type=service_type, created=created or timezone.now().isoformat(),
+                       client_id=client_id, extra=extra or {})
+
+
+def emergency_dispatch_run(*, message_id: int | None, job_id: int | None, district_slug: str | None, text: str,
+                           dedupe_key: str) -> dict[str, Any]:
+    """An emergency goes to the district's on-shift technicians nearest first (communications)."""
+    dispatch = _service("communications", "emergency_dispatch")
+    return dispatch(message_id=message_id, job_id=job_id, district_slug=district_slug, text=text or "",
+                    dedupe_key=dedupe_key)
+
+
+# --- portal -> systems -----------------------------------------------------------------------
+
+
+def _job_notify_technicians(*, job: ServiceJob, kind: str, title: str, body: str, dedupe_key: str) -> list[int]:
+    """The assigned technician if there is one, else every technician of the job's district."""
+    payload = {"job": job.pk, "district": job.district.slug if job.district_id else None,
+               "service_type": job.service_type, "urgency": job.urgency}
+    common = {"kind": kind, "title": title, "body": body, "payload": payload, "related_type": JOB_TYPE,
+              "related_id": str(job.pk), "dedupe_key": dedupe_key,
+              "priority": "high" if job.urgency != Urgency.NORMAL else "normal"}
+    if job.technician_id:
+        notify = _service("communications", "notify")
+        return list(notify(user_ids=[job.technician.user_id], **common))
+    if job.district_id:
+        notify_district = _service("communications", "notify_district_technicians")
+        return list(notify_district(district_slug=job.district.slug, **common))
+    return []
+
+
+def sync_client_portal_activity(*, kind: str, dedupe_key: str, job_id: int | None = None,
+                                feedback_id: int | None = None) -> dict[str, Any]:
+    """A booking or feedback from the portal: prophecy stores the pattern, people are told.
+
+    booking.created: the job's text goes to the vector store and the assigned technician (or the
+    district's technicians) is notified; the map and routing follow from the job's own map row.
+    feedback.created: the feedback goes to the vector store; a score of 2 or less goes to managers.
+    """
+    if kind == "booking.created":
+        job = ServiceJob.objects.select_related("district", "technician").filter(pk=job_id).first()
+        if job is None:
+            return {"skipped": "job deleted"}
+        stored = sync_prophecy_data(
+            object_type=JOB_TYPE, object_id=job.pk, text=job.description,
+            district=job.district.slug if job.district_id else None, service_type=job.service_type,
+            created=job.created_at.isoformat(), client_id=job.client_id,
+            extra={"urgency": job.urgency, "source": job.source},
+        )
+        notified = _job_notify_technicians(
+            job=job, kind="booking.created", title=_("New booking"),
+            body=_("A client booked a %(service)s visit.") % {"service": job.get_service_type_display()},
+            dedupe_key=dedupe_key,
+        )
+        return {"prophecy": _small(stored), "notified": notified}
+    if kind == "feedback.created":
+        fb = JobFeedback.objects.select_related("job__district").filter(pk=feedback_id).first()
+        if fb is None:
+            return {"skipped": "feedback deleted"}
+        job = fb.job
+        stored = sync_prophecy_data(
+            object_type=FEEDBACK_TYPE, object_id=fb.pk, text=fb.comment or "",
+            district=job.district.slug if job.district_id else None, service_type=job.service_type,
+            created=fb.created_at.isoformat(), client_id=fb.client_id, extra={"rating": fb.rating, "job": job.pk},
+        )
+        result: dict[str, Any] = {"prophecy": _small(stored), "low_score": fb.rating <= LOW_RATING}
+        if fb.rating <= LOW_RATING:
+            notify_role = _service("communications", "notify_role")
+            result["notified"] = list(notify_role(
+                role="manager", kind="feedback.low", priority="high",
+                title=_("Low rating: %(n)s/5") % {"n": fb.rating},
+                body=_("A client rated visit #%(job)s %(n)s/5.") % {"job": job.pk, "n": fb.rating},
+                payload={"feedback": fb.pk, "job": job.pk, "rating": fb.rating},
+                related_type=FEEDBACK_TYPE, related_id=str(fb.pk), dedupe_key=dedupe_key,
+            ))
+        return result
+    raise ValueError(f"unknown portal activity {kind!r}")
+
+
+# --- jobs -> client notifications and the map --------------------------------------------------
+
+
+def job_update_notify_run(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str) -> dict[str, Any]:
+    """The client hears about their job (booking confirmed, on the way with ETA, completed)."""
+    if not ServiceJob.objects.filter(pk=job_id).exists():
+        return {"skipped": "job deleted"}
+    notify = _service("communications", "job_update_notify")
+    ids = notify(job_id=job_id, change=change or "", previous_status=previous_status, dedupe_key=dedupe_key)
+    return {"notified": list(ids or [])}
+
+
+def _local_day(value: str | None) -> date | None:
+    moment = parse_datetime(value) if value else None
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return timezone.localtime(moment).date()
+
+
+def job_replan_if_needed(*, job_id: int, change: str, day: date | None) -> dict[str, Any]:
+    """Re-plan the routes of today or tomorrow when a job on that day was created, moved or
+    (re)assigned; other days are planned when they come near, so nothing is done for them."""
+    today = timezone.localdate()
+    if day is None or day not in (today, today + timedelta(days=1)):
+        return {"replanned": False, "reason": "not today or tomorrow"}
+    if change not in REPLAN_CHANGES:
+        return {"replanned": False, "reason": f"change {change!r} does not move routes"}
+    day_replan = _service("mapping", "day_replan")
+    result = day_replan(day=day, reason=f"job {job_id}: {change}", job_id=job_id)
+    return {"replanned": True, "day": day.isoformat(), "result": _small(result)}
+
+
+def job_day(payload: dict[str, Any]) -> date | None:
+    return _local_day(payload.get("scheduled_start") or payload.get("requested_start"))
+
+
+# --- prophecy -> notifications ---------------------------------------------------------------
+
+
+def prophecy_alert_dispatch(*, prediction_id: int, payload: dict[str, Any], dedupe_key: str) -> dict[str, Any]:
+    """A hotspot: managers get a notification and the managers' and dispatch dashboards a push."""
+    notify_role = _service("communications", "notify_role")
+    district = payload.get("district") or payload.get("district_slug") or ""
+    data = {
+        "prediction": prediction_id, "district": district, "district_slug": payload.get("district_slug"),
+        "predictedDemand": payload.get("predictedDemand"), "confidence": payload.get("confidence"),
+        "serviceTypes": payload.get("serviceTypes") or [], "week_start": payload.get("week_start"),
+    }
+    ids = notify_role(
+        role="manager", kind="prophecy.alert", priority="high",
+        title=_("Expected demand peak: %(district)s") % {"district": district},
+        body=_("Predicted demand %(demand)s (confidence %(conf)s) for the week of %(week)s.") % {
+            "demand": data["predictedDemand"], "conf": data["confidence"], "week": data["week_start"]},
+        payload=data, related_type="prophecy.prediction", related_id=str(prediction_id), dedupe_key=dedupe_key,
+    )
+    # After commit (the outbox commits the row's state with it): a rolled-back run pushes nothing.
+    events.emit([g.managers_group(), g.dispatch_group()], "prophecy.alert", row_id=prediction_id, data=data)
+    return {"notified": list(ids or [])}
+
+
+# --- delivery of notifications through outside channels ----------------------------------------
+
+
+class DeliveryFailed(RuntimeError):
+    """The channel refused or did not answer; the outbox row is retried with backoff."""
+
+
+def delivery_run(*, delivery_id: int) -> dict[str, Any]:
+    attempt = _service("communications", "delivery_attempt")
+    result = attempt(delivery_id=delivery_id)
+    ok = result.get("ok", result.get("state") not in ("failed", "error")) if isinstance(result, dict) else bool(result)
+    if not ok:
+        raise DeliveryFailed(str(result.get("error") or result) if isinstance(result, dict) else "delivery failed")
+    return _small(result) if isinstance(result, dict) else {"ok": True}
+
+
+# --- health alerts and repairs (called by audit) ------------------------------------------------
+
+
+def health_alert_send(*, integration: str, label: str, state: str, previous: str, detail: str,
+                      dedupe_key: str) -> list[int]:
+    """Tell administrators that an integration changed state (called once per change by audit)."""
+    notify_role = _service("communications", "notify_role")
+    priority = "high" if state == "red" else "normal"
+    return list(notify_role(
+        role="administrator", kind="integration.health", priority=priority,
+        title=_("Integration %(name)s: %(state)s") % {"name": label, "state": state},
+        body=_("%(name)s changed from %(old)s to %(new)s. %(detail)s") % {
+            "name": label, "old": previous, "new": state, "detail": detail},
+        payload={"integration": integration, "state": state, "previous": previous},
+        related_type="audit.integration", related_id=integration, dedupe_key=dedupe_key,
+    ))
+
+
+def vector_sync_requeue(*, log_id: int) -> dict[str, Any]:
+    """A row says synced but the vector store lacks the object: owe it again and run it."""
+    old = IntegrationLog.objects.get(pk=log_id)
+    with transaction.atomic():
+        row = record(source="audit", target=old.target, kind=old.kind, object_type=old.object_type,
+                     object_id=old.object_id, payload=old.payload, audit_level=old.audit_level)
+    return {"log": row.pk, "state": outbox_process(log_id=row.pk)}
+
+
+def emergency_notification_ensure(*, message_id: int, dedupe_key: str) -> dict[str, Any]:
+    """An emergency that reached nobody: dispatch it again (idempotent for the repair's key)."""
+    payload = message_payloads(message_id=message_id).get("notifications")
+    if payload is None:
+        return {"dispatched": False, "reason": "not an emergency"}
+    return emergency_dispatch_run(message_id=message_id, job_id=payload.get("job"),
+                                  district_slug=payload.get("district"), text=payload.get("text", ""),
+                                  dedupe_key=dedupe_key)
+
+
+def job_location_repair(*, job_id: int, dedupe_key: str) -> dict[str, Any]:
+    """A job with no location or district gets its site's, through mapping's `job_locate`."""
+    job = ServiceJob.objects.select_related("site__district").filter(pk=job_id).first()
+    if job is None:
+        return {"located": False, "reason": "job deleted"}
+    site = job.site
+    if site.latitude is None and not site.district_id:
+        return {"located": False, "reason": "the site has no location either"}
+    return update_map_system(dedupe_key=dedupe_key, job_id=job.pk, latitude=site.latitude, longitude=site.longitude,
+                             district_slug=site.district.slug if site.district_id else None)
+
+
+def integration_logs_remove(*, log_ids: list[int]) -> int:
+    """Orphaned rows (their object was deleted) are removed; they can never be delivered."""
+    deleted, _ = IntegrationLog.objects.filter(pk__in=log_ids).delete()
+    return deleted
+
+
+def _small(value: Any, limit: int = 20) -> Any:
+    """Keep details small: lists are cut, nested dicts kept one level deep."""
+    if isinstance(value, dict):
+        return {k: (v[:limit] if isinstance(v, list) else v) for k, v in list(value.items())[:limit]
+                if isinstance(v, str | int | float | bool | list | type(None))}
+    return value
