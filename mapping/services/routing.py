@@ -1,0 +1,268 @@
+"""Route optimisation for a day: gather technicians and jobs, build the travel-time matrix, call the
+solver core, store routes/stops/unassigned jobs, assign jobs and keep their ETA current, push."""
+
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from hvaccrm.geo import DISTRICTS
+from hvaccrm.models import ServiceJob, Technician
+from hvaccrm.models.clients import F_GASES
+from hvaccrm.models.jobs import JobStatus
+from hvaccrm.realtime import events
+from hvaccrm.realtime import groups as g
+from hvaccrm.services import job_assign, job_eta_set, job_location_set
+from mapping import conf, solver, travel
+from mapping.models import DayPlan, Route, RouteStop, UnassignedJob
+
+PLANNABLE = (JobStatus.NEW, JobStatus.SCHEDULED)
+STARTED = (JobStatus.EN_ROUTE, JobStatus.ON_SITE)
+EQUIPMENT_SKILL = {"split_ac": "split_ac", "multi_split": "multi_split", "heat_pump": "heat_pump",
+                   "gas_boiler": "gas_boiler", "ventilation": "ventilation", "chiller": "chiller"}
+
+
+def day_start(day: date) -> datetime:
+    """Local midnight of `day` (aware); plan times are seconds from it."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def job_required_skills(job: ServiceJob) -> frozenset[str]:
+    """The unit's kind, and the F-gas certificate for work on a unit holding a fluorinated gas."""
+    eq = job.equipment
+    if eq is None:
+        return frozenset()
+    skills = {EQUIPMENT_SKILL[eq.kind]} if eq.kind in EQUIPMENT_SKILL else set()
+    if eq.refrigerant in F_GASES:
+        skills.add("fgas_certified")
+    return frozenset(skills)
+
+
+def technician_start_point(tech: Technician) -> tuple[float, float]:
+    if tech.start_latitude is not None and tech.start_longitude is not None:
+        return tech.start_latitude, tech.start_longitude
+    _name, lat, lng, _tier, _w = DISTRICTS[tech.home_district.slug]
+    return lat, lng
+
+
+def jobs_of_day(*, day: date) -> list[ServiceJob]:
+    """Open jobs wanted on `day` (scheduled, requested or, today, new without a date), with their
+    started ones; only jobs with a location can be routed."""
+    start, end = day_start(day), day_start(day + timedelta(days=1))
+    on_day = (Q(scheduled_start__gte=start, scheduled_start__lt=end)
+              | Q(scheduled_start__isnull=True, requested_start__gte=start, requested_start__lt=end)
+              | Q(scheduled_start__isnull=True, requested_start__lt=start, requested_end__gt=start))
+    if day == timezone.localdate():
+        on_day |= Q(scheduled_start__isnull=True, requested_start__isnull=True, status=JobStatus.NEW)
+        on_day |= Q(status__in=STARTED)
+    return list(
+        ServiceJob.objects.filter(on_day, status__in=PLANNABLE + STARTED)
+        .select_related("equipment", "district", "technician")
+        .order_by("pk")
+    )
+
+
+@dataclass
+class _Problem:
+    vehicles: list[solver.Vehicle]
+    jobs: list[solver.Job]
+    matrix: list[list[int]]
+    source: str
+    fixed: dict[int, ServiceJob]  # technician id -> started job kept in place
+    job_rows: dict[int, ServiceJob]
+    unroutable: dict[int, str]
+
+
+def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob], now: datetime) -> _Problem:
+    base = day_start(day)
+    now_s = int((now - base).total_seconds())
+    points: list[tuple[float, float]] = []
+    districts: list[str | None] = []
+
+    def point(lat: float, lng: float, slug: str | None) -> int:
+        points.append((lat, lng))
+        districts.append(slug)
+        return len(points) - 1
+
+    fixed: dict[int, ServiceJob] = {}
+    for job in jobs:
+        if job.status in STARTED and job.technician_id:
+            fixed[job.technician_id] = job
+    vehicles = []
+    for tech in technicians:
+        shift_a = tech.shift_start.hour * 3600 + tech.shift_start.minute * 60
+        shift_b = tech.shift_end.hour * 3600 + tech.shift_end.minute * 60
+        if shift_b <= max(shift_a, now_s):
+            continue  # the shift is over: nothing more to plan for this technician today
+        home = point(*technician_start_point(tech), tech.home_district.slug)
+        start, ready = home, max(shift_a, now_s)
+        started = fixed.get(tech.pk)
+        if started is not None and started.latitude is not None:
+            # The started job stays where it is: the technician continues from it when it ends.
+            start = point(started.latitude, started.longitude, started.district.slug if started.district_id else None)
+            began = started.eta or started.status_changed_at or now
+            ready = max(ready, int((began - base).total_seconds()) + started.estimated_duration_min * 60)
+        elif tech.last_latitude is not None and tech.on_shift and day == timezone.localdate():
+            start = point(tech.last_latitude, tech.last_longitude, None)
+        vehicles.append(solver.Vehicle(
+            id=tech.pk, start=start, end=home, shift=(ready, max(ready, shift_b)),
+            skills=frozenset(tech.skills), max_jobs=max(0, tech.max_jobs_per_day - (1 if started else 0)),
+        ))
+    sjobs, rows, unroutable = [], {}, {}
+    for job in jobs:
+        if job.status in STARTED:
+            continue
+        if job.latitude is None or job.longitude is None:
+            unroutable[job.pk] = UnassignedJob.Reason.NO_LOCATION
+            continue
+        loc = point(job.latitude, job.longitude, job.district.slug if job.district_id else None)
+        window_from = job.scheduled_start or job.requested_start
+        window_to = job.scheduled_end or job.requested_end
+        windows: tuple[tuple[int, int], ...] = ()
+        if window_from and window_to:
+            a = max(0, int((window_from - base).total_seconds()))
+            b = int((window_to - base).total_seconds())
+            windows = ((a, max(a, b)),)
+        rows[job.pk] = job
+        sjobs.append(solver.Job(id=job.pk, location=loc, service=job.estimated_duration_min * 60, windows=windows,
+                                skills=job_required_skills(job), priority=job.priority))
+    matrix, source = travel.matrix_for(points, districts, routing_url=conf.ROUTING_URL,
+                                       detour=conf.ROUTE_DETOUR_FACTOR, timeout=conf.ROUTING_TIMEOUT_S)
+    return _Problem(vehicles, sjobs, matrix, source, fixed, rows, unroutable)
+
+
+def day_plan(*, day: date, reason: str = "manual", now: datetime | None = None, apply: bool = True) -> dict[str, Any]:
+    """Optimise `day`: started jobs stay fixed, the rest are (re)assigned in the best order. Stores
+    the plan, assigns jobs, updates ETAs and pushes route.updated. Returns the JSON summary."""
+    now = now or timezone.now()
+    base = day_start(day)
+    if now < base:
+        now = base
+    technicians = list(Technician.objects.filter(active=True).select_related("user", "home_district").order_by("pk"))
+    jobs = jobs_of_day(day=day)
+    problem = _problem(day=day, technicians=technicians, jobs=jobs, now=now)
+    t0 = clock.perf_counter()
+    solution = solver.solve(problem.vehicles, problem.jobs, problem.matrix,
+                            exploration_level=conf.ROUTE_EXPLORATION_LEVEL, threads=conf.ROUTE_THREADS,
+                            timeout_s=conf.ROUTE_TIMEOUT_S)
+    solve_ms = (clock.perf_counter() - t0) * 1000
+    unassigned = {**problem.unroutable, **solution.unassigned}
+    if not apply:
+        return _summary(day, solution, unassigned, problem, solve_ms, reason, base)
+    tech_by_id = {t.pk: t for t in technicians}
+    with transaction.atomic():
+        plan, _created = DayPlan.objects.select_for_update().get_or_create(day=day)
+        plan.routes.all().delete()
+        plan.unassigned.all().delete()
+        plan.reason = reason[:100]
+        plan.total_travel_s = solution.travel
+        plan.solve_ms = solve_ms
+        plan.version += 1
+        plan.save()
+        touched: set[int] = set()
+        routed_techs = {r.vehicle for r in solution.routes} | set(problem.fixed)
+        for tech_id in sorted(routed_techs):
+            rp = next((r for r in solution.routes if r.vehicle == tech_id), None)
+            started = problem.fixed.get(tech_id)
+            route = Route.objects.create(
+                plan=plan, technician=tech_by_id[tech_id],
+                start_at=base + timedelta(seconds=rp.start) if rp else None,
+                end_at=base + timedelta(seconds=rp.end) if rp else None, travel_s=rp.travel if rp else 0,
+            )
+            seq = 0
+            if started is not None:
+                began = started.eta or started.status_changed_at or now
+                RouteStop.objects.create(route=route, job=started, sequence=seq, eta=began, service_start=began,
+                                         service_end=began + timedelta(minutes=started.estimated_duration_min),
+                                         fixed=True)
+                seq += 1
+            for stop in rp.stops if rp else []:
+                job = problem.job_rows[stop.job]
+                eta = base + timedelta(seconds=stop.arrival)
+                service_start = base + timedelta(seconds=stop.start)
+                service_end = base + timedelta(seconds=stop.end)
+                RouteStop.objects.create(route=route, job=job, sequence=seq, eta=eta, service_start=service_start,
+                                         service_end=service_end, travel_s=stop.travel)
+                seq += 1
+                if job.technician_id != tech_id or job.status == JobStatus.NEW:
+                    job = job_assign(job=job, technician=tech_by_id[tech_id])
+                if job.eta != eta:
+                    job_eta_set(job=job, eta=eta)
+            touched.add(tech_id)
+        for job_id, why in sorted(unassigned.items()):
+            UnassignedJob.objects.create(plan=plan, job_id=job_id, reason=why)
+        # Technicians who had jobs in the previous version but none now learn it too.
+        previous = set(ServiceJob.objects.filter(pk__in=list(unassigned), technician__isnull=False)
+                       .values_list("technician_id", flat=True))
+        for tech_id in sorted(touched | previous):
+            events.emit([g.technician_group(tech_id), g.dispatch_group()], "route.updated", row_id=plan.pk,
+                        data={"day": day.isoformat(), "technician": tech_id, "version": plan.version,
+                              "reason": plan.reason})
+        if not touched:
+            events.emit([g.dispatch_group()], "route.updated", row_id=plan.pk,
+                        data={"day": day.isoformat(), "technician": None, "version": plan.version, "reason": plan.reason})
+    return _summary(day, solution, unassigned, problem, solve_ms, reason, base)
+
+
+def _summary(day, solution, unassigned, problem, solve_ms, reason, base) -> dict[str, Any]:
+    def iso(seconds: int) -> str:
+        return timezone.localtime(base + timedelta(seconds=seconds)).isoformat()
+
+    routes = []
+    for r in solution.routes:
+        routes.append({
+            "technician": r.vehicle, "leaves": iso(r.start), "returns": iso(r.end), "travel_s": r.travel,
+            "stops": [{"job": s.job, "eta": iso(s.arrival), "start": iso(s.start), "end": iso(s.end),
+                       "travel_s": s.travel} for s in r.stops],
+        })
+    for tech_id, job in problem.fixed.items():
+        routes.append({"technician": tech_id, "fixed_job": job.pk})
+    return {
+        "day": day.isoformat(), "reason": reason, "routes": routes,
+        "unassigned": [{"job": j, "reason": str(why)} for j, why in sorted(unassigned.items())],
+        "total_travel_s": solution.travel, "solve_ms": round(solve_ms, 1), "matrix": problem.source,
+        "jobs": len(problem.jobs) + len(problem.fixed) + len(problem.unroutable),
+        "technicians": len(problem.vehicles),
+    }
+
+
+def day_replan(*, day: date, reason: str, job_id: int | None = None) -> dict[str, Any]:
+    """Re-optimise `day` keeping started jobs fixed; updates ETAs and pushes route.updated.
+    Called by the integration layer on a booking, an emergency or a cancellation."""
+    summary = day_plan(day=day, reason=reason if job_id is None else f"{reason} #{job_id}")
+    return {"day": summary["day"], "routes": len(summary["routes"]), "unassigned": len(summary["unassigned"]),
+            "total_travel_s": summary["total_travel_s"], "job": job_id}
+
+
+def job_locate(*, job_id: int | None, latitude: float | None, longitude: float | None,
+               district_slug: str | None, message_id: int | None = None, dedupe_key: str) -> dict[str, Any]:
+    """Put a job (or a message that carries a location) on the map. Idempotent per dedupe_key."""
+    done_key = f"mapping:job-locate:{dedupe_key}"
+    previous = cache.get(done_key)
+    if previous is not None:
+        return {**previous, "duplicate": True}
+    if job_id is not None:
+        job = ServiceJob.objects.get(pk=job_id)
+        job = job_location_set(job=job, latitude=latitude, longitude=longitude, district_slug=district_slug,
+                               source="mapping")
+        result = {"job": job.pk, "district": job.district.slug if job.district_id else None,
+                  "latitude": job.latitude, "longitude": job.longitude, "message": message_id}
+    else:
+        from hvaccrm.geo import district_for_point
+
+        if latitude is not None and longitude is not None:
+            district_slug = district_for_point(latitude, longitude) or district_slug
+        result = {"job": None, "district": district_slug, "latitude": latitude, "longitude": longitude,
+                  "message": message_id}
+        if message_id is not None:
+            event = events.make_event("message.created", row_id=message_id, data={**result, "marker": True})
+            events.send_now([g.dispatch_group()], event)
+    cache.set(done_key, result, timeout=7 * 24 * 3600)
+    return result

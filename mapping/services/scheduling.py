@@ -1,0 +1,150 @@
+"""Automatic scheduling: proposed slots for a booking that fit the day's plans, and planned
+maintenance for equipment whose leak check or yearly service falls due."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hvaccrm.errors import ServiceError
+from hvaccrm.models import Equipment, ServiceJob, Technician
+from hvaccrm.models.jobs import OPEN_STATUSES, JobSource, ServiceType
+from hvaccrm.services import job_assign, job_create
+from mapping import conf, travel
+from mapping.models import RouteStop, SlotProposal
+from mapping.services.routing import day_start, job_required_skills, technician_start_point
+
+SLOT_GRANULARITY_S = 15 * 60
+
+
+def _busy(tech: Technician, day: date) -> list[tuple[datetime, datetime, float, float]]:
+    """(start, end, lat, lng) of what the technician already does that day: plan stops, else jobs."""
+    start, end = day_start(day), day_start(day + timedelta(days=1))
+    stops = list(RouteStop.objects.filter(route__technician=tech, route__plan__day=day)
+                 .select_related("job").order_by("service_start"))
+    if stops:
+        return [(s.service_start, s.service_end, s.job.latitude, s.job.longitude) for s in stops
+                if s.job.latitude is not None]
+    jobs = ServiceJob.objects.filter(technician=tech, status__in=OPEN_STATUSES, scheduled_start__gte=start,
+                                     scheduled_start__lt=end, latitude__isnull=False).order_by("scheduled_start")
+    return [(j.scheduled_start, j.scheduled_end or j.scheduled_start + timedelta(minutes=j.estimated_duration_min),
+             j.latitude, j.longitude) for j in jobs]
+
+
+def _seconds(a: tuple[float, float], b: tuple[float, float]) -> int:
+    return travel.matrix_haversine([a, b], [None, None], detour=conf.ROUTE_DETOUR_FACTOR)[0][1]
+
+
+def slot_candidates(*, job: ServiceJob, days: list[date], now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every gap in a suitable technician's day where the job fits, with the extra travel it costs."""
+    now = now or timezone.now()
+    if job.latitude is None:
+        return []
+    need = job_required_skills(job)
+    duration = timedelta(minutes=job.estimated_duration_min)
+    here = (job.latitude, job.longitude)
+    out = []
+    for tech in Technician.objects.filter(active=True).select_related("home_district").order_by("pk"):
+        if not need <= set(tech.skills):
+            continue
+        home = technician_start_point(tech)
+        for day in days:
+            base = day_start(day)
+            shift_a = base + timedelta(hours=tech.shift_start.hour, minutes=tech.shift_start.minute)
+            shift_b = base + timedelta(hours=tech.shift_end.hour, minutes=tech.shift_end.minute)
+            busy = _busy(tech, day)
+            if len(busy) >= tech.max_jobs_per_day:
+                continue
+            points = [(shift_a, shift_a, *home)] + busy + [(shift_b, shift_b, *home)]
+            for (_a, prev_end, plat, plng), (next_start, _b, nlat, nlng) in zip(points, points[1:], strict=False):
+                to_job = _seconds((plat, plng), here)
+                from_job = _seconds(here, (nlat, nlng))
+                direct = _seconds((plat, plng), (nlat, nlng))
+                earliest = max(prev_end + timedelta(seconds=to_job), now)
+                if job.requested_start:
+                    earliest = max(earliest, job.requested_start)
+                # Round up to a quarter hour: clients are offered tidy times.
+                offset = (earliest - base).total_seconds()
+                earliest = base + timedelta(seconds=-(-offset // SLOT_GRANULARITY_S) * SLOT_GRANULARITY_S)
+                latest_end = next_start - timedelta(seconds=from_job)
+                if job.requested_end:
+                    latest_end = min(latest_end, job.requested_end + duration)
+                if earliest + duration <= latest_end:
+                    out.append({"technician": tech, "start": earliest, "end": earliest + duration,
+                                "extra_travel_s": max(0, to_job + from_job - direct)})
+    out.sort(key=lambda c: (c["extra_travel_s"], c["start"]))
+    return out
+
+
+def slot_propose(*, job: ServiceJob, days: int = 5, count: int | None = None, now: datetime | None = None) -> list[SlotProposal]:
+    """Replace the job's open proposals with the `count` cheapest slots over the next `days` days
+    (one per technician and day, so the dispatcher gets a real choice)."""
+    now = now or timezone.now()
+    count = count or conf.SLOT_PROPOSALS
+    first = (job.requested_start and timezone.localdate(job.requested_start)) or timezone.localdate(now)
+    first = max(first, timezone.localdate(now))
+    candidates = slot_candidates(job=job, days=[first + timedelta(days=i) for i in range(days)], now=now)
+    chosen, seen = [], set()
+    for c in candidates:
+        key = (c["technician"].pk, timezone.localdate(c["start"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append(c)
+        if len(chosen) == count:
+            break
+    with transaction.atomic():
+        SlotProposal.objects.filter(job=job, accepted_at__isnull=True).delete()
+        return [
+            SlotProposal.objects.create(job=job, technician=c["technician"], start=c["start"], end=c["end"],
+                                        extra_travel_s=c["extra_travel_s"], rank=i + 1)
+            for i, c in enumerate(chosen)
+        ]
+
+
+def slot_accept(*, proposal: SlotProposal, actor=None) -> ServiceJob:
+    """The dispatcher takes a proposal: the job is assigned and scheduled in that slot."""
+    with transaction.atomic():
+        proposal = SlotProposal.objects.select_for_update().select_related("job", "technician").get(pk=proposal.pk)
+        if proposal.accepted_at is not None:
+            raise ServiceError(_("This proposal was already accepted."), code="already_accepted")
+        job = job_assign(job=proposal.job, technician=proposal.technician, scheduled_start=proposal.start,
+                         scheduled_end=proposal.end, actor=actor)
+        proposal.accepted_at = timezone.now()
+        proposal.save(update_fields=["accepted_at"])
+        SlotProposal.objects.filter(job=job, accepted_at__isnull=True).delete()
+    return job
+
+
+def maintenance_jobs_create(*, today: date | None = None, horizon_days: int | None = None) -> dict[str, Any]:
+    """A maintenance job (with proposed slots) for each unit whose F-gas leak check or yearly
+    maintenance falls due within the horizon and that has no open planned job yet. Idempotent."""
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=horizon_days or conf.MAINTENANCE_HORIZON_DAYS)
+    created = []
+    open_units = set(ServiceJob.objects.filter(status__in=OPEN_STATUSES, equipment__isnull=False,
+                                               service_type__in=[ServiceType.MAINTENANCE, ServiceType.INSPECTION])
+                     .values_list("equipment_id", flat=True))
+    for eq in Equipment.objects.select_related("site").filter(site__client__anonymised_at__isnull=True):
+        if eq.pk in open_units:
+            continue
+        leak = eq.next_leak_check_due
+        service = eq.next_maintenance_due
+        due_dates = [d for d in (leak, service) if d is not None and d <= horizon]
+        if not due_dates:
+            continue
+        due = min(due_dates)
+        is_leak = leak is not None and leak == due
+        text = (_("F-gas leak check due on %(d)s.") if is_leak else _("Recommended maintenance due on %(d)s.")) % {"d": due}
+        start = day_start(max(today + timedelta(days=1), due - timedelta(days=14)))
+        job = job_create(site=eq.site, service_type=ServiceType.INSPECTION if is_leak else ServiceType.MAINTENANCE,
+                         description=text, source=JobSource.SYSTEM, equipment=eq,
+                         requested_start=start + timedelta(hours=8),
+                         requested_end=day_start(max(due, today + timedelta(days=1))) + timedelta(hours=18))
+        slot_propose(job=job)
+        created.append(job.pk)
+    return {"created": len(created), "jobs": created}

@@ -1,0 +1,176 @@
+"""GPS tracking: validate and store a technician's pings, keep the last position, push it, thin out
+old points. Tracking follows art. 22(3) of the Polish Labour Code: positions only during the shift,
+nothing in private mode."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hvaccrm.errors import ServiceError
+from hvaccrm.models import Technician
+from hvaccrm.realtime import events
+from hvaccrm.realtime import groups as g
+from mapping import conf
+from mapping.models import LocationPing
+from mapping.travel import haversine_m
+
+
+class PingRejected(ServiceError):
+    """A ping failed validation; `code` is the reason (also in fields["reason"])."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, code=reason, fields={"reason": [reason]})
+        self.reason = reason
+
+
+def technician_on_shift_now(*, technician: Technician, now: datetime | None = None) -> bool:
+    """On shift by the flag AND within the shift hours (local time), with 15 minutes of grace."""
+    if not technician.active or not technician.on_shift:
+        return False
+    local = timezone.localtime(now or timezone.now())
+    minutes = local.hour * 60 + local.minute
+    start = technician.shift_start.hour * 60 + technician.shift_start.minute - 15
+    end = technician.shift_end.hour * 60 + technician.shift_end.minute + 15
+    return start <= minutes <= end
+
+
+def _validate(*, technician: Technician, latitude: float, longitude: float, accuracy: float,
+              speed: float | None, heading: float | None, device_time: datetime, now: datetime) -> None:
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise PingRejected("out_of_range", _("Latitude or longitude out of range."))
+    if speed is not None and not 0 <= speed <= 100:
+        raise PingRejected("out_of_range", _("Speed out of range."))
+    if heading is not None and not 0 <= heading <= 360:
+        raise PingRejected("out_of_range", _("Heading out of range."))
+    if accuracy < 0:
+        raise PingRejected("out_of_range", _("Accuracy out of range."))
+    if accuracy > conf.GPS_MAX_ACCURACY_M:
+        raise PingRejected("inaccurate", _("The position is too inaccurate (%(a).0f m).") % {"a": accuracy})
+    if device_time > now + timedelta(seconds=conf.GPS_MAX_FUTURE_S):
+        raise PingRejected("future_time", _("The device time is in the future."))
+    if device_time < now - timedelta(seconds=conf.GPS_MAX_AGE_S):
+        raise PingRejected("stale_time", _("The device time is too old."))
+    last_at = technician.last_position_at
+    if last_at is not None and technician.last_latitude is not None:
+        seconds = abs((device_time - last_at).total_seconds())
+        metres = haversine_m(technician.last_latitude, technician.last_longitude, latitude, longitude)
+        # Both fixes may be off by their accuracy: only the distance beyond that counts.
+        slack = accuracy + (technician.last_accuracy_m or 0)
+        if metres - slack > conf.GPS_MAX_SPEED_MPS * max(seconds, 1.0):
+            raise PingRejected(
+                "implausible_jump",
+                _("Implausible jump: %(m).0f m in %(s).0f s.") % {"m": metres, "s": seconds},
+            )
+
+
+def location_ping_ingest(
+    *,
+    technician: Technician,
+    latitude: float,
+    longitude: float,
+    accuracy: float,
+    device_time: datetime,
+    seq: int,
+    speed: float | None = None,
+    heading: float | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Store one ping. Returns {"stored": bool, "status": "stored"|"duplicate"|"private"|"off_shift",
+    "ping": id|None}; a ping that fails validation raises PingRejected (code = reason)."""
+    now = now or timezone.now()
+    if timezone.is_naive(device_time):
+        device_time = timezone.make_aware(device_time, timezone.UTC)
+    technician = Technician.objects.get(pk=technician.pk)
+    if technician.private_mode:
+        _push(technician, private=True)
+        return {"stored": False, "status": "private", "ping": None}
+    if not technician_on_shift_now(technician=technician, now=now):
+        return {"stored": False, "status": "off_shift", "ping": None}
+    existing = LocationPing.objects.filter(technician=technician, seq=seq).values_list("pk", flat=True).first()
+    if existing:
+        return {"stored": False, "status": "duplicate", "ping": existing}
+    _validate(technician=technician, latitude=latitude, longitude=longitude, accuracy=accuracy,
+              speed=speed, heading=heading, device_time=device_time, now=now)
+    try:
+        with transaction.atomic():
+            ping = LocationPing.objects.create(
+                technician=technician, latitude=latitude, longitude=longitude, accuracy_m=accuracy,
+                speed_mps=speed, heading=heading, device_time=device_time, seq=seq,
+            )
+            # Only a newer fix moves the last position (pings may arrive out of order).
+            Technician.objects.filter(pk=technician.pk).filter(
+                _newer(device_time)
+            ).update(last_latitude=latitude, last_longitude=longitude, last_accuracy_m=accuracy,
+                     last_position_at=device_time)
+            transaction.on_commit(lambda: _push(technician, ping=ping))
+    except IntegrityError:
+        # The same ping raced in on two connections: the other one stored it.
+        existing = LocationPing.objects.filter(technician=technician, seq=seq).values_list("pk", flat=True).first()
+        return {"stored": False, "status": "duplicate", "ping": existing}
+    return {"stored": True, "status": "stored", "ping": ping.pk}
+
+
+def _newer(device_time: datetime):
+    from django.db.models import Q
+
+    return Q(last_position_at__isnull=True) | Q(last_position_at__lte=device_time)
+
+
+def _push(technician: Technician, *, ping: LocationPing | None = None, private: bool = False) -> None:
+    """location.updated to dispatch, at most once per GPS_PUSH_INTERVAL_S per technician."""
+    key = f"mapping:loc-push:{technician.pk}"
+    if not cache.add(key, 1, timeout=max(1, round(conf.GPS_PUSH_INTERVAL_S))):
+        return
+    data: dict[str, Any] = {"technician": technician.pk, "private": private}
+    if ping is not None:
+        data.update(latitude=ping.latitude, longitude=ping.longitude, accuracy=ping.accuracy_m,
+                    speed=ping.speed_mps, heading=ping.heading, at=ping.device_time.isoformat())
+    event = events.make_event("location.updated", row_id=ping.pk if ping else technician.pk, data=data)
+    events.send_now([g.dispatch_group()], event)
+
+
+def technician_private_mode_set(*, technician: Technician, private: bool) -> Technician:
+    """Private mode on: nothing is stored and the map shows "private"; the last position is cleared."""
+    with transaction.atomic():
+        fields: dict[str, Any] = {"private_mode": private}
+        if private:
+            fields.update(last_latitude=None, last_longitude=None, last_accuracy_m=None, last_position_at=None)
+        Technician.objects.filter(pk=technician.pk).update(**fields)
+        technician.refresh_from_db()
+        cache.delete(f"mapping:loc-push:{technician.pk}")
+        transaction.on_commit(lambda: _push(technician, private=private))
+    return technician
+
+
+def gps_retention_apply(*, now: datetime | None = None) -> dict[str, int]:
+    """Pings older than GPS_RETENTION_DAYS are thinned to one per GPS_REDUCED_INTERVAL_MIN per
+    technician (the first of each interval is kept); reduced points older than GPS_PURGE_DAYS go."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=conf.GPS_RETENTION_DAYS)
+    purge_before = now - timedelta(days=conf.GPS_PURGE_DAYS)
+    bucket = conf.GPS_REDUCED_INTERVAL_MIN * 60
+    table = LocationPing._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
+        purged, _ = LocationPing.objects.filter(device_time__lt=purge_before).delete()
+        # An interval already reduced in an earlier run keeps its kept point (reduced first).
+        cur.execute(
+            f"""
+            DELETE FROM {table} WHERE id IN (
+              SELECT id FROM (
+                SELECT id, row_number() OVER (
+                  PARTITION BY technician_id, floor(extract(epoch FROM device_time) / %s)
+                  ORDER BY reduced DESC, device_time, id) AS rn
+                FROM {table} WHERE device_time < %s
+              ) ranked WHERE rn > 1
+            )""",  # noqa: S608 - the table name is ours, values are parameters
+            [bucket, cutoff],
+        )
+        thinned = cur.rowcount
+        kept = LocationPing.objects.filter(device_time__lt=cutoff, reduced=False).update(reduced=True)
+    return {"deleted": thinned, "reduced": kept, "purged": purged}
