@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(STACK) run
 
 test: $(STAMP)
-	$(PY) manage.py compiletranslations
+	DEBUG=true $(PY) manage.py compiletranslations
 	DEBUG=true TESTING=true $(STACK) exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
