@@ -477,6 +477,19 @@ def delivery_attempt(*, delivery_id: int) -> str:
     return d.state
 
 
+class DeliveryFailed(Exception):
+    """Raised by delivery_attempt_or_raise so the outbox row records the gateway's error and retries."""
+
+
+def delivery_attempt_or_raise(*, delivery_id: int) -> str:
+    """delivery_attempt for an outbox handler: raises DeliveryFailed (with the transport's error) on failure."""
+    state = delivery_attempt(delivery_id=delivery_id)
+    if state in (Delivery.State.FAILED, Delivery.State.DEAD):
+        error = Delivery.objects.filter(pk=delivery_id).values_list("last_error", flat=True).first()
+        raise DeliveryFailed(f"delivery {delivery_id}: {error}")
+    return state
+
+
 def delivery_retry(*, delivery_id: int) -> Delivery:
     """Staff retry of a failed or dead delivery: its outbox row runs again (the only retry loop)."""
     with transaction.atomic():

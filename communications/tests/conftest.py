@@ -72,10 +72,7 @@ def delivery_handler():
     before = outbox._handlers.get(key)
 
     def handle(row):
-        state = services.delivery_attempt(delivery_id=int(row.payload["delivery"]))
-        if state in ("failed", "dead"):
-            raise RuntimeError(f"delivery {row.payload['delivery']} {state}")
-        return {"state": state}
+        return {"state": services.delivery_attempt_or_raise(delivery_id=int(row.payload["delivery"]))}
 
     outbox._handlers[key] = handle
     yield handle
