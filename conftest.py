@@ -112,7 +112,9 @@ def _database_url_for_test_db() -> str:
     if s.get("PASSWORD"):
         auth += ":" + quote(s["PASSWORD"], safe="")
     port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{auth}@{quote(host, safe='')}{port}/{s['NAME']}"
+    if host.startswith("/"):  # a Unix socket directory (the embedded server)
+        return f"postgres://{auth}@/{s['NAME']}?host={host}"
+    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
 
 
 @pytest.fixture

@@ -115,6 +115,9 @@ TEMPLATES = [
 # No SQLite and no in-memory channel layer: `make run`/`make test` start an embedded PostgreSQL
 # and Redis and export these URLs when the operator did not set them.
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/hvaccrm")}
+if not DATABASES["default"].get("HOST") and "host" in DATABASES["default"].get("OPTIONS", {}):
+    # A Unix-socket directory given as ?host=/path (the embedded server) is the connection's host.
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -20,7 +20,6 @@ import sys
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -51,7 +50,7 @@ def embedded_postgres(database: str):
         server.psql(f'CREATE DATABASE "{database}";')
     log(f"embedded PostgreSQL ready in {time.monotonic() - started:.1f} s (socket in {pgdata})")
     try:
-        yield f"postgres://postgres@{quote(str(pgdata), safe='')}/{database}"
+        yield f"postgres://postgres@/{database}?host={pgdata}"
     finally:
         server.cleanup()
 
