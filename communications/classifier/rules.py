@@ -170,10 +170,10 @@ class Classification:
     confidence: float = 0.5
     safety_instruction: str | None = None
 
-    def as_dict(self) -> dict:
-        """The JSON object of `manage.py classify` (the safety text only when there is one)."""
+    def as_dict(self, *, with_safety: bool = True) -> dict:
+        """As JSON; without the safety text it is exactly the object `manage.py classify` prints."""
         data = asdict(self)
-        if data["safety_instruction"] is None:
+        if data["safety_instruction"] is None or not with_safety:
             del data["safety_instruction"]
         return data
 
