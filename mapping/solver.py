@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import vroom
 
@@ -141,7 +142,7 @@ def solve(
     problem.add_job(vjobs)
     args = {"exploration_level": exploration_level, "nb_threads": threads}
     if timeout_s:
-        args["timeout"] = int(timeout_s * 1000)
+        args["timeout"] = timedelta(seconds=timeout_s)
     raw = problem.solve(**args).to_dict()
     return _from_vroom(raw, vehicles, jobs, matrix)
 
