@@ -141,7 +141,7 @@ def live_asgi_url(transactional_db):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url + "/portal/login/", timeout=1)  # noqa: S310 - our own loopback server
+            urllib.request.urlopen(url + "/portal/login/", timeout=1)
             break
         except Exception:
             if proc.poll() is not None:

@@ -94,7 +94,7 @@ class TokenLoginView(knox_views.LoginView):
     authentication_classes = [BasicAuthentication]
 
     @extend_schema(request=None, responses={200: _TokenOut})
-    def post(self, request, format=None):  # noqa: A002 - knox's signature
+    def post(self, request, format=None):
         return super().post(request, format)
 
 
@@ -102,7 +102,7 @@ class TokenLogoutView(knox_views.LogoutView):
     """Revoke the token of this device."""
 
     @extend_schema(request=None, responses={204: None})
-    def post(self, request, format=None):  # noqa: A002
+    def post(self, request, format=None):
         return super().post(request, format)
 
 
@@ -110,5 +110,5 @@ class TokenLogoutAllView(knox_views.LogoutAllView):
     """Revoke every token of the user (all devices)."""
 
     @extend_schema(request=None, responses={204: None})
-    def post(self, request, format=None):  # noqa: A002
+    def post(self, request, format=None):
         return super().post(request, format)
