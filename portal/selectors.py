@@ -1,0 +1,359 @@
+"""The portal's reads. Every query is scoped to the clients linked to the signed-in user, so an id
+that belongs to someone else simply is not found (404), never shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hvaccrm.models import AccessRecord, Client, Consent, Equipment, JobFeedback, ServiceJob, Site, Technician
+from hvaccrm.models.jobs import OPEN_STATUSES, JobStatus
+from portal import conf
+from portal.models import Booking, ErasureRequest
+
+# --- whose data ---------------------------------------------------------------------------------
+
+
+def client_ids_for_user(*, user) -> list[int]:
+    """The clients this login may act for (a user may be linked to several, e.g. home and firm)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_portal_client_ids", None)
+    if cached is None:
+        cached = list(Client.objects.filter(users=user, anonymised_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+        user._portal_client_ids = cached
+    return cached
+
+
+def client_for_user(*, user) -> Client | None:
+    """The client whose account the portal shows: the first one linked to the login."""
+    ids = client_ids_for_user(user=user)
+    return Client.objects.filter(pk=ids[0]).first() if ids else None
+
+
+# --- sites and equipment ------------------------------------------------------------------------
+
+
+def site_list(*, user) -> QuerySet[Site]:
+    return (
+        Site.objects.filter(client_id__in=client_ids_for_user(user=user))
+        .select_related("district")
+        .prefetch_related(Prefetch("equipment", queryset=Equipment.objects.order_by("id")))
+        .order_by("id")
+    )
+
+
+def site_get(*, user, site_id: int) -> Site:
+    site = Site.objects.filter(pk=site_id, client_id__in=client_ids_for_user(user=user)).select_related("district").first()
+    if site is None:
+        raise Http404
+    return site
+
+
+def equipment_get(*, user, equipment_id: int) -> Equipment:
+    unit = (
+        Equipment.objects.filter(pk=equipment_id, site__client_id__in=client_ids_for_user(user=user))
+        .select_related("site", "site__district")
+        .first()
+    )
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def equipment_history(*, equipment: Equipment, limit: int = 50) -> list[ServiceJob]:
+    """Finished visits on this unit, newest first (its service history)."""
+    return list(
+        ServiceJob.objects.filter(equipment=equipment, client_id=equipment.site.client_id, status=JobStatus.COMPLETED)
+        .select_related("technician__user")
+        .order_by("-completed_at", "-id")[:limit]
+    )
+
+
+# --- visits -------------------------------------------------------------------------------------
+
+
+def visit_list_all(*, user) -> QuerySet[ServiceJob]:
+    return (
+        ServiceJob.objects.filter(client_id__in=client_ids_for_user(user=user))
+        .select_related("site", "site__district", "equipment", "technician__user", "feedback")
+        .annotate(when=Coalesce("scheduled_start", "requested_start", "created_at"))
+    )
+
+
+def visit_list_upcoming(*, user) -> QuerySet[ServiceJob]:
+    return visit_list_all(user=user).filter(status__in=OPEN_STATUSES).order_by("when", "id")
+
+
+def visit_list_past(*, user) -> QuerySet[ServiceJob]:
+    return visit_list_all(user=user).exclude(status__in=OPEN_STATUSES).order_by("-when", "-id")
+
+
+def visit_get(*, user, job_id: int) -> ServiceJob:
+    job = visit_list_all(user=user).filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+def visit_start(job: ServiceJob) -> datetime | None:
+    return job.scheduled_start or job.requested_start
+
+
+def visit_is_today(job: ServiceJob, *, now: datetime | None = None) -> bool:
+    start = visit_start(job)
+    now = timezone.localtime(now or timezone.now())
+    return start is not None and timezone.localtime(start).date() == now.date() and job.is_open
+
+
+def visit_changeable(job: ServiceJob, *, now: datetime | None = None) -> bool:
+    """Whether the client may still cancel or move it: new/scheduled and before the cut-off."""
+    if job.status not in (JobStatus.NEW, JobStatus.SCHEDULED):
+        return False
+    start = visit_start(job)
+    if start is None:
+        return True
+    return (now or timezone.now()) <= start - timedelta(hours=conf.CHANGE_CUTOFF_HOURS)
+
+
+def visit_feedback_allowed(job: ServiceJob) -> bool:
+    return job.status == JobStatus.COMPLETED and not _has_feedback(job)
+
+
+def _has_feedback(job: ServiceJob) -> bool:
+    try:
+        return job.feedback is not None
+    except JobFeedback.DoesNotExist:
+        return False
+
+
+def technician_name(job: ServiceJob) -> str:
+    if not job.technician_id:
+        return ""
+    user = job.technician.user
+    return user.get_full_name() or user.get_username()
+
+
+def visit_card(job: ServiceJob) -> dict[str, Any]:
+    """The JSON a live page needs to redraw one visit (status, technician, ETA)."""
+    return {
+        "id": job.pk, "status": job.status, "status_label": job.get_status_display(),
+        "technician": technician_name(job), "eta": job.eta.isoformat() if job.eta else None,
+        "eta_label": timezone.localtime(job.eta).strftime("%H:%M") if job.eta else "",
+        "scheduled_start": job.scheduled_start.isoformat() if job.scheduled_start else None,
+        "scheduled_end": job.scheduled_end.isoformat() if job.scheduled_end else None,
+    }
+
+
+# --- booking windows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    open: bool
+    reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return timezone.localtime(self.start).strftime("%Y-%m-%dT%H")
+
+
+def _window_bounds(day: date, start_hour: int, end_hour: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (timezone.make_aware(datetime.combine(day, time(start_hour)), tz),
+            timezone.make_aware(datetime.combine(day, time(end_hour)), tz))
+
+
+def _day_windows(day: date) -> tuple[tuple[int, int], ...]:
+    wd = day.weekday()
+    if wd < 5:
+        return conf.WEEKDAY_WINDOWS
+    if wd == 5:
+        return conf.SATURDAY_WINDOWS
+    return ()
+
+
+def window_capacity(*, district_id: int | None) -> int:
+    qs = Technician.objects.filter(active=True)
+    if district_id is not None:
+        qs = qs.filter(home_district_id=district_id)
+    return max(1, qs.count()) * conf.WINDOW_JOBS_PER_TECHNICIAN
+
+
+def window_list(*, site: Site, now: datetime | None = None, exclude_job_id: int | None = None) -> list[Window]:
+    """Every window of the coming weeks for a site, each marked open or closed (full / too soon)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    first = today
+    last = today + timedelta(weeks=conf.BOOKING_WEEKS)
+    bounds = []
+    day = first
+    while day <= last:
+        bounds += [_window_bounds(day, a, b) for a, b in _day_windows(day)]
+        day += timedelta(days=1)
+    if not bounds:
+        return []
+    booked = (
+        ServiceJob.objects.filter(status__in=OPEN_STATUSES, district_id=site.district_id)
+        .annotate(at=Coalesce("scheduled_start", "requested_start"))
+        .filter(at__gte=bounds[0][0], at__lt=bounds[-1][1])
+    )
+    if exclude_job_id:
+        booked = booked.exclude(pk=exclude_job_id)
+    starts = list(booked.values_list("at", flat=True))
+    capacity = window_capacity(district_id=site.district_id)
+    earliest = now + timedelta(hours=conf.BOOKING_LEAD_HOURS)
+    windows = []
+    for start, end in bounds:
+        if start < earliest:
+            windows.append(Window(start, end, False, _("too soon")))
+            continue
+        taken = sum(1 for s in starts if start <= s < end)
+        windows.append(Window(start, end, taken < capacity, "" if taken < capacity else _("full")))
+    return windows
+
+
+def window_from_key(key: str) -> tuple[datetime, datetime] | None:
+    """Parse a window key (YYYY-MM-DDTHH, local time) into its bounds; None if no such window."""
+    try:
+        local = datetime.strptime(key, "%Y-%m-%dT%H")
+    except (TypeError, ValueError):
+        return None
+    for a, b in _day_windows(local.date()):
+        if a == local.hour:
+            return _window_bounds(local.date(), a, b)
+    return None
+
+
+# --- consents -----------------------------------------------------------------------------------
+
+
+def consent_state(*, client: Client) -> dict[str, Consent | None]:
+    """The latest ledger entry per purpose (None: never asked)."""
+    latest: dict[str, Consent | None] = {p: None for p in Consent.Purpose.values}
+    for entry in Consent.objects.filter(client=client).order_by("-created_at", "-id"):
+        if latest.get(entry.purpose) is None:
+            latest[entry.purpose] = entry
+    return latest
+
+
+def consent_history(*, client: Client) -> QuerySet[Consent]:
+    return Consent.objects.filter(client=client).select_related("recorded_by").order_by("-created_at", "-id")
+
+
+# --- RODO: export and retained records ----------------------------------------------------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def client_data_export(*, client: Client) -> dict[str, Any]:
+    """Everything the company holds about one client (RODO art. 15 and 20), as plain JSON."""
+    sites = list(Site.objects.filter(client=client).select_related("district").order_by("id"))
+    equipment = list(Equipment.objects.filter(site__client=client).order_by("id"))
+    jobs = list(ServiceJob.objects.filter(client=client).select_related("technician__user").order_by("id"))
+    bookings = {b.job_id: b for b in Booking.objects.filter(job__client=client)}
+    data: dict[str, Any] = {
+        "generated_at": timezone.now().isoformat(),
+        "client": {
+            "id": client.pk, "kind": client.kind, "name": client.name, "nip": client.nip, "email": client.email,
+            "phone": client.phone, "billing_address": client.billing_address,
+            "preferred_language": client.preferred_language, "created_at": _iso(client.created_at),
+            "updated_at": _iso(client.updated_at),
+        },
+        "portal_users": [
+            {"id": u.pk, "username": u.username, "email": u.email, "first_name": u.first_name,
+             "last_name": u.last_name, "date_joined": _iso(u.date_joined), "last_login": _iso(u.last_login)}
+            for u in client.users.order_by("pk")
+        ],
+        "sites": [
+            {"id": s.pk, "label": s.label, "street": s.street, "postal_code": s.postal_code, "city": s.city,
+             "district": s.district.name if s.district_id else None, "latitude": s.latitude, "longitude": s.longitude}
+            for s in sites
+        ],
+        "equipment": [
+            {"id": e.pk, "site": e.site_id, "kind": e.kind, "brand": e.brand, "model": e.model,
+             "serial_number": e.serial_number, "refrigerant": e.refrigerant,
+             "refrigerant_charge_kg": str(e.refrigerant_charge_kg), "installed_on": _iso(e.installed_on),
+             "warranty_until": _iso(e.warranty_until), "last_maintenance_on": _iso(e.last_maintenance_on),
+             "last_leak_check_on": _iso(e.last_leak_check_on)}
+            for e in equipment
+        ],
+        "visits": [
+            {"id": j.pk, "site": j.site_id, "equipment": j.equipment_id, "service_type": j.service_type,
+             "urgency": j.urgency, "status": j.status, "source": j.source, "description": j.description,
+             "requested_start": _iso(j.requested_start), "requested_end": _iso(j.requested_end),
+             "scheduled_start": _iso(j.scheduled_start), "scheduled_end": _iso(j.scheduled_end),
+             "technician": technician_name(j) or None, "completed_at": _iso(j.completed_at),
+             "report": j.report, "created_at": _iso(j.created_at),
+             "preferred_windows": bookings[j.pk].windows if j.pk in bookings else []}
+            for j in jobs
+        ],
+        "feedback": [
+            {"id": f.pk, "visit": f.job_id, "rating": f.rating, "comment": f.comment, "created_at": _iso(f.created_at)}
+            for f in JobFeedback.objects.filter(client=client).order_by("id")
+        ],
+        "consents": [
+            {"purpose": c.purpose, "granted": c.granted, "channel": c.channel, "text_version": c.text_version,
+             "created_at": _iso(c.created_at)}
+            for c in Consent.objects.filter(client=client).order_by("created_at", "id")
+        ],
+        "access_trail": [
+            {"time": _iso(a.created_at), "who": a.actor_label, "action": a.action, "object": f"{a.object_type}:{a.object_id}",
+             "purpose": a.purpose}
+            for a in AccessRecord.objects.filter(subject_client_id=client.pk).order_by("created_at", "id")[:1000]
+        ],
+        "erasure_requests": [
+            {"state": r.state, "requested_at": _iso(r.requested_at), "executed_at": _iso(r.executed_at)}
+            for r in ErasureRequest.objects.filter(client_id=client.pk).order_by("requested_at")
+        ],
+    }
+    from portal import integrations
+
+    data["communications"] = integrations.communications_export(client_id=client.pk)
+    return data
+
+
+def retained_records(*, client_id: int | None = None) -> list[dict[str, Any]]:
+    """What is kept after an erasure, pseudonymised, with the legal reason and how long (privacy page)."""
+    counts: dict[str, int | None] = {"jobs": None, "equipment": None, "consents": None, "trail": None}
+    if client_id is not None:
+        counts = {
+            "jobs": ServiceJob.objects.filter(client_id=client_id).count(),
+            "equipment": Equipment.objects.filter(site__client_id=client_id).filter(
+                Q(refrigerant__gt="") | Q(jobs__isnull=False)).distinct().count(),
+            "consents": Consent.objects.filter(client_id=client_id).count(),
+            "trail": AccessRecord.objects.filter(subject_client_id=client_id).count(),
+        }
+    return [
+        {"key": "jobs", "count": counts["jobs"], "what": _("Visit records: date, service type, status, district, unit, "
+                                                           "technician; no description, address or contact data"),
+         "reason": _("Accounting: invoices and their supporting records (Accounting Act, art. 74)"),
+         "retention": _("5 years from the end of the year of the visit")},
+        {"key": "equipment", "count": counts["equipment"],
+         "what": _("Equipment with refrigerant and its leak checks and interventions (F-gas register, CRO)"),
+         "reason": _("F-gas Regulation (EU) 2024/573 and the Polish F-gas Act: records of equipment and interventions"),
+         "retention": _("5 years from each intervention")},
+        {"key": "consents", "count": counts["consents"],
+         "what": _("Consent ledger entries (purpose, granted or withdrawn, time), under a pseudonym"),
+         "reason": _("Proof of consent (GDPR art. 7(1)) and defence of claims"),
+         "retention": _("6 years (limitation period of claims)")},
+        {"key": "trail", "count": counts["trail"],
+         "what": _("Access trail: who read or changed the data and when, under a pseudonym"),
+         "reason": _("Accountability of the controller (GDPR art. 5(2))"),
+         "retention": _("As long as the access trail retention (audit)")},
+        {"key": "erasure", "count": ErasureRequest.objects.filter(client_id=client_id).count() if client_id else None,
+         "what": _("The erasure request itself: client number, dates, who executed it"),
+         "reason": _("Proof that the request was carried out (GDPR art. 5(2) and 17)"),
+         "retention": _("6 years")},
+    ]
