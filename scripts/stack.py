@@ -124,6 +124,9 @@ def cmd_run() -> int:
         procs = {
             "web": subprocess.Popen(
                 [PY, "-m", "daphne", "-b", host, "-p", port, "--websocket_timeout", "86400",
+                 # The server drops oversized frames before Django sees them; the consumer
+                 # answers smaller-but-too-large ones (WS_MAX_FRAME_BYTES) with an error frame.
+                 "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
                  "--proxy-headers", "hvaccrm.asgi:application"], env=env, cwd=ROOT),
             "worker": subprocess.Popen(
                 [PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
