@@ -65,8 +65,10 @@ def messages_without_log(params: dict) -> Found | None:
     if message is None:
         return None
     table = message._meta.db_table
+    # System messages (an automatic safety reply) are not synced by contract: client and staff only.
+    system = " AND m.author_role <> 'system'" if any(f.name == "author_role" for f in message._meta.fields) else ""
     sql = (
-        f"SELECT m.id FROM {table} m WHERE m.created_at >= %s AND m.created_at <= %s "  # noqa: S608 - table names
+        f"SELECT m.id FROM {table} m WHERE m.created_at >= %s AND m.created_at <= %s{system} "  # noqa: S608 - table names
         f"AND NOT EXISTS (SELECT 1 FROM {LOG} l WHERE l.object_type = %s AND l.object_id = m.id::text "
         "AND l.target = 'prophecy') ORDER BY m.id"
     )

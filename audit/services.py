@@ -93,7 +93,9 @@ def _repair_one(kind: str, obj: Any, *, run_id: str) -> tuple[str, dict[str, Any
     """Do one repair through the integration service; returns (action, result)."""
     from hvaccrm.integration import services as integration
 
-    key = f"repair:{kind}:{obj}"
+    # Stable per object for the emergency (at most one repair alert per message); per run for the
+    # map, whose job_locate remembers a key for days and would otherwise skip a later repair.
+    key = f"repair:{kind}:{obj}" if kind == "emergency_without_notification" else f"repair:{run_id}:{kind}:{obj}"
     if kind == "message_without_log":
         return "sync_communication_data", integration.sync_communication_data(message_id=int(obj))
     if kind == "synced_without_vector":

@@ -28,7 +28,9 @@ def _int(value: Any) -> int | None:
 
 
 def _object_int(row: IntegrationLog, key: str) -> int | None:
-    return _int(row.payload.get(key)) or _int(row.object_id)
+    """The object's id from the payload, else from the row's object reference."""
+    value = _int(row.payload.get(key))
+    return value if value is not None else _int(row.object_id)
 
 
 # --- message.created / emergency.alert (communications) -------------------------------------------
@@ -82,8 +84,9 @@ def job_to_client(row: IntegrationLog) -> dict:
 def job_to_routes(row: IntegrationLog) -> dict:
     p = row.payload
     change = p.get("change") or ("created" if row.kind == "job.created" else "")
-    return integration.job_replan_if_needed(job_id=_object_int(row, "job"), change=change,
-                                            day=integration.job_day(p))
+    job_id = _object_int(row, "job")
+    return integration.job_replan_if_needed(job_id=job_id, change=change,
+                                            day=integration.job_day(job_id=job_id, payload=p))
 
 
 # --- booking.created / feedback.created (portal) ------------------------------------------------

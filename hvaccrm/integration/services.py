@@ -316,6 +316,19 @@ def _local_day(value: str | None) -> date | None:
     return timezone.localtime(moment).date()
 
 
+def job_day(*, job_id: int, payload: dict[str, Any] | None = None) -> date | None:
+    """The local day a job is planned for: its scheduled start, else the client's requested one."""
+    payload = payload or {}
+    day = _local_day(payload.get("scheduled_start"))
+    if day is not None:
+        return day
+    job = ServiceJob.objects.filter(pk=job_id).values("scheduled_start", "requested_start").first()
+    if job is None:
+        return None
+    moment = job["scheduled_start"] or job["requested_start"]
+    return timezone.localtime(moment).date() if moment else None
+
+
 def job_replan_if_needed(*, job_id: int, change: str, day: date | None) -> dict[str, Any]:
     """Re-plan the routes of today or tomorrow when a job on that day was created, moved or
     (re)assigned; other days are planned when they come near, so nothing is done for them."""
@@ -329,14 +342,10 @@ def job_replan_if_needed(*, job_id: int, change: str, day: date | None) -> dict[
     return {"replanned": True, "day": day.isoformat(), "result": _small(result)}
 
 
-def job_day(payload: dict[str, Any]) -> date | None:
-    return _local_day(payload.get("scheduled_start") or payload.get("requested_start"))
-
-
 # --- prophecy -> notifications ---------------------------------------------------------------
 
 
-def prophecy_alert_dispatch(*, prediction_id: int, payload: dict[str, Any], dedupe_key: str) -> dict[str, Any]:
+def prophecy_alert_dispatch(*, prediction_id: int | None, payload: dict[str, Any], dedupe_key: str) -> dict[str, Any]:
     """A hotspot: managers get a notification and the managers' and dispatch dashboards a push."""
     notify_role = _service("communications", "notify_role")
     district = payload.get("district") or payload.get("district_slug") or ""
@@ -353,7 +362,7 @@ def prophecy_alert_dispatch(*, prediction_id: int, payload: dict[str, Any], dedu
         payload=data, related_type="prophecy.prediction", related_id=str(prediction_id), dedupe_key=dedupe_key,
     )
     # After commit (the outbox commits the row's state with it): a rolled-back run pushes nothing.
-    events.emit([g.managers_group(), g.dispatch_group()], "prophecy.alert", row_id=prediction_id, data=data)
+    events.emit([g.managers_group(), g.dispatch_group()], "prophecy.alert", row_id=prediction_id or 0, data=data)
     return {"notified": list(ids or [])}
 
 
@@ -365,12 +374,18 @@ class DeliveryFailed(RuntimeError):
 
 
 def delivery_run(*, delivery_id: int) -> dict[str, Any]:
+    """Send one delivery (SMS, e-mail, Telegram...) once; raise when it failed so the row retries.
+
+    communications' `delivery_attempt` returns the delivery's state afterwards; "failed" or
+    "dead" mean the channel did not take it.
+    """
     attempt = _service("communications", "delivery_attempt")
-    result = attempt(delivery_id=delivery_id)
-    ok = result.get("ok", result.get("state") not in ("failed", "error")) if isinstance(result, dict) else bool(result)
-    if not ok:
-        raise DeliveryFailed(str(result.get("error") or result) if isinstance(result, dict) else "delivery failed")
-    return _small(result) if isinstance(result, dict) else {"ok": True}
+    state = attempt(delivery_id=delivery_id)
+    if isinstance(state, dict):  # tolerate a richer answer: {"state": ..., "error": ...}
+        state = state.get("state", "failed")
+    if state in ("failed", "dead"):
+        raise DeliveryFailed(f"delivery {delivery_id} {state}")
+    return {"delivery": delivery_id, "state": str(state)}
 
 
 # --- health alerts and repairs (called by audit) ------------------------------------------------
@@ -401,10 +416,20 @@ def vector_sync_requeue(*, log_id: int) -> dict[str, Any]:
 
 
 def emergency_notification_ensure(*, message_id: int, dedupe_key: str) -> dict[str, Any]:
-    """An emergency that reached nobody: dispatch it again (idempotent for the repair's key)."""
+    """An emergency that reached nobody. Work still owed (a failed or dead alert row) is run, so it
+    is never dispatched twice; an alert that ran but whose notifications are gone is dispatched
+    again under the repair's own key (idempotent for that key)."""
     payload = message_payloads(message_id=message_id).get("notifications")
     if payload is None:
         return {"dispatched": False, "reason": "not an emergency"}
+    owed = (IntegrationLog.objects.filter(target=Target.NOTIFICATIONS, kind="emergency.alert", object_type=MESSAGE_TYPE,
+                                          object_id=str(message_id))
+            .exclude(state=State.SUCCEEDED).order_by("-id").first())
+    if owed is not None or not IntegrationLog.objects.filter(
+            target=Target.NOTIFICATIONS, kind="emergency.alert", object_type=MESSAGE_TYPE, object_id=str(message_id)).exists():
+        state = _owed_row_run(target=Target.NOTIFICATIONS, kind="emergency.alert", object_type=MESSAGE_TYPE,
+                              object_id=str(message_id), payload=payload, audit_level="basic")
+        return {"dispatched": state == State.SUCCEEDED, "row_state": state}
     return emergency_dispatch_run(message_id=message_id, job_id=payload.get("job"),
                                   district_slug=payload.get("district"), text=payload.get("text", ""),
                                   dedupe_key=dedupe_key)
