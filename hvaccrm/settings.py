@@ -256,8 +256,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed names need `collectstatic` at release; off for development and tests.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and not TESTING
+        if env.bool("STATIC_MANIFEST", default=not DEBUG and not TESTING)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
