@@ -58,7 +58,7 @@ def classify(text: str) -> dict[str, Any] | None:
     return {"urgency": getattr(result, "urgency", "normal"), "gas": safety is not None, "safety_instruction": safety}
 
 
-# --- messages and notifications (filled in against communications' services and selectors) -----
+# --- messages and notifications (communications' services and selectors) ------------------------
 
 
 def messaging_available() -> bool:
@@ -68,23 +68,66 @@ def messaging_available() -> bool:
 def notification_unread_count(*, user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
-    fn = _function("communications.selectors", "notification_unread_count")
-    return int(fn(user=user)) if fn else 0
-
-
-def notification_list(*, user) -> list:
     fn = _function("communications.selectors", "notification_list_for_user")
-    return list(fn(user=user)[:50]) if fn else []
+    return fn(user=user).filter(read_at__isnull=True).count() if fn else 0
 
 
-def notification_read_all(*, user) -> int:
-    fn = _function("communications.services", "notification_read_all")
-    return fn(user=user) if fn else 0
+def notification_list(*, user, limit: int = 50) -> list:
+    fn = _function("communications.selectors", "notification_list_for_user")
+    return list(fn(user=user).order_by("-created_at", "-id")[:limit]) if fn else []
 
 
-def message_send(*, user, client_id: int, body: str):
-    raise NotImplementedError
+def notification_read_all(*, user, limit: int = 500) -> int:
+    """Mark the user's unread notifications read, one by one through communications' service."""
+    lister = _function("communications.selectors", "notification_list_for_user")
+    reader = _function("communications.services", "notification_read")
+    if lister is None or reader is None:
+        return 0
+    ids = list(lister(user=user).filter(read_at__isnull=True).values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        reader(user=user, notification_id=pk)
+    return len(ids)
 
 
-def conversation_for_client(*, user, client_id: int) -> dict:
-    return {}
+def _conversations(*, user, client_id: int):
+    fn = _function("communications.selectors", "conversation_list_visible")
+    return fn(user=user).filter(client_id=client_id).order_by("-last_message_at", "-id")
+
+
+def conversation_for_client(*, user, client_id: int, conversation_id: int | None = None, limit: int = 200) -> dict:
+    """The client's conversations and the messages of the chosen one (the newest by default).
+    A conversation id that is not the client's raises Http404."""
+    from django.http import Http404
+
+    conversations = list(_conversations(user=user, client_id=client_id)[:50])
+    current = None
+    if conversation_id is not None:
+        current = next((c for c in conversations if c.pk == conversation_id), None) or \
+            _conversations(user=user, client_id=client_id).filter(pk=conversation_id).first()
+        if current is None:
+            raise Http404
+    elif conversations:
+        current = conversations[0]
+    messages = []
+    if current is not None:
+        lister = _function("communications.selectors", "message_list_visible")
+        messages = list(lister(user=user).filter(conversation_id=current.pk).order_by("-created_at", "-id")[:limit])
+        messages.reverse()
+    return {"conversations": conversations, "conversation": current, "thread": messages}
+
+
+def message_send(*, user, client_id: int, body: str, conversation_id: int | None = None):
+    """Send a client's message to the office, opening a conversation on the first one."""
+    from django.db import transaction
+    from django.http import Http404
+
+    services = import_module("communications.services")
+    with transaction.atomic():
+        if conversation_id is None:
+            conversation = _conversations(user=user, client_id=client_id).first()
+            if conversation is None:
+                conversation = services.conversation_start(author=user, client_id=client_id)
+            conversation_id = conversation.pk
+        elif not _conversations(user=user, client_id=client_id).filter(pk=conversation_id).exists():
+            raise Http404
+        return services.message_send(author=user, conversation_id=conversation_id, body=body)

@@ -438,6 +438,8 @@ def client_erase(*, client_id: int, actor) -> dict[str, Any]:
         job_ids = list(ServiceJob.objects.filter(client_id=client_id).values_list("pk", flat=True))
         site_ids = list(Site.objects.filter(client_id=client_id).values_list("pk", flat=True))
 
+        exported = integrations.communications_export(client_id=client_id)
+        message_ids = [m["id"] for c in exported.get("conversations", []) for m in c.get("messages", [])]
         # Communications and vectors first: they may look rows up by the client before it changes.
         messages = integrations.communications_anonymise(client_id=client_id)
         vectors = integrations.vectors_erase(client_id=client_id)
@@ -468,7 +470,8 @@ def client_erase(*, client_id: int, actor) -> dict[str, Any]:
         # Copies of personal values in logs: outbox payloads (message texts, coordinates), the access
         # trail's actor label, the admin's change log, django-axes' attempt records.
         scrubbed = 0
-        targets = [("hvaccrm.servicejob", job_ids), ("hvaccrm.client", [client_id]), ("hvaccrm.site", site_ids)]
+        targets = [("hvaccrm.servicejob", job_ids), ("hvaccrm.client", [client_id]), ("hvaccrm.site", site_ids),
+                   ("communications.message", message_ids)]
         log_q = IntegrationLog.objects.filter(payload__client=client_id)
         for object_type, ids in targets:
             if ids:

@@ -344,20 +344,32 @@ def booked(request, job_id: int):
 @client_required
 @require_http_methods(["GET", "POST"])
 def messages_page(request):
+    """The client's conversation with the office; new messages and replies arrive live (live.js)."""
     if not integrations.messaging_available():
         return _page(request, "portal/messages_unavailable.html", status=503)
     client = request.portal_client
+    try:
+        conversation_id = int(request.GET.get("conversation") or request.POST.get("conversation") or 0) or None
+    except ValueError:
+        raise Http404 from None
     if request.method == "POST":
         body = (request.POST.get("body") or "").strip()
-        if body:
+        if not body:
+            messages.error(request, _("Write a message first."))
+        else:
             try:
-                integrations.message_send(user=request.user, client_id=client.pk, body=body)
+                message = integrations.message_send(user=request.user, client_id=client.pk, body=body,
+                                                    conversation_id=conversation_id)
             except ServiceError as err:
                 messages.error(request, err.message)
-            return redirect("portal:messages")
-        messages.error(request, _("Write a message first."))
-    thread = integrations.conversation_for_client(user=request.user, client_id=client.pk)
-    return _page(request, "portal/messages.html", thread)
+            else:
+                return redirect(f"{reverse('portal:messages')}?conversation={message.conversation_id}")
+    context = integrations.conversation_for_client(user=request.user, client_id=client.pk,
+                                                   conversation_id=conversation_id)
+    access_record(actor=request.user, action="view", obj=client, subject_client_id=client.pk,
+                  purpose="client's conversation with the office", request=request)
+    context["labels"] = {"you": _("You"), "office": _("Office"), "system": _("Automatic message")}
+    return _page(request, "portal/messages.html", context)
 
 
 @client_required

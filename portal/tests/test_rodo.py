@@ -134,12 +134,15 @@ def test_after_erasure_no_personal_value_of_the_client_is_left_in_the_database(
                                             description="Kapie woda u Anny Kowalskiej, tel. 501 234 567",
                                             window_keys=[window_key(next_weekday(4))])
     http.get(reverse("portal:export_json"))
+    with django_capture_on_commit_callbacks(execute=True):
+        http.post(reverse("portal:messages"), {"body": "Czuć gaz w mieszkaniu Anny Kowalskiej, kod do bramy 4431"})
     LogEntry.objects.create(user_id=administrator.pk, content_type_id=ContentType.objects.get_for_model(Client).pk,
                             object_id=str(client_anna.pk), object_repr="Anna Kowalska", action_flag=CHANGE,
                             change_message="Changed phone for Anna Kowalska")
     b_unit, b_job = _populate(client_bartek)
     personal = ["Anna Kowalska", "anna@example.com", "501 234 567", "Różana 17", "Mieszkanie Anny", "Kapie woda u Anny",
-                "Komentarz Anna", "Klucz u sąsiadki", f"SN-{client_anna.pk}", "Opis klienta Anna"]
+                "Komentarz Anna", "Klucz u sąsiadki", f"SN-{client_anna.pk}", "Opis klienta Anna", "kod do bramy 4431",
+                "Anny Kowalskiej"]
     assert database_scan(personal), "the scan must see the values before the erasure"
 
     anna_http = HttpClient()
