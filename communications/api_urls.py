@@ -1,4 +1,16 @@
 from __future__ import annotations
 
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from communications import api
+
 app_name = "communications-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("conversations", api.ConversationViewSet, basename="conversation")
+router.register("messages", api.MessageViewSet, basename="message")
+router.register("notifications", api.NotificationViewSet, basename="notification")
+router.register("deliveries", api.DeliveryViewSet, basename="delivery")
+
+urlpatterns = [path("classify/", api.ClassifyView.as_view(), name="classify"), *router.urls]

@@ -97,6 +97,9 @@ class MessageRead(models.Model):
         verbose_name_plural = _("message reads")
         constraints = [models.UniqueConstraint(fields=["message", "user"], name="message_read_once")]
 
+    def __str__(self) -> str:
+        return f"{self.message_id} read by {self.user_id}"
+
 
 class Priority(models.TextChoices):
     LOW = "low", _("low")

@@ -80,15 +80,15 @@ NO_COOL = _rx(
     r"\bnot cooling\b", r"\b(isn'?t|is not|doesn'?t|does not|won'?t) cool", r"\bno cooling\b",
 )
 FAILURE = _rx(
-    rf"\bawari{W}", rf"\bzepsu{W}", rf"\bpopsu{W}", rf"\bnie dziala\b", rf"\bnie wlacza{W}", rf"\bnie uruchamia{W}",
-    rf"\bprzesta{W} dziala{W}", rf"\buszkodz{W}", r"\bwylacza sie\b", r"\bsie wylacza\b", rf"\bgasnie\b",
-    rf"\bnie chce sie (odpalic|wlaczyc|uruchomic)", r"\bblad\b", rf"\bbled(u|em|y|ow)\b", r"\berror\b",
+    rf"\bawari{W}", rf"\bzepsu{W}", rf"\bpopsu{W}", r"\bnie dziala\b", rf"\bnie wlacza{W}", rf"\bnie uruchamia{W}",
+    rf"\bprzesta{W} dziala{W}", rf"\buszkodz{W}", r"\bwylacza sie\b", r"\bsie wylacza\b", r"\bgasnie\b",
+    r"\bnie chce sie (odpalic|wlaczyc|uruchomic)", r"\bblad\b", r"\bbled(u|em|y|ow)\b", r"\berror\b",
     r"\bbreak ?down\b", r"\bbroken\b", r"\bbroke\b", r"\bfail(ed|ure|ing|s)?\b", r"\bnot working\b",
     r"\bstopped working\b", r"\bwon'?t (start|turn on)\b", r"\bout of order\b", r"\bmalfunction\w*",
     r"\bshuts? (itself )?(off|down)\b", r"\bkeeps? (shutting|turning) off\b",
 )
 LEAK = _rx(
-    rf"\bwyciek{W}", rf"\bciekn{W}", rf"\bcieknie\b", rf"\bkapie\b", rf"\bskrapla{W}", rf"\bmokr{W} plam{W}",
+    rf"\bwyciek{W}", rf"\bciekn{W}", r"\bcieknie\b", r"\bkapie\b", rf"\bskrapla{W}", rf"\bmokr{W} plam{W}",
     r"\bleak\w*\b(?! (check|test|detect))", r"\bdrip\w*",
 )
 ERROR_CODE = re.compile(r"\b(?:kod|code|blad|bledu|error|err)\b[ :#-]*([a-z]{0,2}\s?-?\d{1,3}[a-z]?)\b|\b([efhlpu]\d{1,2}|[efhlpu]-\d{1,2})\b")
@@ -112,7 +112,7 @@ NEGATIONS = _rx(
 SERVICES: dict[str, re.Pattern[str]] = {
     "installation": _rx(
         rf"\bmontaz{W}", rf"\bzamontowa{W}", rf"\binstalacj{W}", rf"\bzainstalowa{W}", rf"\bnow{W} (klimatyzator|pomp|kociol|piec|jednost)",
-        rf"\bwymian{W} (kotla|pieca|klimatyzatora|pompy|urzadzenia|jednostki)", rf"\bwycen{W}", rf"\boferta\b",
+        rf"\bwymian{W} (kotla|pieca|klimatyzatora|pompy|urzadzenia|jednostki)", rf"\bwycen{W}", r"\boferta\b",
         r"\binstall\w*", r"\bfit(ting)? (a |an )?new\b", r"\bnew (unit|ac|boiler|heat pump)\b", r"\breplace (the |our |my )?(boiler|unit|ac)\b",
         r"\bquote\b", r"\bquotation\b",
     ),
@@ -123,19 +123,19 @@ SERVICES: dict[str, re.Pattern[str]] = {
     ),
     "inspection": _rx(
         rf"\bkontrol{W} szczelnosci\b", rf"\bszczelnosc{W}", rf"\binspekcj{W}", rf"\bodbior{W}", rf"\bprotokol{W}",
-        rf"\bkontrol{W}", rf"\bsprawdzeni{W} instalacji", rf"\bcro\b", rf"\bf-?gaz{W}",
+        rf"\bkontrol{W}", rf"\bsprawdzeni{W} instalacji", r"\bcro\b", rf"\bf-?gaz{W}",
         r"\binspect\w*", r"\bleak (check|test)\w*", r"\bf-?gas\b", r"\baudit\b", r"\bcertificat\w*", r"\bsafety check\b",
     ),
 }
 EQUIPMENT: list[tuple[str, re.Pattern[str]]] = [
     ("multi_split", _rx(r"\bmulti-? ?split\w*", r"\bkilka jednostek wewnetrznych\b", r"\bseveral indoor units\b")),
     ("heat_pump", _rx(rf"\bpomp{W} ciepla\b", r"\bheat ?pumps?\b", r"\bpc\b")),
-    ("gas_boiler", _rx(rf"\bkociol{W}", rf"\bkotl{W}", rf"\bpiec{W}\b", rf"\bpieca\b", rf"\bpiecyk{W}", rf"\bgazow{W}", r"\bboilers?\b",
+    ("gas_boiler", _rx(rf"\bkociol{W}", rf"\bkotl{W}", rf"\bpiec{W}\b", r"\bpieca\b", rf"\bpiecyk{W}", rf"\bgazow{W}", r"\bboilers?\b",
                        r"\bfurnace\b", r"\bcombi\b", r"\bvaillant\b", r"\bjunkers\b", r"\btermet\b")),
     ("ventilation", _rx(rf"\brekuperac{W}", rf"\brekuperator{W}", rf"\bwentylac{W}", rf"\bwentylator{W}", r"\bventilation\b",
                         r"\bmvhr\b", r"\bhrv\b", r"\brecuperator\b", r"\bextractor\b")),
     ("chiller", _rx(r"\bchiller\w*", rf"\bagregat{W} wody lodowej")),
-    ("split_ac", _rx(rf"\bklimatyzac{W}", rf"\bklimatyzator{W}", rf"\bklim(a|y|ie|e|ka|ke)\b", r"\bsplit\b", r"\bair ?con\w*",
+    ("split_ac", _rx(rf"\bklimatyzac{W}", rf"\bklimatyzator{W}", r"\bklim(a|y|ie|e|ka|ke)\b", r"\bsplit\b", r"\bair ?con\w*",
                      r"\bac\b", r"\ba/c\b", r"\bair conditioning\b", rf"\bjednostk{W} (wewnetrzn|zewnetrzn)", r"\bindoor unit\b",
                      r"\boutdoor unit\b")),
 ]

@@ -1,0 +1,65 @@
+"""The office inbox: staff pages in the admin's look; real time comes from static/communications/inbox.js."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from communications import selectors, services
+from hvaccrm.errors import ServiceError
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Reply"), max_length=services.MAX_BODY,
+                           widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write a reply…")}))
+
+
+def _context(request, **extra) -> dict:
+    return {**admin.site.each_context(request), **extra}
+
+
+@staff_member_required
+@permission_required("communications.view_conversation", raise_exception=True)
+def inbox(request):
+    qs = selectors.conversation_list_with_unread(user=request.user).order_by("-last_message_at", "-id")
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(Q(subject__icontains=query) | Q(client__name__icontains=query))
+    if request.GET.get("unread") == "1":
+        qs = qs.filter(unread__gt=0)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "communications/inbox.html", _context(
+        request, title=_("Office inbox"), page=page, query=query, alerts=selectors.alert_list_open()[:10]))
+
+
+@staff_member_required
+@permission_required("communications.view_conversation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def conversation(request, pk: int):
+    conv = get_object_or_404(selectors.conversation_list_visible(user=request.user), pk=pk)
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "read":
+            for message_id in conv.messages.exclude(reads__user=request.user).values_list("pk", flat=True):
+                services.message_read(user=request.user, message_id=message_id)
+            return redirect("communications:conversation", pk=conv.pk)
+        if form.is_valid():
+            try:
+                services.message_send(author=request.user, conversation_id=conv.pk, body=form.cleaned_data["body"])
+            except ServiceError as exc:
+                for field, errors in exc.fields.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                messages.error(request, exc.message)
+            else:
+                return redirect("communications:conversation", pk=conv.pk)
+    thread = conv.messages.select_related("author", "district").order_by("id")
+    return render(request, "communications/conversation.html", _context(
+        request, title=str(conv), conversation=conv, thread=thread, form=form))
