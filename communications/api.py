@@ -132,6 +132,9 @@ class MessageViewSet(SinceFilterMixin, mixins.CreateModelMixin, viewsets.ReadOnl
 
 
 class DeliverySerializer(serializers.ModelSerializer):
+    # Plain strings in the schema: "channel" is also the name of other enums (conversations, consents).
+    channel = serializers.CharField(read_only=True, help_text="in_app, email, sms or telegram")
+
     class Meta:
         model = Delivery
         fields = ["id", "notification", "channel", "state", "attempts", "last_error", "created_at", "sent_at",
@@ -207,10 +210,10 @@ class ClassifyInput(serializers.Serializer):
 
 
 class ClassifyOutput(serializers.Serializer):
-    urgency = serializers.ChoiceField(choices=["normal", "high", "emergency"])
+    urgency = serializers.CharField(help_text="normal, high or emergency")
     service_types = serializers.ListField(child=serializers.CharField())
     equipment = serializers.CharField(allow_null=True)
-    language = serializers.ChoiceField(choices=["pl", "en"])
+    language = serializers.CharField(help_text="pl or en")
     reasons = serializers.ListField(child=serializers.CharField())
     confidence = serializers.FloatField()
 
