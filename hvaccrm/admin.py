@@ -19,7 +19,7 @@ from hvaccrm.models import (
     Site,
     Technician,
 )
-from hvaccrm.services import integration_switch_set, outbox_retry
+from hvaccrm.services import access_record, integration_switch_set, outbox_retry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -75,6 +75,18 @@ class ClientAdmin(admin.ModelAdmin):
     @admin.display(description=_("sites"), ordering="_sites")
     def site_count(self, obj) -> int:
         return obj._sites
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening a client's record reads their personal data: the access trail says who and when.
+        if request.method == "GET" and str(object_id).isdigit():
+            access_record(actor=request.user, action="view", object_type="hvaccrm.client", object_id=object_id,
+                          subject_client_id=int(object_id), purpose="admin: client record opened", request=request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        access_record(actor=request.user, action="change" if change else "create", obj=obj, subject_client_id=obj.pk,
+                      purpose="admin: client record saved", fields=list(form.changed_data), request=request)
 
 
 class EquipmentInline(admin.TabularInline):
