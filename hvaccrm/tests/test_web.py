@@ -104,8 +104,8 @@ def test_the_openapi_schema_is_served(client, administrator):
 
 @pytest.mark.django_db
 def test_the_portal_login_page_is_real_and_translated(client):
-    response = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="pl")
-    assert response.status_code == 200
+    response = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="pl", follow=True)
+    assert response.status_code == 200 and response.redirect_chain[-1][0].startswith("/portal/login/")
     assert b'name="password"' in response.content and b"csrfmiddlewaretoken" in response.content
 
 
