@@ -235,10 +235,27 @@ def _summary(day, solution, unassigned, problem, solve_ms, reason, base) -> dict
 
 def day_replan(*, day: date, reason: str, job_id: int | None = None) -> dict[str, Any]:
     """Re-optimise `day` keeping started jobs fixed; updates ETAs and pushes route.updated.
-    Called by the integration layer on a booking, an emergency or a cancellation."""
+    Called by the integration layer on a booking, an emergency or a cancellation. A job change
+    that the current plan already reflects (above all the plan's own assignments, which come back
+    through the outbox) re-plans nothing, so planning never feeds on itself."""
+    if job_id is not None and _plan_reflects(day=day, job_id=job_id):
+        return {"day": day.isoformat(), "skipped": True, "reason": "the plan already reflects this job", "job": job_id}
     summary = day_plan(day=day, reason=reason if job_id is None else f"{reason} #{job_id}")
     return {"day": summary["day"], "routes": len(summary["routes"]), "unassigned": len(summary["unassigned"]),
             "total_travel_s": summary["total_travel_s"], "job": job_id}
+
+
+def _plan_reflects(*, day: date, job_id: int) -> bool:
+    job = ServiceJob.objects.filter(pk=job_id).values("status", "technician_id").first()
+    plan = DayPlan.objects.filter(day=day).first()
+    if job is None or plan is None:
+        return False
+    stop = RouteStop.objects.filter(route__plan=plan, job_id=job_id).values("route__technician_id").first()
+    if job["status"] in (JobStatus.SCHEDULED, *STARTED):
+        return stop is not None and stop["route__technician_id"] == job["technician_id"]
+    if job["status"] == JobStatus.NEW:
+        return stop is None and UnassignedJob.objects.filter(plan=plan, job_id=job_id).exists()
+    return stop is None and not UnassignedJob.objects.filter(plan=plan, job_id=job_id).exists()
 
 
 def job_locate(*, job_id: int | None, latitude: float | None, longitude: float | None,

@@ -1,0 +1,174 @@
+/* The dispatch map: districts shaded by open jobs (or predicted demand), jobs by status and urgency,
+   routes with ETAs, technicians moving live over the core socket (/ws/, location.updated). */
+(function () {
+  "use strict";
+  var el = document.getElementById("dispatch-map");
+  if (!el || typeof L === "undefined") { return; }
+  var d = el.dataset;
+  var map = L.map(el, { preferCanvas: false }).setView([52.2297, 21.0122], 11);
+  window.dispatchMap = map;
+  if (d.tileUrl) {
+    // Offline (no tiles) the vector layers below still draw.
+    L.tileLayer(d.tileUrl, { maxZoom: 18, attribution: "&copy; OpenStreetMap contributors" }).addTo(map);
+  }
+  var districtLayer = L.geoJSON(null).addTo(map);
+  var routeLayer = L.layerGroup().addTo(map);
+  var jobLayer = L.layerGroup().addTo(map);
+  var techLayer = L.layerGroup().addTo(map);
+  var techMarkers = {};
+  var demand = null;
+  var lastDistricts = null;
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) { throw new Error(url + " " + r.status); }
+      return r.json();
+    });
+  }
+  function shade(v, max) {
+    var t = max > 0 ? Math.min(1, v / max) : 0;
+    return "rgba(215,48,31," + (0.08 + 0.5 * t).toFixed(2) + ")";
+  }
+  function drawDistricts(fc) {
+    lastDistricts = fc;
+    districtLayer.clearLayers();
+    var values = fc.features.map(function (f) {
+      var slug = f.properties.slug;
+      return demand && demand[slug] !== undefined ? demand[slug] : f.properties.open_jobs;
+    });
+    var max = Math.max.apply(null, values.concat([1]));
+    fc.features.forEach(function (f) {
+      if (!f.geometry) { return; }
+      var slug = f.properties.slug;
+      var predicted = demand && demand[slug] !== undefined;
+      var value = predicted ? demand[slug] : f.properties.open_jobs;
+      var layer = L.geoJSON(f, { style: { color: "#444", weight: 1, fillColor: shade(value, max), fillOpacity: 1 } });
+      layer.bindTooltip(f.properties.name + ": " + value + " " + (predicted ? d.labelPredicted : d.labelOpenJobs));
+      districtLayer.addLayer(layer);
+    });
+    el.setAttribute("data-districts-drawn", String(fc.features.length));
+  }
+  function jobColour(p) {
+    if (p.urgency === "emergency") { return "#d7301f"; }
+    if (p.urgency === "high") { return "#fc8d59"; }
+    if (p.status === "new") { return "#3182bd"; }
+    if (p.status === "scheduled") { return "#31a354"; }
+    return "#756bb1";
+  }
+  function drawJobs(fc) {
+    jobLayer.clearLayers();
+    fc.features.forEach(function (f) {
+      var c = f.geometry.coordinates, p = f.properties;
+      L.circleMarker([c[1], c[0]], { radius: p.urgency === "emergency" ? 9 : 6, color: "#222", weight: 1,
+        fillColor: jobColour(p), fillOpacity: 0.9 })
+        .bindTooltip(d.labelJob + " #" + p.job + " · " + p.status + (p.eta ? " · " + d.labelEta + " " + p.eta.slice(11, 16) : ""))
+        .addTo(jobLayer);
+    });
+  }
+  var palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"];
+  function drawPlan(plan) {
+    routeLayer.clearLayers();
+    plan.routes.forEach(function (r, i) {
+      var pts = r.stops.filter(function (s) { return s.latitude !== null; }).map(function (s) { return [s.latitude, s.longitude]; });
+      if (pts.length < 1) { return; }
+      L.polyline(pts, { color: palette[i % palette.length], weight: 3, opacity: 0.8 }).bindTooltip(r.name).addTo(routeLayer);
+      r.stops.forEach(function (s) {
+        if (s.latitude === null) { return; }
+        L.marker([s.latitude, s.longitude], { icon: L.divIcon({ className: "eta-label", html: String(s.sequence + 1) + " · " + s.eta.slice(11, 16) }) })
+          .addTo(routeLayer);
+      });
+    });
+  }
+  function techIcon(privateMode) {
+    return L.divIcon({ className: "tech-marker" + (privateMode ? " private" : ""), iconSize: [18, 18] });
+  }
+  function moveTechnician(id, lat, lng, name, privateMode) {
+    var m = techMarkers[id];
+    if (privateMode) {
+      if (m) { techLayer.removeLayer(m); delete techMarkers[id]; }
+      var badge = document.querySelector('[data-private-technician="' + id + '"]');
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "private-badge";
+        badge.setAttribute("data-private-technician", id);
+        badge.textContent = (name || ("#" + id)) + ": " + d.labelPrivate;
+        el.parentNode.insertBefore(badge, el.nextSibling);
+      }
+      return;
+    }
+    var stale = document.querySelector('[data-private-technician="' + id + '"]');
+    if (stale) { stale.remove(); }
+    if (lat === null || lat === undefined) { return; }
+    if (!m) {
+      m = L.marker([lat, lng], { icon: techIcon(false), title: name || ("#" + id) }).addTo(techLayer);
+      m.bindTooltip(name || ("#" + id));
+      techMarkers[id] = m;
+    } else {
+      m.setLatLng([lat, lng]);
+    }
+    var node = m.getElement && m.getElement();
+    if (node) {
+      node.setAttribute("data-technician", id);
+      node.setAttribute("data-lat", lat);
+      node.setAttribute("data-lng", lng);
+    }
+  }
+  function drawTechnicians(fc) {
+    fc.features.forEach(function (f) {
+      var p = f.properties;
+      if (p.private) { moveTechnician(p.technician, null, null, p.name, true); return; }
+      if (f.geometry) { moveTechnician(p.technician, f.geometry.coordinates[1], f.geometry.coordinates[0], p.name, false); }
+    });
+  }
+  function loadDistricts() { return getJSON(d.districtsUrl).then(drawDistricts); }
+  function loadJobs() { return getJSON(d.jobsUrl).then(drawJobs); }
+  function loadPlan() { return getJSON(d.planUrl).then(drawPlan); }
+  function loadHotspots() {
+    if (!d.hotspotsUrl) { return Promise.resolve(); }
+    return getJSON(d.hotspotsUrl).then(function (fc) {
+      demand = {};
+      (fc.features || []).forEach(function (f) {
+        var p = f.properties || {};
+        var slug = p.district_slug || p.slug || p.district;
+        var v = p.predictedDemand !== undefined ? p.predictedDemand : p.predicted_demand;
+        if (slug && typeof v === "number") { demand[slug] = v; }
+      });
+      if (!Object.keys(demand).length) { demand = null; }
+      if (lastDistricts) { drawDistricts(lastDistricts); }
+    }).catch(function () { demand = null; }); // no forecast yet (404): shade by open jobs
+  }
+  loadDistricts().then(loadHotspots).catch(function (e) { console.warn(e); });
+  loadJobs().catch(function (e) { console.warn(e); });
+  loadPlan().catch(function (e) { console.warn(e); });
+  getJSON(d.techniciansUrl).then(drawTechnicians).catch(function (e) { console.warn(e); });
+
+  var status = document.getElementById("ws-status");
+  var refreshTimer = null;
+  function refreshSoon() {
+    if (refreshTimer) { return; }
+    refreshTimer = setTimeout(function () { refreshTimer = null; loadJobs(); loadPlan(); }, 500);
+  }
+  function connect(delay) {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(proto + location.host + "/ws/");
+    ws.onopen = function () { if (status) { status.textContent = status.dataset.connected; } el.setAttribute("data-live", "1"); };
+    ws.onclose = function () {
+      if (status) { status.textContent = status.dataset.disconnected; }
+      el.setAttribute("data-live", "0");
+      setTimeout(function () { connect(Math.min((delay || 1000) * 2, 30000)); }, delay || 1000);
+    };
+    ws.onmessage = function (msg) {
+      var ev;
+      try { ev = JSON.parse(msg.data); } catch (e) { return; }
+      if (ev.type === "location.updated") {
+        var p = ev.data;
+        moveTechnician(p.technician, p.latitude, p.longitude, null, p.private);
+      } else if (ev.type === "job.updated" || ev.type === "booking.created" || ev.type === "route.updated") {
+        refreshSoon();
+      } else if (ev.type === "message.created" && ev.data && ev.data.marker && ev.data.latitude) {
+        L.circleMarker([ev.data.latitude, ev.data.longitude], { radius: 8, color: "#d7301f", dashArray: "3" }).addTo(jobLayer);
+      }
+    };
+  }
+  connect(1000);
+})();
