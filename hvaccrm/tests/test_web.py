@@ -154,3 +154,13 @@ def test_seed_demo_twice_gives_the_same_counts():
     call_command("seed_demo")
     assert counts() == first
     assert Client.objects.filter(kind="business").exclude(nip="").count() == Client.objects.filter(kind="business").count()
+
+
+@pytest.mark.django_db
+def test_the_admin_speaks_polish_by_default_and_english_on_request(client, administrator):
+    client.force_login(administrator)
+    polish = client.get(reverse("admin:hvaccrm_servicejob_changelist")).content.decode()
+    assert "zlecenie serwisowe" in polish.lower()
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("admin:hvaccrm_servicejob_changelist")).content.decode()
+    assert "service job" in english.lower()
