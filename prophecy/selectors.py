@@ -1,0 +1,234 @@
+"""Prophecy's reads: vector presence and health, semantic search (with its cache and fallbacks),
+predictions for the dashboard and the hotspot layer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.utils import timezone
+
+from hvaccrm.models import District, JobFeedback, ServiceJob
+from prophecy import conf
+from prophecy.engine.features import lemmas
+from prophecy.models import BacktestResult, Prediction, SyncState, TextFeatures
+from prophecy.services.sync import SEARCH_GENERATION_KEY, embeddings_compute
+from prophecy.stores import SearchFilters, VectorStoreUnavailable, store_get, vector_id_for
+
+logger = logging.getLogger(__name__)
+
+SOURCES = ("vector", "hybrid", "keyword", "cache")
+
+
+def vector_exists(*, object_type: str, object_id: str) -> bool:
+    """Whether the object's vector is in the store (asks the store itself, not our sync table)."""
+    try:
+        return store_get().exists(vector_id_for(object_type=object_type, object_id=str(object_id)))
+    except VectorStoreUnavailable:
+        return False
+
+
+def vector_store_healthy() -> bool:
+    try:
+        return bool(store_get().health())
+    except Exception:  # a backend that cannot even be built is not healthy
+        logger.warning("vector store health check failed", exc_info=True)
+        return False
+
+
+def _district_names() -> dict[str, str]:
+    return dict(District.objects.values_list("slug", "name"))
+
+
+def _enrich(results: list[dict]) -> list[dict]:
+    """Equipment and how it was resolved, from the core rows the hits refer to (staff only)."""
+    job_ids = [int(r["object_id"]) for r in results if r["object_type"] == "hvaccrm.servicejob"
+               and str(r["object_id"]).isdigit()]
+    feedback_ids = [int(r["object_id"]) for r in results if r["object_type"] == "hvaccrm.jobfeedback"
+                    and str(r["object_id"]).isdigit()]
+    jobs = {j.pk: j for j in ServiceJob.objects.filter(pk__in=job_ids).select_related("equipment")}
+    feedback = {f.pk: f for f in JobFeedback.objects.filter(pk__in=feedback_ids).select_related("job__equipment")}
+    names = _district_names()
+    for r in results:
+        r["district_name"] = names.get(r["district"], r["district"])
+        job = None
+        if r["object_type"] == "hvaccrm.servicejob":
+            job = jobs.get(int(r["object_id"])) if str(r["object_id"]).isdigit() else None
+        elif r["object_type"] == "hvaccrm.jobfeedback":
+            fb = feedback.get(int(r["object_id"])) if str(r["object_id"]).isdigit() else None
+            job = fb.job if fb else None
+        if job is not None:
+            r.setdefault("equipment", str(job.equipment) if job.equipment_id else "")
+            report = job.report or {}
+            r.setdefault("resolution", report.get("resolution") or report.get("summary") or report.get("notes") or "")
+            r.setdefault("status", job.status)
+        r.setdefault("equipment", "")
+        r.setdefault("resolution", "")
+    return results
+
+
+def _hit_dict(*, object_type: str, object_id: str, score: float, text: str, district: str, service_type: str,
+              created: datetime | None, properties: dict) -> dict:
+    return {
+        "id": f"{object_type}:{object_id}", "object_type": object_type, "object_id": object_id,
+        "score": round(float(score), 4), "text": text, "district": district or "", "service_type": service_type or "",
+        "created": created.isoformat() if created else None,
+        "equipment": properties.get("equipment") or "", "resolution": properties.get("resolution") or "",
+    }
+
+
+def keyword_search(*, query: str, limit: int = 10, filters: SearchFilters | None = None) -> list[dict]:
+    """Search by lemma overlap in PostgreSQL (our own copy of the filtered texts): the fallback
+    when the vector store is down."""
+    terms = list(dict.fromkeys(lemmas(query)))
+    if not terms:
+        return []
+    f = filters or SearchFilters()
+    qs = TextFeatures.objects.filter(keywords__overlap=terms)
+    if f.district:
+        qs = qs.filter(district=f.district)
+    if f.service_type:
+        qs = qs.filter(service_type=f.service_type)
+    if f.created_from:
+        qs = qs.filter(created__gte=f.created_from)
+    if f.created_to:
+        qs = qs.filter(created__lte=f.created_to)
+    scored = []
+    for row in qs.order_by("-created")[:2000]:
+        score = len(set(terms).intersection(row.keywords)) / len(terms)
+        scored.append((score, row))
+    scored.sort(key=lambda x: (-x[0], -(x[1].created.timestamp() if x[1].created else 0)))
+    return [
+        _hit_dict(object_type=r.object_type, object_id=r.object_id, score=s, text=r.text, district=r.district,
+                  service_type=r.service_type, created=r.created, properties=r.properties)
+        for s, r in scored[:limit]
+    ]
+
+
+def _cache_keys(query: str, limit: int, filters: SearchFilters, mode: str) -> tuple[str, str]:
+    raw = json.dumps([query.strip().lower(), limit, filters.district, filters.service_type,
+                      filters.created_from.isoformat() if filters.created_from else None,
+                      filters.created_to.isoformat() if filters.created_to else None, mode])
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+    generation = cache.get(SEARCH_GENERATION_KEY) or 0
+    # The fresh key moves with every upsert; the "last good" key survives it and serves answers
+    # while the store is down.
+    return f"prophecy:search:{generation}:{digest}", f"prophecy:search:last:{digest}"
+
+
+def search_similar(
+    *,
+    query: str,
+    limit: int = 10,
+    district: str | None = None,
+    service_type: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    mode: str = "vector",
+) -> dict:
+    """{"query", "source": vector|hybrid|keyword|cache, "degraded": bool, "results": [...]}.
+
+    Answers are cached for five minutes and invalidated by any upsert; when the store is down the
+    last good answer for the same query, else keyword search, is given, and `source` says which.
+    """
+    query = (query or "").strip()
+    limit = max(1, min(int(limit), 100))
+    filters = SearchFilters(district=district or None, service_type=service_type or None,
+                            created_from=created_from, created_to=created_to)
+    if not query:
+        return {"query": query, "source": "keyword", "degraded": False, "results": []}
+    fresh_key, last_key = _cache_keys(query, limit, filters, mode)
+    cached = cache.get(fresh_key)
+    if cached is not None:
+        return {**cached, "query": query, "source": "cache", "degraded": False}
+    degraded = False
+    try:
+        store = store_get()
+        vector = embeddings_compute(texts=[query])[0]
+        hybrid = mode == "hybrid" and store.supports_hybrid
+        hits = store.search(vector, limit=limit, filters=filters, query_text=query if hybrid else None,
+                            alpha=conf.HYBRID_ALPHA)
+        results = [
+            _hit_dict(object_type=h.object_type, object_id=h.object_id, score=h.score, text=h.text,
+                      district=h.district, service_type=h.service_type, created=h.created, properties=h.properties)
+            for h in hits
+        ]
+        source = "hybrid" if hybrid else "vector"
+    except (VectorStoreUnavailable, ConnectionError, TimeoutError) as exc:
+        logger.warning("vector search failed, falling back: %s", exc)
+        degraded = True
+        last = cache.get(last_key)
+        if last is not None:
+            return {**last, "query": query, "source": "cache", "degraded": True}
+        results, source = keyword_search(query=query, limit=limit, filters=filters), "keyword"
+    answer = {"query": query, "source": source, "degraded": degraded, "results": _enrich(results)}
+    if not degraded:
+        cache.set(fresh_key, answer, timeout=conf.SEARCH_CACHE_SECONDS)
+        cache.set(last_key, answer, timeout=24 * 3600)
+    return answer
+
+
+def search_output(answer: dict) -> dict:
+    """The documented JSON shape (the command prints exactly this)."""
+    return {
+        "query": answer["query"], "source": answer["source"],
+        "results": [{"id": r["id"], "score": r["score"], "text": r["text"], "district": r["district"],
+                     "created": r["created"]} for r in answer["results"]],
+    }
+
+
+# --- forecasts -----------------------------------------------------------------------------------
+def prediction_list_upcoming(*, today=None) -> list[Prediction]:
+    today = today or timezone.localdate()
+    start = today - timedelta(days=today.weekday())
+    return list(Prediction.objects.filter(week_start__gte=start).select_related("district")
+                .order_by("district__name", "service_type", "week_start"))
+
+
+def dashboard_data(*, today=None) -> dict:
+    """Per district: its predictions by service type and week (for the small charts), hotspots,
+    the latest backtest and the sync state counts."""
+    preds = prediction_list_upcoming(today=today)
+    by_district: dict[str, dict] = {}
+    for p in preds:
+        entry = by_district.setdefault(p.district.slug, {"name": p.district.name, "slug": p.district.slug,
+                                                         "series": defaultdict(list), "hot": False, "max": 0.0})
+        entry["series"][p.service_type].append(p)
+        entry["hot"] = entry["hot"] or p.is_hotspot
+        entry["max"] = max(entry["max"], p.predicted_demand)
+    districts = []
+    for entry in sorted(by_district.values(), key=lambda e: (-e["max"], e["name"])):
+        entry["series"] = dict(entry["series"])
+        districts.append(entry)
+    latest = BacktestResult.objects.filter(district__isnull=True).first()
+    states = dict(SyncState.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    return {"districts": districts, "backtest": latest, "sync_states": states,
+            "hotspots": [p for p in preds if p.is_hotspot]}
+
+
+def hotspots_geojson(*, today=None) -> dict:
+    """Hotspot districts of the coming weeks as GeoJSON features (for the dispatch map)."""
+    hot = [p for p in prediction_list_upcoming(today=today) if p.is_hotspot]
+    grouped: dict[int, list[Prediction]] = defaultdict(list)
+    for p in hot:
+        grouped[p.district_id].append(p)
+    features = []
+    for preds in grouped.values():
+        district = preds[0].district
+        top = max(preds, key=lambda p: p.predicted_demand)
+        features.append({
+            "type": "Feature",
+            "geometry": district.geometry or None,
+            "properties": {
+                "district": district.name, "district_slug": district.slug,
+                "predictedDemand": top.predicted_demand, "confidence": top.confidence,
+                "serviceTypes": sorted({p.service_type for p in preds}),
+                "weeks": sorted({p.week_start.isoformat() for p in preds}), "prediction": top.pk,
+            },
+        })
+    return {"type": "FeatureCollection", "features": features}

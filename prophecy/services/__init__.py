@@ -1,0 +1,8 @@
+"""Prophecy's writes: syncing objects into the vector store, erasure, forecasts and hotspots."""
+
+from __future__ import annotations
+
+from prophecy.services.forecast import forecast_run
+from prophecy.services.sync import sync_object, vectors_erase_for_client
+
+__all__ = ["forecast_run", "sync_object", "vectors_erase_for_client"]

@@ -1,0 +1,154 @@
+"""Sync of one object into the vector store: privacy filter, features, embedding, upsert.
+
+Idempotent: the vector id is a uuid5 of the object reference, and a second call with the same
+content (same hash) does nothing. Retries are the core outbox's: a failure raises, the outbox row
+stays failed and is run again later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+
+import numpy as np
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from hvaccrm.models import Client
+from prophecy import conf
+from prophecy.engine.embeddings import provider_get
+from prophecy.engine.features import features_extract
+from prophecy.engine.privacy import coarsen_point, privacy_filter
+from prophecy.models import SyncState, TextFeatures
+from prophecy.stores import VectorRecord, store_get, vector_id_for
+
+logger = logging.getLogger(__name__)
+
+SEARCH_GENERATION_KEY = "prophecy:search:generation"
+# Extra keys that may travel with a text into the store's properties (never personal data).
+_EXTRA_KEYS = ("equipment", "resolution", "status", "urgency", "language", "job", "conversation", "rating")
+
+
+def search_cache_invalidate() -> None:
+    """Every upsert or erasure moves the search cache's generation, so old answers are not used."""
+    try:
+        cache.incr(SEARCH_GENERATION_KEY)
+    except ValueError:
+        cache.set(SEARCH_GENERATION_KEY, 1, timeout=None)
+
+
+def embeddings_compute(*, texts: list[str], provider_name: str | None = None) -> np.ndarray:
+    """Embeddings by content hash through the cache (one hour); only misses are computed."""
+    provider = provider_get(provider_name or conf.EMBEDDING_PROVIDER)
+    keys = [f"prophecy:emb:{provider.name}:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
+    found = cache.get_many(keys) if keys else {}
+    missing = [i for i, k in enumerate(keys) if k not in found]
+    out = np.zeros((len(texts), provider.dim), dtype=np.float32)
+    if missing:
+        fresh = provider.embed([texts[i] for i in missing])
+        cache.set_many({keys[i]: fresh[j].tobytes() for j, i in enumerate(missing)},
+                       timeout=conf.EMBEDDING_CACHE_SECONDS)
+        for j, i in enumerate(missing):
+            out[i] = fresh[j]
+    for i, key in enumerate(keys):
+        if key in found:
+            out[i] = np.frombuffer(found[key], dtype=np.float32)
+    return out
+
+
+def _created(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def _known_names(client_id: int | None, extra: dict) -> list[str]:
+    names = [str(n) for n in extra.get("names", []) if n]
+    if client_id is not None:
+        client = Client.objects.filter(pk=client_id).values("name", "email").first()
+        if client:
+            names.append(client["name"])
+    return names
+
+
+def sync_object(
+    *,
+    object_type: str,
+    object_id: str,
+    text: str,
+    district: str | None,
+    service_type: str | None,
+    created: str,
+    client_id: int | None,
+    extra: dict | None = None,
+) -> dict:
+    """Features + privacy filter + embedding + upsert of one object; a repeat is a no-op."""
+    extra = dict(extra or {})
+    object_id = str(object_id)
+    provider = provider_get(conf.EMBEDDING_PROVIDER)
+    backend = conf.vector_store_backend()
+    filtered = privacy_filter(text or "", known_names=_known_names(client_id, extra), cell_m=conf.LOCATION_GRID_M)
+    when = _created(created)
+    properties = {k: extra[k] for k in _EXTRA_KEYS if extra.get(k) not in (None, "")}
+    lat, lng = extra.get("latitude"), extra.get("longitude")
+    if lat is not None and lng is not None:
+        # Never the exact point: the centre of its grid cell (>= 500 m).
+        properties["grid"] = list(coarsen_point(float(lat), float(lng), cell_m=conf.LOCATION_GRID_M))
+    if isinstance(properties.get("resolution"), str):
+        properties["resolution"] = privacy_filter(properties["resolution"], cell_m=conf.LOCATION_GRID_M)
+    vector_id = vector_id_for(object_type=object_type, object_id=object_id)
+    digest = hashlib.sha256(
+        "\x1f".join([provider.name, backend, filtered, district or "", service_type or "",
+                     when.isoformat() if when else "", str(client_id or ""), repr(sorted(properties.items()))]).encode()
+    ).hexdigest()
+
+    state = SyncState.objects.filter(object_type=object_type, object_id=object_id).first()
+    if state is not None and state.content_hash == digest and state.state == SyncState.State.SYNCED:
+        return {"vector_id": str(vector_id), "state": "unchanged"}
+
+    feats = features_extract(filtered)
+    vector = embeddings_compute(texts=[filtered], provider_name=provider.name)[0]
+    record = VectorRecord(
+        id=vector_id, vector=vector, object_type=object_type, object_id=object_id, text=filtered,
+        district=district or "", service_type=service_type or "", created=when, client_id=client_id,
+        keywords=feats.keywords, properties={**properties, "language": feats.language},
+    )
+    store_get().upsert([record])
+    now = timezone.now()
+    with transaction.atomic():
+        TextFeatures.objects.update_or_create(
+            object_type=object_type, object_id=object_id,
+            defaults={"language": feats.language, "keywords": feats.keywords, "symptoms": feats.symptoms,
+                      "equipment": feats.equipment, "service_indicators": feats.service_indicators,
+                      "error_codes": feats.error_codes, "text": filtered, "district": district or "",
+                      "service_type": service_type or "", "created": when, "client_id": client_id,
+                      "properties": record.properties},
+        )
+        SyncState.objects.update_or_create(
+            object_type=object_type, object_id=object_id,
+            defaults={"content_hash": digest, "state": SyncState.State.SYNCED, "vector_id": vector_id,
+                      "backend": backend, "provider": provider.name, "client_id": client_id,
+                      "district": district or "", "service_type": service_type or "", "synced_at": now,
+                      "error": "", "attempts": (state.attempts + 1) if state else 1},
+        )
+    transaction.on_commit(search_cache_invalidate)
+    return {"vector_id": str(vector_id), "state": "synced", "features": feats.as_dict()}
+
+
+def vectors_erase_for_client(*, client_id: int) -> int:
+    """Erase every vector, feature row and stored text of one client (RODO); returns how many."""
+    erased = store_get().delete_for_client(client_id)
+    with transaction.atomic():
+        TextFeatures.objects.filter(client_id=client_id).delete()
+        touched = SyncState.objects.filter(client_id=client_id).update(
+            state=SyncState.State.ERASED, content_hash="", error="", updated_at=timezone.now()
+        )
+    transaction.on_commit(search_cache_invalidate)
+    logger.info("erased %s vectors of client %s (%s sync rows)", erased, client_id, touched)
+    return max(erased, touched)

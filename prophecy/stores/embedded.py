@@ -1,0 +1,188 @@
+"""The embedded vector store: PostgreSQL holds the vectors (the truth every process shares);
+each process keeps a numpy index and refreshes it when the store's version number moves.
+
+Refresh rule: one cheap SELECT of the version row per search. If only upserts happened since the
+index was built (same generation), load just the rows written after our version; if a delete
+happened (generation moved), reload whole. Writers take the version row's lock in their
+transaction, so versions commit in order and "rows with version > mine" never misses one.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import F
+
+from prophecy.engine.features import lemmas
+from prophecy.engine.index import IndexRow, VectorIndex
+from prophecy.models import StoredVector, VectorStoreVersion
+from prophecy.stores.base import SearchFilters, SearchHit, VectorRecord, VectorStoreUnavailable
+
+_FIELDS = ("id", "vector", "district", "service_type", "created", "keywords", "version")
+
+
+def _version_bump(*, deleted: bool) -> int:
+    """Lock the version row and move it on; returns the new version (inside a transaction)."""
+    row, _ = VectorStoreVersion.objects.select_for_update().get_or_create(id=1)
+    row.version = F("version") + 1
+    if deleted:
+        row.generation = F("generation") + 1
+    row.save(update_fields=["version", "generation", "updated_at"])
+    row.refresh_from_db(fields=["version", "generation"])
+    return row.version
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+class EmbeddedStore:
+    name = "embedded"
+    supports_hybrid = True
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._index: VectorIndex | None = None
+        self._version = -1
+        self._generation: tuple | None = None
+        self.available = True  # tests and the health check can mark the store down
+
+    # --- writes -------------------------------------------------------------------------------
+    def upsert(self, records: list[VectorRecord]) -> int:
+        self._check()
+        if not records:
+            return 0
+        with transaction.atomic():
+            version = _version_bump(deleted=False)
+            rows = [
+                StoredVector(
+                    id=r.id, object_type=r.object_type, object_id=r.object_id,
+                    vector=np.asarray(r.vector, dtype=np.float32).tobytes(), dim=len(r.vector),
+                    district=r.district or "", service_type=r.service_type or "", created=r.created,
+                    client_id=r.client_id, text=r.text, keywords=r.keywords[:64], properties=r.properties,
+                    version=version,
+                )
+                for r in records
+            ]
+            StoredVector.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["id"],
+                update_fields=["object_type", "object_id", "vector", "dim", "district", "service_type",
+                               "created", "client_id", "text", "keywords", "properties", "version"],
+                batch_size=1000,
+            )
+        return len(records)
+
+    def delete(self, ids: list[uuid.UUID]) -> int:
+        self._check()
+        if not ids:
+            return 0
+        with transaction.atomic():
+            deleted, _ = StoredVector.objects.filter(id__in=ids).delete()
+            if deleted:
+                _version_bump(deleted=True)
+        return deleted
+
+    def delete_for_client(self, client_id: int) -> int:
+        self._check()
+        with transaction.atomic():
+            deleted, _ = StoredVector.objects.filter(client_id=client_id).delete()
+            if deleted:
+                _version_bump(deleted=True)
+        return deleted
+
+    # --- reads --------------------------------------------------------------------------------
+    def _check(self) -> None:
+        if not self.available:
+            raise VectorStoreUnavailable("embedded vector store marked unavailable")
+
+    def _refresh(self) -> VectorIndex:
+        # The epoch (a uuid made with the row) is part of the key: a version number seen again
+        # after the row was recreated (a new database, tests rolled back) must not pass for ours.
+        current = VectorStoreVersion.objects.filter(id=1).values_list("version", "generation", "epoch").first()
+        with self._lock:
+            version, generation, epoch = current or (0, 0, None)
+            key = (epoch, generation)
+            if self._index is not None and version == self._version and key == self._generation:
+                return self._index
+            full = self._index is None or key != self._generation or version < self._version
+            qs = StoredVector.objects.all() if full else StoredVector.objects.filter(version__gt=self._version)
+            index = VectorIndex(self._index.dim if self._index is not None else 0) if full else self._index
+            batch: list[IndexRow] = []
+            for id_, vec, district, service, created, keywords, _v in qs.values_list(*_FIELDS).iterator(chunk_size=5000):
+                array = np.frombuffer(bytes(vec), dtype=np.float32)
+                if index.dim != len(array):
+                    if index.size:
+                        continue  # a vector of another provider's size: reindex needed, skip it
+                    index = VectorIndex(len(array))
+                batch.append(IndexRow(str(id_), array, district, service, _ts(created), tuple(keywords)))
+                if len(batch) >= 5000:
+                    index.upsert(batch)
+                    batch = []
+            index.upsert(batch)
+            self._index, self._version, self._generation = index, version, key
+            return index
+
+    def search(self, vector: np.ndarray, *, limit: int = 10, filters: SearchFilters | None = None,
+               query_text: str | None = None, alpha: float = 0.7) -> list[SearchHit]:
+        self._check()
+        index = self._refresh()
+        f = filters or SearchFilters()
+        if index.dim and len(vector) != index.dim:
+            raise VectorStoreUnavailable(f"query has {len(vector)} dimensions, the store {index.dim}")
+        pool = max(limit, 50) if query_text else limit
+        found = index.search(vector, limit=pool, district=f.district, service_type=f.service_type,
+                             created_from=_ts(f.created_from), created_to=_ts(f.created_to))
+        if query_text:
+            # Hybrid: re-rank the vector candidates by blending in the keyword overlap.
+            terms = set(lemmas(query_text))
+            positions = {id_: index._pos[id_] for id_, _ in found}
+
+            def blended(item: tuple[str, float]) -> float:
+                kw = set(index.keywords[positions[item[0]]])
+                overlap = len(terms & kw) / len(terms) if terms else 0.0
+                return alpha * item[1] + (1 - alpha) * overlap
+
+            found = sorted(((i, blended((i, s))) for i, s in found), key=lambda x: -x[1])[:limit]
+        return self._hits(found)
+
+    def _hits(self, found: list[tuple[str, float]]) -> list[SearchHit]:
+        rows = {
+            str(r["id"]): r
+            for r in StoredVector.objects.filter(id__in=[i for i, _ in found]).values(
+                "id", "object_type", "object_id", "text", "district", "service_type", "created", "properties"
+            )
+        }
+        return [
+            SearchHit(id=i, score=round(s, 4), object_type=r["object_type"], object_id=r["object_id"],
+                      text=r["text"], district=r["district"], service_type=r["service_type"], created=r["created"],
+                      properties=r["properties"])
+            for i, s in found
+            if (r := rows.get(i)) is not None
+        ]
+
+    def count(self) -> int:
+        self._check()
+        return StoredVector.objects.count()
+
+    def exists(self, id_: uuid.UUID) -> bool:
+        self._check()
+        return StoredVector.objects.filter(id=id_).exists()
+
+    def health(self) -> bool:
+        if not self.available:
+            return False
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except Exception:  # the database is down: so is this store
+            return False
+
+    def reset(self) -> None:
+        """Forget the in-memory index (tests; a new database)."""
+        with self._lock:
+            self._index, self._version, self._generation = None, -1, None

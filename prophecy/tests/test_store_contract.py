@@ -1,0 +1,102 @@
+"""The backend contract: every vector store backend must pass these. Always against the embedded
+store; against a live Weaviate when WEAVIATE_URL is set (skipped otherwise, with the reason)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from prophecy.stores import SearchFilters, VectorRecord, store_get, vector_id_for
+
+BACKENDS = [
+    "embedded",
+    pytest.param("weaviate", marks=pytest.mark.skipif(
+        not os.environ.get("WEAVIATE_URL"), reason="no live Weaviate: set WEAVIATE_URL to run the contract on it")),
+]
+
+
+def _unit(seed: int, dim: int = 8) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def _record(n: int, **kw) -> VectorRecord:
+    values = {"vector": _unit(n), "object_type": "test.object", "object_id": str(n), "text": f"tekst {n}",
+              "district": "mokotow", "service_type": "repair", "created": datetime(2026, 1, n % 28 + 1, tzinfo=UTC),
+              "client_id": 1000 + n % 2, "keywords": [f"k{n}"]}
+    values.update(kw)
+    return VectorRecord(id=vector_id_for(object_type=values["object_type"], object_id=values["object_id"]), **values)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, settings, transactional_db):
+    settings.VECTOR_STORE_BACKEND = request.param
+    from prophecy.stores import store_reset
+
+    store_reset()
+    s = store_get(request.param)
+    yield s
+    ids = [vector_id_for(object_type="test.object", object_id=str(n)) for n in range(40)]
+    s.delete(ids)
+
+
+def test_vector_ids_are_deterministic_per_object():
+    a = vector_id_for(object_type="communications.message", object_id="7")
+    assert a == vector_id_for(object_type="communications.message", object_id="7")
+    assert a != vector_id_for(object_type="hvaccrm.servicejob", object_id="7")
+    assert isinstance(a, uuid.UUID) and a.version == 5
+
+
+def test_a_batch_upsert_is_found_by_its_own_vector_and_counted(store):
+    before = store.count()
+    assert store.upsert([_record(n) for n in range(10)]) == 10
+    assert store.count() == before + 10
+    hits = store.search(_unit(3), limit=3)
+    assert hits[0].object_id == "3" and hits[0].score == pytest.approx(1.0, abs=1e-3)
+    assert hits[0].district == "mokotow" and hits[0].text == "tekst 3"
+
+
+def test_upserting_the_same_id_twice_keeps_one_row(store):
+    store.upsert([_record(1)])
+    before = store.count()
+    store.upsert([_record(1, text="nowy tekst")])
+    assert store.count() == before
+    assert store.search(_unit(1), limit=1)[0].text == "nowy tekst"
+
+
+def test_search_filters_on_district_service_type_and_dates(store):
+    store.upsert([_record(1, district="wola"), _record(2, service_type="installation"),
+                  _record(3, created=datetime(2025, 6, 1, tzinfo=UTC)), _record(4)])
+    assert {h.object_id for h in store.search(_unit(1), limit=10, filters=SearchFilters(district="wola"))} == {"1"}
+    assert {h.object_id for h in store.search(_unit(1), limit=10,
+                                               filters=SearchFilters(service_type="installation"))} == {"2"}
+    old = store.search(_unit(1), limit=10, filters=SearchFilters(created_to=datetime(2025, 12, 31, tzinfo=UTC)))
+    assert {h.object_id for h in old} == {"3"}
+    new = store.search(_unit(1), limit=10, filters=SearchFilters(created_from=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert "3" not in {h.object_id for h in new}
+
+
+def test_delete_and_delete_for_client_remove_vectors(store):
+    store.upsert([_record(n) for n in range(6)])
+    assert store.exists(vector_id_for(object_type="test.object", object_id="0"))
+    store.delete([vector_id_for(object_type="test.object", object_id="0")])
+    assert not store.exists(vector_id_for(object_type="test.object", object_id="0"))
+    store.delete_for_client(1001)  # odd ids
+    left = {h.object_id for h in store.search(_unit(1), limit=10)}
+    assert left == {"2", "4"}
+
+
+def test_hybrid_search_where_the_backend_has_it(store):
+    if not store.supports_hybrid:
+        pytest.skip(f"{store.name} has no hybrid search")
+    store.upsert([_record(1, keywords=["kocioł"]), _record(2, keywords=["pompa"])])
+    hits = store.search(_unit(1), limit=2, query_text="pompa", alpha=0.0)
+    assert hits[0].object_id == "2"
+
+
+def test_the_store_reports_health(store):
+    assert store.health() is True
