@@ -78,49 +78,68 @@ def messages_without_log(params: dict) -> Found | None:
     return Found(len(ids), ids[:OBJECT_LIMIT])
 
 
-def _vector_missing(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The (object_type, object_id) pairs the vector store does not have, in bulk when prophecy
-    offers it (vectors_missing), else one lookup per object."""
+def _erased(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Objects erased on purpose (a client's RODO erasure): their vectors must stay gone."""
+    sync_state = _model("prophecy.SyncState")
+    if sync_state is None or not pairs:
+        return set()
+    ids = {oid for _t, oid in pairs}
+    return set(sync_state.objects.filter(state="erased", object_id__in=ids).values_list("object_type", "object_id"))
+
+
+def _embedded_vector_table() -> str | None:
+    """The embedded store keeps its vectors in our database: then one anti-join answers for all."""
     try:
-        from prophecy import selectors as ps
+        from prophecy import conf as prophecy_conf
     except ImportError:
-        return []
-    bulk = getattr(ps, "vectors_missing", None)
-    if bulk is not None:
-        return [tuple(p) for p in bulk(pairs=pairs)]
-    exists = getattr(ps, "vector_exists", None)
-    if exists is None:
-        return []
-    return [(t, i) for t, i in pairs if not exists(object_type=t, object_id=i)]
+        return None
+    model = _model("prophecy.StoredVector")
+    if model is None or prophecy_conf.vector_store_backend() != "embedded":
+        return None
+    return model._meta.db_table
 
 
 def synced_without_vector(params: dict) -> Found | None:
     """Rows that say the object was stored in the vector store, where the store does not have it.
-    Objects whose sync is owed again (a newer row not yet succeeded) are not counted twice."""
+    Objects whose sync is owed again (a row not yet succeeded) and objects erased on purpose are
+    not counted. One row per object: its latest succeeded one."""
     try:
-        from prophecy import selectors  # noqa: F401 - only to know prophecy is there
+        from prophecy import selectors as ps
     except ImportError:
         return None
-    limit = params.get("vector_check_limit", 20000)
-    rows = list(
-        IntegrationLog.objects.filter(target="prophecy", state=IntegrationLog.State.SUCCEEDED,
-                                      created_at__gte=_since(params))
-        .exclude(object_id="")
-        .order_by("-created_at").values_list("id", "object_type", "object_id")[:limit]
-    )
-    latest: dict[tuple[str, str], int] = {}
-    for log_id, otype, oid in rows:
-        latest.setdefault((otype, oid), log_id)
-    if not latest:
-        return Found(0, [])
-    owed = set(
-        IntegrationLog.objects.filter(target="prophecy", state__in=["pending", "failed"],
-                                      object_id__in={oid for _t, oid in latest})
-        .values_list("object_type", "object_id")
-    )
-    pairs = [p for p in latest if p not in owed]
-    missing = _vector_missing(pairs)
-    logs = sorted(latest[p] for p in missing)
+    since = _since(params)
+    table = _embedded_vector_table()
+    if table is not None:
+        sql = (
+            f"SELECT DISTINCT ON (l.object_type, l.object_id) l.id, l.object_type, l.object_id FROM {LOG} l "  # noqa: S608
+            "WHERE l.target = 'prophecy' AND l.state = 'succeeded' AND l.created_at >= %s AND l.object_id <> '' "
+            f"AND NOT EXISTS (SELECT 1 FROM {table} v WHERE v.object_type = l.object_type AND v.object_id = l.object_id) "
+            f"AND NOT EXISTS (SELECT 1 FROM {LOG} o WHERE o.object_type = l.object_type AND o.object_id = l.object_id "
+            "AND o.target = 'prophecy' AND o.state IN ('pending', 'failed')) "
+            "ORDER BY l.object_type, l.object_id, l.id DESC"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [since])
+            found = {(t, i): log_id for log_id, t, i in cursor.fetchall()}
+    else:
+        # Another backend (Weaviate): ask it object by object, the most recent first, bounded.
+        limit = params.get("vector_check_limit", 2000)
+        latest: dict[tuple[str, str], int] = {}
+        for log_id, otype, oid in (
+            IntegrationLog.objects.filter(target="prophecy", state=IntegrationLog.State.SUCCEEDED, created_at__gte=since)
+            .exclude(object_id="").order_by("-created_at").values_list("id", "object_type", "object_id")[:limit]
+        ):
+            latest.setdefault((otype, oid), log_id)
+        owed = set(
+            IntegrationLog.objects.filter(target="prophecy", state__in=["pending", "failed"],
+                                          object_id__in={oid for _t, oid in latest})
+            .values_list("object_type", "object_id")
+        )
+        found = {p: log_id for p, log_id in latest.items()
+                 if p not in owed and not ps.vector_exists(object_type=p[0], object_id=p[1])}
+    for pair in _erased(set(found)):
+        found.pop(pair, None)
+    logs = sorted(found.values())
     return Found(len(logs), logs[:OBJECT_LIMIT])
 
 

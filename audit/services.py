@@ -172,15 +172,12 @@ def _jsonable(value: Any) -> Any:
 
 def _table_state(model) -> dict[str, Any]:
     """Row count and an order-independent content hash (the sum of each row's 64-bit hash)."""
-    table, pk = model._meta.db_table, model._meta.pk.column
-    sql = (
-        f"SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text, max({pk}) "  # noqa: S608
-        f"FROM {table} t"
-    )
+    table = model._meta.db_table
+    sql = f"SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM {table} t"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        count, digest, max_pk = cursor.fetchone()
-    return {"count": count, "hash": digest, "max_id": max_pk if isinstance(max_pk, int) else None}
+        count, digest = cursor.fetchone()
+    return {"count": count, "hash": digest}
 
 
 def _backends_state() -> dict[str, Any]:

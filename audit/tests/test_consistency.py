@@ -59,16 +59,25 @@ def test_a_message_with_no_log_is_found_and_synced_by_the_repair(send):
 
 def test_a_synced_log_whose_vector_is_gone_is_found_and_synced_again(send, client_anna):
     from prophecy.selectors import vector_exists
-    from prophecy.services import vectors_erase_for_client
+    from prophecy.stores import store_get, vector_id_for
 
     message = send("Proszę o przegląd klimatyzacji")
     assert vector_exists(object_type="communications.message", object_id=str(message.pk))
-    vectors_erase_for_client(client_id=client_anna.pk)
+    # The store lost the object (a restored backup, a wiped collection): our log still says synced.
+    store_get().delete([vector_id_for(object_type="communications.message", object_id=str(message.pk))])
     log = rows_of("communications.message", message.pk)[("prophecy", "message.created")]
     assert finding("synced_without_vector")["objects"] == [log.pk]
     repair("synced_without_vector")
     assert finding("synced_without_vector") is None
     assert vector_exists(object_type="communications.message", object_id=str(message.pk))
+
+
+def test_vectors_erased_on_a_clients_request_are_not_synced_back(send, client_anna):
+    from prophecy.services import vectors_erase_for_client
+
+    send("Proszę o przegląd klimatyzacji")
+    vectors_erase_for_client(client_id=client_anna.pk)
+    assert finding("synced_without_vector") is None
 
 
 def test_an_emergency_that_notified_nobody_is_found_and_dispatched_again(send, technician_mokotow):

@@ -406,9 +406,29 @@ def health_alert_send(*, integration: str, label: str, state: str, previous: str
     ))
 
 
+def _vector_sync_forget(*, object_type: str, object_id: str) -> None:
+    """Make prophecy's next `sync_object` of this object really write it.
+
+    `sync_object` skips an object whose text it already synced (its SyncState says so), which is
+    right for the outbox's retries but wrong when the store itself lost the vector. Prophecy's own
+    `sync_state_forget` is used when it exists; until then its sync row's hash is cleared here.
+    """
+    forget = getattr(__import__("prophecy.services", fromlist=["*"]), "sync_state_forget", None)
+    if forget is not None:
+        forget(object_type=object_type, object_id=object_id)
+        return
+    try:
+        sync_state = apps.get_model("prophecy", "SyncState")
+    except LookupError:
+        return
+    sync_state.objects.filter(object_type=object_type, object_id=object_id).exclude(state="erased").update(
+        content_hash="")
+
+
 def vector_sync_requeue(*, log_id: int) -> dict[str, Any]:
     """A row says synced but the vector store lacks the object: owe it again and run it."""
     old = IntegrationLog.objects.get(pk=log_id)
+    _vector_sync_forget(object_type=old.object_type, object_id=old.object_id)
     with transaction.atomic():
         row = record(source="audit", target=old.target, kind=old.kind, object_type=old.object_type,
                      object_id=old.object_id, payload=old.payload, audit_level=old.audit_level)
