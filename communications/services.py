@@ -8,6 +8,7 @@ emergency_dispatch, job_update_notify, delivery_attempt, client_data_anonymise) 
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import timedelta
 from typing import Any
@@ -41,8 +42,9 @@ from hvaccrm.models.jobs import JobStatus, Urgency
 from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
-from hvaccrm.services.outbox import outbox_retry, record
+from hvaccrm.services.outbox import outbox_publish, outbox_retry, record
 
+logger = logging.getLogger(__name__)
 User = get_user_model()
 OFFICE_ROLES = ("dispatcher", "manager", "administrator")
 SOURCE = "communications"
@@ -255,7 +257,22 @@ def notify(*, user_ids: list[int], kind: str, title: str, body: str, payload: di
 
 
 def _notify(*, user_ids, kind, title, body, payload, priority, related_type, related_id, channels, marketing,
-            dedupe_key, push: bool) -> list[int]:
+            dedupe_key, push: bool, extra: dict[int, dict] | None = None, fresh_key: bool = False) -> list[int]:
+    """notify() for many users; ids in the order of user_ids (existing ones for a used dedupe key)."""
+    by_user = _notify_map(user_ids=user_ids, kind=kind, title=title, body=body, payload=payload, priority=priority,
+                          related_type=related_type, related_id=related_id, channels=channels, marketing=marketing,
+                          dedupe_key=dedupe_key, push=push, extra=extra, fresh_key=fresh_key)
+    return [by_user[u] for u in dict.fromkeys(int(u) for u in user_ids) if u in by_user]
+
+
+def _notify_map(*, user_ids, kind, title, body, payload, priority, related_type, related_id, channels, marketing,
+                dedupe_key, push: bool, extra: dict[int, dict] | None, fresh_key: bool) -> dict[int, int]:
+    """{user id: notification id}, in a fixed number of queries whatever the number of users.
+
+    `extra` adds per-user payload keys; `fresh_key` skips the dedupe lookup when the caller knows
+    the key was just made (an alert's own id is in it). No savepoints: each is a round trip, and
+    an error must undo the caller's whole transaction anyway (the outbox then retries it).
+    """
     if priority not in Priority.values:
         raise ServiceError(_("Unknown priority."), fields={"priority": [_("Unknown priority.")]})
     unknown = set(channels or []) - set(Channel.values)
@@ -263,47 +280,65 @@ def _notify(*, user_ids, kind, title, body, payload, priority, related_type, rel
         raise ServiceError(_("Unknown channel."), fields={"channels": [", ".join(sorted(unknown))]})
     ids = list(dict.fromkeys(int(u) for u in user_ids))
     if not ids:
-        return []
+        return {}
     now = timezone.now()
-    with transaction.atomic():
-        existing: dict[int, int] = {}
-        if dedupe_key:
-            existing = dict(Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key)
-                            .values_list("recipient_id", "id"))
-        users = list(User.objects.filter(pk__in=[u for u in ids if u not in existing], is_active=True)
-                     .select_related("notification_preference", "technician").prefetch_related("clients"))
-        notifications: list[Notification] = []
-        plans: list[tuple[Notification, list[tuple[str, str, str]]]] = []
-        for user in users:
-            pref = getattr(user, "notification_preference", None) if hasattr(user, "notification_preference") else None
-            language = _user_language(user, pref)
-            n = Notification(recipient=user, kind=kind[:64], title=title[:200], body=body,
-                             payload={**(payload or {}), "language": (payload or {}).get("language", language)},
-                             priority=priority, related_type=related_type, related_id=str(related_id),
-                             marketing=marketing, dedupe_key=dedupe_key)
-            notifications.append(n)
-            plans.append((n, _delivery_plan(user, pref, channels, priority, now)))
-        try:
-            with transaction.atomic():
-                Notification.objects.bulk_create(notifications)
-        except IntegrityError:
-            # Two runs of the same outbox row raced on a dedupe key: the other run made them.
-            return list(Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key).values_list("id", flat=True))
-        deliveries = [Delivery(notification=n, channel=ch, state=state, address=addr, last_error=err,
-                               sent_at=now if state == Delivery.State.SENT else None)
-                      for n, plan in plans for ch, addr, state, err in plan]
-        Delivery.objects.bulk_create(deliveries)
-        for d in deliveries:
-            if d.channel != Channel.IN_APP and d.state == Delivery.State.PENDING:
-                record(source=SOURCE, target=Target.NOTIFICATIONS, kind=DELIVERY_KIND, object_type=DELIVERY_OBJECT,
-                       object_id=d.pk, payload={"delivery": d.pk})
-        if push:
-            in_app = {d.notification_id for d in deliveries if d.channel == Channel.IN_APP}
-            for n in notifications:
-                if n.pk in in_app:
-                    events.emit([g.user_group(n.recipient_id)], "notification.created", row_id=n.pk,
-                                data=notification_data(n))
-    return list(existing.values()) + [n.pk for n in notifications]
+    outermost = not transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic(savepoint=False):
+            existing: dict[int, int] = {}
+            if dedupe_key and not fresh_key:
+                existing = dict(Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key)
+                                .values_list("recipient_id", "id"))
+            users = list(User.objects.filter(pk__in=[u for u in ids if u not in existing], is_active=True)
+                         .select_related("notification_preference", "technician").prefetch_related("clients"))
+            notifications: list[Notification] = []
+            plans: list[tuple[Notification, list[tuple[str, str, str, str]]]] = []
+            for user in users:
+                pref = getattr(user, "notification_preference", None) if hasattr(user, "notification_preference") else None
+                language = _user_language(user, pref)
+                n = Notification(recipient=user, kind=kind[:64], title=title[:200], body=body,
+                                 payload={**(payload or {}), **((extra or {}).get(user.pk) or {}),
+                                          "language": (payload or {}).get("language", language)},
+                                 priority=priority, related_type=related_type, related_id=str(related_id),
+                                 marketing=marketing, dedupe_key=dedupe_key)
+                notifications.append(n)
+                plans.append((n, _delivery_plan(user, pref, channels, priority, now)))
+            Notification.objects.bulk_create(notifications)
+            deliveries = [Delivery(notification=n, channel=ch, state=state, address=addr, last_error=err,
+                                   sent_at=now if state == Delivery.State.SENT else None)
+                          for n, plan in plans for ch, addr, state, err in plan]
+            Delivery.objects.bulk_create(deliveries)
+            _deliveries_record([d.pk for d in deliveries
+                                if d.channel != Channel.IN_APP and d.state == Delivery.State.PENDING])
+            if push:
+                in_app = {d.notification_id for d in deliveries if d.channel == Channel.IN_APP}
+                pushes = [(g.user_group(n.recipient_id), events.make_event(
+                    "notification.created", row_id=n.pk, data=notification_data(n))) for n in notifications if n.pk in in_app]
+                if pushes:
+                    transaction.on_commit(lambda: _send_many(pushes))
+    except IntegrityError:
+        if not outermost or not dedupe_key:
+            raise
+        # Two runs of the same work raced on a dedupe key: the other run made them.
+        return dict(Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key)
+                    .values_list("recipient_id", "id"))
+    return {**existing, **{n.recipient_id: n.pk for n in notifications}}
+
+
+def _deliveries_record(delivery_ids: list[int]) -> None:
+    """The outbox rows (communications, notifications, delivery.send), one per external delivery.
+
+    Written in one INSERT (record() makes one row per call; a fan-out to hundreds of users would
+    pay a round trip each), then published after commit exactly as record() does.
+    """
+    if not delivery_ids:
+        return
+    rows = IntegrationLog.objects.bulk_create([
+        IntegrationLog(source=SOURCE, target=Target.NOTIFICATIONS, kind=DELIVERY_KIND, object_type=DELIVERY_OBJECT,
+                       object_id=str(pk), payload={"delivery": pk}) for pk in delivery_ids])
+    if settings.OUTBOX_PUBLISH_ON_COMMIT:
+        log_ids = [r.pk for r in rows]
+        transaction.on_commit(lambda: outbox_publish(log_ids=log_ids))
 
 
 def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, str, str]]:
@@ -586,21 +621,51 @@ def _alert_data(alert: EmergencyAlert, **extra) -> dict[str, Any]:
     return data
 
 
-def _route_to(alert: EmergencyAlert, routed: list, *, step_reason: str, key_suffix: str) -> list[int]:
-    """Notify technicians in order and push each an `emergency.alert` with their notification id."""
-    recipients = []
+def _route_to(alert: EmergencyAlert, routed: list, *, step_reason: str, key_suffix: str,
+              decisions: list[AlertDecision]) -> list[int]:
+    """Notify technicians (one batch) and push each an `emergency.alert` with their notification id, nearest first."""
+    if not routed:
+        return []
     title = _("Emergency in %(district)s") % {"district": alert.district.name if alert.district_id else "?"}
-    for rank, (tech, km) in enumerate(routed, start=1):
-        ids = _notify(user_ids=[tech.user_id], kind="emergency.alert", title=title, body=alert.text[:1000],
-                      payload={"alert": alert.pk, "rank": rank, "distance_km": km}, priority=Priority.EMERGENCY,
-                      related_type=ALERT_OBJECT, related_id=str(alert.pk), channels=None, marketing=False,
-                      dedupe_key=f"alert:{alert.pk}:{key_suffix}", push=False)
-        AlertDecision.objects.create(alert=alert, step=AlertDecision.Step.ROUTED, user_id=tech.user_id,
-                                     technician=tech, rank=rank, distance_km=km, reason=step_reason)
-        events.emit([g.technician_group(tech.pk)], "emergency.alert", row_id=alert.pk,
-                    data=_alert_data(alert, notification=ids[0] if ids else None, rank=rank, distance_km=km))
-        recipients.append(tech.user_id)
-    return recipients
+    extra = {tech.user_id: {"rank": rank, "distance_km": km} for rank, (tech, km) in enumerate(routed, start=1)}
+    by_user = _notify_map(user_ids=[t.user_id for t, _km in routed], kind="emergency.alert", title=title,
+                          body=alert.text[:1000], payload={"alert": alert.pk}, priority=Priority.EMERGENCY,
+                          related_type=ALERT_OBJECT, related_id=str(alert.pk), channels=None, marketing=False,
+                          dedupe_key=f"alert:{alert.pk}:{key_suffix}", push=False, extra=extra, fresh_key=True)
+    decisions += [AlertDecision(alert=alert, step=AlertDecision.Step.ROUTED, user_id=tech.user_id, technician=tech,
+                                rank=rank, distance_km=km, reason=step_reason)
+                  for rank, (tech, km) in enumerate(routed, start=1)]
+    pushes = [(g.technician_group(tech.pk), events.make_event("emergency.alert", row_id=alert.pk, data=_alert_data(
+        alert, notification=by_user.get(tech.user_id), rank=rank, distance_km=km)))
+        for rank, (tech, km) in enumerate(routed, start=1)]
+    transaction.on_commit(lambda: _send_many(pushes))
+    return [tech.user_id for tech, _km in routed]
+
+
+def _send_many(pushes: list[tuple[str, dict]]) -> None:
+    """group_send to many groups concurrently in one event-loop run (after commit).
+
+    events.send_now sends group by group, each through its own async_to_sync round trip; an
+    alert to a dozen technicians would wait for each in turn. A lost frame is tolerable: the rows
+    are saved and a reconnecting device catches up.
+    """
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None or not pushes:
+        return
+
+    async def send_all() -> None:
+        results = await asyncio.gather(*(layer.group_send(group, {"type": "realtime.push", "event": event})
+                                         for group, event in pushes), return_exceptions=True)
+        for (group, _event), result in zip(pushes, results, strict=True):
+            if isinstance(result, Exception):
+                logger.warning("group_send to %s failed: %s", group, result)
+
+    async_to_sync(send_all)()
 
 
 def emergency_dispatch(*, message_id: int | None, job_id: int | None, district_slug: str | None, text: str,
@@ -626,38 +691,46 @@ def emergency_dispatch(*, message_id: int | None, job_id: int | None, district_s
         district = job.site.district
     lat = message.latitude if message and message.latitude is not None else (job.latitude if job else None)
     lng = message.longitude if message and message.longitude is not None else (job.longitude if job else None)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                alert = EmergencyAlert.objects.create(
-                    message=message, job=job, district=district, text=text[:4000], latitude=lat, longitude=lng,
-                    dedupe_key=dedupe_key, escalate_at=timezone.now() + timedelta(seconds=conf.ESCALATION_SECONDS))
-        except IntegrityError:
-            alert = EmergencyAlert.objects.get(dedupe_key=dedupe_key)
-            return {"alert": alert.pk, "recipients": _alert_recipients(alert), "duplicate": True}
-        routed, skipped = _rank_technicians(alert, [district.pk] if district else [], set())
-        for tech, reason in skipped:
-            AlertDecision.objects.create(alert=alert, step=AlertDecision.Step.SKIPPED, user_id=tech.user_id,
-                                         technician=tech, reason=reason)
-        recipients = _route_to(alert, routed, step_reason="district technician", key_suffix="district")
-        title = _("Emergency in %(district)s") % {"district": district.name if district else _("an unknown district")}
-        if not recipients:
-            ids = notify_role(role="dispatcher", kind="emergency.alert", title=title, body=text[:1000],
-                              payload={"alert": alert.pk}, priority=Priority.EMERGENCY, related_type=ALERT_OBJECT,
-                              related_id=str(alert.pk), dedupe_key=f"alert:{alert.pk}:fallback")
-            AlertDecision.objects.create(alert=alert, step=AlertDecision.Step.FALLBACK,
-                                         reason=_("no technician on shift in the district: %(n)s dispatcher "
-                                                  "notification(s)") % {"n": len(ids)})
-            recipients = list(Notification.objects.filter(pk__in=ids).values_list("recipient_id", flat=True))
-        manager_ids = notify_role(role="manager", kind="emergency.alert", title=title, body=text[:1000],
-                                  payload={"alert": alert.pk}, priority=Priority.HIGH, related_type=ALERT_OBJECT,
-                                  related_id=str(alert.pk), channels=[Channel.IN_APP],
-                                  dedupe_key=f"alert:{alert.pk}:managers")
-        AlertDecision.objects.create(alert=alert, step=AlertDecision.Step.MANAGERS,
-                                     reason=f"{len(manager_ids)} manager notification(s)")
-        events.emit([g.dispatch_group()], "emergency.alert", row_id=alert.pk,
-                    data=_alert_data(alert, recipients=recipients))
+    outermost = not transaction.get_connection().in_atomic_block
+    try:
+        # No savepoints (each is a round trip on the alert's critical path): a failure here undoes
+        # the caller's transaction, and the outbox runs the row again.
+        with transaction.atomic(savepoint=False):
+            alert = EmergencyAlert.objects.create(
+                message=message, job=job, district=district, text=text[:4000], latitude=lat, longitude=lng,
+                dedupe_key=dedupe_key, escalate_at=timezone.now() + timedelta(seconds=conf.ESCALATION_SECONDS))
+            routed, skipped = _rank_technicians(alert, [district.pk] if district else [], set())
+            decisions = [AlertDecision(alert=alert, step=AlertDecision.Step.SKIPPED, user_id=t.user_id, technician=t,
+                                       reason=reason) for t, reason in skipped]
+            recipients = _route_to(alert, routed, step_reason="district technician", key_suffix="district",
+                                   decisions=decisions)
+            title = _("Emergency in %(district)s") % {"district": district.name if district else _("an unknown district")}
+            common = {"title": title, "body": text[:1000], "payload": {"alert": alert.pk}, "related_type": ALERT_OBJECT,
+                      "related_id": str(alert.pk), "marketing": False, "push": True, "extra": None, "fresh_key": True}
+            if not recipients:
+                told = _notify_map(user_ids=_role_user_ids("dispatcher"), kind="emergency.alert",
+                                   priority=Priority.EMERGENCY, channels=None, dedupe_key=f"alert:{alert.pk}:fallback",
+                                   **common)
+                decisions.append(AlertDecision(alert=alert, step=AlertDecision.Step.FALLBACK, reason=_(
+                    "no technician on shift in the district: %(n)s dispatcher notification(s)") % {"n": len(told)}))
+                recipients = list(told)
+            managers = _notify_map(user_ids=_role_user_ids("manager"), kind="emergency.alert", priority=Priority.HIGH,
+                                   channels=[Channel.IN_APP], dedupe_key=f"alert:{alert.pk}:managers", **common)
+            decisions.append(AlertDecision(alert=alert, step=AlertDecision.Step.MANAGERS,
+                                           reason=f"{len(managers)} manager notification(s)"))
+            AlertDecision.objects.bulk_create(decisions)
+            events.emit([g.dispatch_group()], "emergency.alert", row_id=alert.pk,
+                        data=_alert_data(alert, recipients=recipients))
+    except IntegrityError:
+        if not outermost:
+            raise
+        alert = EmergencyAlert.objects.get(dedupe_key=dedupe_key)  # a concurrent run made it first
+        return {"alert": alert.pk, "recipients": _alert_recipients(alert), "duplicate": True}
     return {"alert": alert.pk, "recipients": recipients}
+
+
+def _role_user_ids(role: str) -> list[int]:
+    return list(User.objects.filter(groups__name=role, is_active=True).values_list("pk", flat=True))
 
 
 def _alert_recipients(alert: EmergencyAlert) -> list[int]:
@@ -689,10 +762,10 @@ def alert_escalate(*, alert_id: int) -> list[int]:
                       .values_list("user_id", flat=True))
         neighbour_ids = list(alert.district.neighbours.values_list("pk", flat=True)) if alert.district_id else []
         routed, skipped = _rank_technicians(alert, neighbour_ids, already)
-        for tech, reason in skipped:
-            AlertDecision.objects.create(alert=alert, step=AlertDecision.Step.SKIPPED, user_id=tech.user_id,
-                                         technician=tech, reason=f"escalation: {reason}")
-        recipients = _route_to(alert, routed, step_reason="neighbouring district (escalation)", key_suffix="escalation")
+        decisions = [AlertDecision(alert=alert, step=AlertDecision.Step.SKIPPED, user_id=t.user_id, technician=t,
+                                   reason=f"escalation: {reason}") for t, reason in skipped]
+        recipients = _route_to(alert, routed, step_reason="neighbouring district (escalation)", key_suffix="escalation",
+                               decisions=decisions)
         title = _("Unacknowledged emergency in %(district)s") % {
             "district": alert.district.name if alert.district_id else "?"}
         ids = notify_role(role="dispatcher", kind="emergency.escalated", title=title, body=alert.text[:1000],
@@ -700,8 +773,9 @@ def alert_escalate(*, alert_id: int) -> list[int]:
                           related_id=str(alert.pk), dedupe_key=f"alert:{alert.pk}:escalation-dispatch")
         alert.state, alert.escalated_at = EmergencyAlert.State.ESCALATED, timezone.now()
         alert.save(update_fields=["state", "escalated_at"])
-        AlertDecision.objects.create(alert=alert, step=AlertDecision.Step.ESCALATED,
-                                     reason=f"{len(recipients)} neighbouring technician(s), {len(ids)} dispatcher(s)")
+        decisions.append(AlertDecision(alert=alert, step=AlertDecision.Step.ESCALATED,
+                                       reason=f"{len(recipients)} neighbouring technician(s), {len(ids)} dispatcher(s)"))
+        AlertDecision.objects.bulk_create(decisions)
         events.emit([g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=_alert_data(alert, escalated=True))
     return recipients
 
