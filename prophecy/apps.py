@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class ProphecyConfig(AppConfig):
     name = "prophecy"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Prophecy"
+
+    def ready(self) -> None:
+        from prophecy import checks  # noqa: F401 - registers the vector store health check

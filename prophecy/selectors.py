@@ -63,10 +63,10 @@ def _enrich(results: list[dict]) -> list[dict]:
             fb = feedback.get(int(r["object_id"])) if str(r["object_id"]).isdigit() else None
             job = fb.job if fb else None
         if job is not None:
-            r.setdefault("equipment", str(job.equipment) if job.equipment_id else "")
             report = job.report or {}
-            r.setdefault("resolution", report.get("resolution") or report.get("summary") or report.get("notes") or "")
-            r.setdefault("status", job.status)
+            r["equipment"] = r.get("equipment") or (str(job.equipment) if job.equipment_id else "")
+            r["resolution"] = r.get("resolution") or report.get("resolution") or report.get("summary") or ""
+            r["status"] = job.status
         r.setdefault("equipment", "")
         r.setdefault("resolution", "")
     return results
@@ -185,8 +185,8 @@ def search_output(answer: dict) -> dict:
 # --- forecasts -----------------------------------------------------------------------------------
 def prediction_list_upcoming(*, today=None) -> list[Prediction]:
     today = today or timezone.localdate()
-    start = today - timedelta(days=today.weekday())
-    return list(Prediction.objects.filter(week_start__gte=start).select_related("district")
+    monday = today - timedelta(days=today.weekday())
+    return list(Prediction.objects.filter(week_start__gte=monday).select_related("district")
                 .order_by("district__name", "service_type", "week_start"))
 
 

@@ -1,4 +1,11 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from prophecy import views
+
 app_name = "prophecy"
-urlpatterns: list = []
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+]

@@ -137,6 +137,8 @@ def sync_object(
                       "district": district or "", "service_type": service_type or "", "synced_at": now,
                       "error": "", "attempts": (state.attempts + 1) if state else 1},
         )
+    # Now and again after commit: a search between the two could cache the old state.
+    search_cache_invalidate()
     transaction.on_commit(search_cache_invalidate)
     return {"vector_id": str(vector_id), "state": "synced", "features": feats.as_dict()}
 
@@ -149,6 +151,7 @@ def vectors_erase_for_client(*, client_id: int) -> int:
         touched = SyncState.objects.filter(client_id=client_id).update(
             state=SyncState.State.ERASED, content_hash="", error="", updated_at=timezone.now()
         )
+    search_cache_invalidate()
     transaction.on_commit(search_cache_invalidate)
     logger.info("erased %s vectors of client %s (%s sync rows)", erased, client_id, touched)
     return max(erased, touched)

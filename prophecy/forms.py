@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hvaccrm.models.jobs import ServiceType
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Describe the problem"), max_length=500, required=False)
+    district = forms.CharField(label=_("District"), max_length=32, required=False)
+    service_type = forms.ChoiceField(label=_("Service type"), required=False,
+                                     choices=[("", _("any"))] + list(ServiceType.choices))
+    created_from = forms.DateField(label=_("From"), required=False)
+    created_to = forms.DateField(label=_("To"), required=False)
+    hybrid = forms.BooleanField(label=_("Hybrid (meaning + keywords)"), required=False)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from hvaccrm.tests.factories import EquipmentFactory, ServiceJobFactory, district
+from prophecy import services
+from prophecy.models import Prediction
+from prophecy.stores import store_get
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed():
+    equipment = EquipmentFactory()
+    job = ServiceJobFactory(site=equipment.site, equipment=equipment, description="Woda kapie z jednostki wewnętrznej",
+                            report={"resolution": "Udrożniono odpływ skroplin"})
+    services.sync_object(object_type="hvaccrm.servicejob", object_id=str(job.pk), text=job.description,
+                         district="mokotow", service_type="repair", created="2026-01-10T10:00:00+01:00",
+                         client_id=job.client_id)
+    return job
+
+
+def test_the_search_page_shows_district_date_equipment_and_resolution_to_staff(client, administrator):
+    _seed()
+    client.force_login(administrator)
+    page = client.get(reverse("prophecy:search"), {"q": "water dripping from the indoor unit"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Mokotów" in html and "2026-01-10" in html and "Udrożniono odpływ skroplin" in html and "Daikin" in html
+
+
+def test_the_search_page_says_when_the_store_is_down(client, administrator):
+    _seed()
+    client.force_login(administrator)
+    store_get().available = False
+    try:
+        html = client.get(reverse("prophecy:search"), {"q": "kapie woda"}).content.decode()
+    finally:
+        store_get().available = True
+    assert "keyword" in html
+
+
+def test_clients_and_anonymous_users_cannot_search(client, anna_user):
+    assert client.get(reverse("prophecy:search"), {"q": "x"}).status_code == 302
+    client.force_login(anna_user)
+    assert client.get(reverse("prophecy:search"), {"q": "x"}).status_code == 302
+    assert client.get("/api/prophecy/search/", {"q": "x"}).status_code == 403
+    assert client.get("/api/prophecy/hotspots.geojson").status_code == 403
+
+
+def test_the_api_search_returns_the_documented_shape(client, dispatcher):
+    _seed()
+    client.force_login(dispatcher)
+    body = client.get("/api/prophecy/search/", {"q": "woda kapie", "limit": 3}).json()
+    assert body["source"] in {"vector", "hybrid", "keyword", "cache"}
+    assert {"id", "score", "text", "district", "created"} <= set(body["results"][0])
+
+
+def test_the_command_prints_exactly_the_documented_json():
+    _seed()
+    out = StringIO()
+    call_command("search_messages", "woda kapie z jednostki wewnętrznej", stdout=out)
+    body = json.loads(out.getvalue())
+    assert set(body) == {"query", "source", "results"}
+    assert body["query"] == "woda kapie z jednostki wewnętrznej" and body["source"] == "vector"
+    assert set(body["results"][0]) == {"id", "score", "text", "district", "created"}
+
+
+def test_hotspots_geojson_and_dashboard_for_staff(client, administrator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    Prediction.objects.create(district=district("wilanow"), service_type="installation", week_start=monday,
+                              forecast_jobs=20, forecast_low=17, forecast_high=23, job_hours=80, capacity_hours=90,
+                              predicted_demand=0.92, confidence=0.88, model_name="test", is_hotspot=True)
+    client.force_login(administrator)
+    geo = client.get("/api/prophecy/hotspots.geojson").json()
+    assert geo["type"] == "FeatureCollection"
+    props = geo["features"][0]["properties"]
+    assert props["district"] == "Wilanów" and props["predictedDemand"] == 0.92
+    assert props["serviceTypes"] == ["installation"] and geo["features"][0]["geometry"]["type"]
+    page = client.get(reverse("prophecy:dashboard"))
+    assert page.status_code == 200 and "<svg" in page.content.decode() and "Wilanów" in page.content.decode()
