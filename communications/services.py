@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -461,13 +462,21 @@ def consent_granted(*, user_id: int, purpose: str) -> bool:
     return True
 
 
-def _sync_from_outbox(delivery: Delivery) -> None:
+def _failure_key(delivery_id: int) -> str:
+    return f"comms:delivery-failure:{delivery_id}"
+
+
+def _sync_from_outbox(delivery: Delivery, *, force: bool = False) -> None:
     """Copy the outbox's view of a failed attempt onto the delivery.
 
     The outbox runs the handler in a savepoint and rolls it back when the handler raises, so the
     failure an attempt wrote to the Delivery is undone with it; the IntegrationLog row keeps the
-    attempts and the error, and this reads them back.
+    attempts, and the transport's own error is kept in the cache (outside the transaction) by
+    delivery_attempt. Without such a memo there was no failed attempt and nothing to read.
     """
+    memo = cache.get(_failure_key(delivery.pk))
+    if memo is None and not force:
+        return
     log = (IntegrationLog.objects.filter(target=Target.NOTIFICATIONS, kind=DELIVERY_KIND, object_type=DELIVERY_OBJECT,
                                          object_id=str(delivery.pk)).order_by("-id").first())
     if log is None or delivery.state in (Delivery.State.SENT, Delivery.State.DELIVERED, Delivery.State.READ,
@@ -475,7 +484,7 @@ def _sync_from_outbox(delivery: Delivery) -> None:
         return
     if log.state in (IntegrationLog.State.FAILED, IntegrationLog.State.DEAD) and log.attempts >= delivery.attempts:
         delivery.attempts = log.attempts
-        delivery.last_error = log.error
+        delivery.last_error = memo or log.error
         delivery.state = Delivery.State.DEAD if log.state == IntegrationLog.State.DEAD else Delivery.State.FAILED
 
 
@@ -505,9 +514,12 @@ def delivery_attempt(*, delivery_id: int) -> str:
             transport_for(d.channel).send(d)
         except TransportError as exc:
             d.last_error = str(exc)[:2000]
+            # Survives the rollback of the outbox handler's savepoint (see _sync_from_outbox).
+            cache.set(_failure_key(d.pk), d.last_error, timeout=14 * 24 * 3600)
             d.state = Delivery.State.DEAD if d.attempts >= settings.OUTBOX_MAX_ATTEMPTS else Delivery.State.FAILED
         else:
             d.state, d.sent_at, d.last_error = Delivery.State.SENT, now, ""
+            cache.delete(_failure_key(d.pk))
         d.save(update_fields=["state", "attempts", "last_error", "sent_at", "updated_at"])
     return d.state
 
@@ -531,7 +543,7 @@ def delivery_retry(*, delivery_id: int) -> Delivery:
         d = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if d is None:
             raise _not_found(_("Delivery"))
-        _sync_from_outbox(d)
+        _sync_from_outbox(d, force=True)
         if d.state not in (Delivery.State.FAILED, Delivery.State.DEAD, Delivery.State.PENDING):
             raise ServiceError(_("Only failed or dead deliveries can be retried."), code="not_retryable")
         if d.channel == Channel.IN_APP:
@@ -560,7 +572,7 @@ def delivery_states_sync(*, limit: int = 1000) -> int:
             if d is None:
                 continue
             before = (d.state, d.attempts)
-            _sync_from_outbox(d)
+            _sync_from_outbox(d, force=True)
             if (d.state, d.attempts) != before:
                 d.save(update_fields=["state", "attempts", "last_error", "updated_at"])
                 changed += 1
@@ -626,6 +638,10 @@ def _route_to(alert: EmergencyAlert, routed: list, *, step_reason: str, key_suff
     """Notify technicians (one batch) and push each an `emergency.alert` with their notification id, nearest first."""
     if not routed:
         return []
+    # Registered first so that, after commit, the pushes go out before the publishes of the SMS
+    # deliveries' outbox rows (on_commit callbacks run in registration order).
+    pushes: list[tuple[str, dict]] = []
+    transaction.on_commit(lambda: _send_many(pushes))
     title = _("Emergency in %(district)s") % {"district": alert.district.name if alert.district_id else "?"}
     extra = {tech.user_id: {"rank": rank, "distance_km": km} for rank, (tech, km) in enumerate(routed, start=1)}
     by_user = _notify_map(user_ids=[t.user_id for t, _km in routed], kind="emergency.alert", title=title,
@@ -635,10 +651,9 @@ def _route_to(alert: EmergencyAlert, routed: list, *, step_reason: str, key_suff
     decisions += [AlertDecision(alert=alert, step=AlertDecision.Step.ROUTED, user_id=tech.user_id, technician=tech,
                                 rank=rank, distance_km=km, reason=step_reason)
                   for rank, (tech, km) in enumerate(routed, start=1)]
-    pushes = [(g.technician_group(tech.pk), events.make_event("emergency.alert", row_id=alert.pk, data=_alert_data(
+    pushes += [(g.technician_group(tech.pk), events.make_event("emergency.alert", row_id=alert.pk, data=_alert_data(
         alert, notification=by_user.get(tech.user_id), rank=rank, distance_km=km)))
         for rank, (tech, km) in enumerate(routed, start=1)]
-    transaction.on_commit(lambda: _send_many(pushes))
     return [tech.user_id for tech, _km in routed]
 
 
