@@ -155,3 +155,31 @@ def vectors_erase_for_client(*, client_id: int) -> int:
     transaction.on_commit(search_cache_invalidate)
     logger.info("erased %s vectors of client %s (%s sync rows)", erased, client_id, touched)
     return max(erased, touched)
+
+
+def vectors_reindex(*, batch: int = 500) -> int:
+    """Embed every stored (filtered) text again and upsert it in batches into the current store."""
+    provider = provider_get(conf.EMBEDDING_PROVIDER)
+    store = store_get()
+    done = 0
+    rows = TextFeatures.objects.order_by("id")
+    last_id = 0
+    while True:
+        chunk = list(rows.filter(id__gt=last_id)[:batch])
+        if not chunk:
+            break
+        last_id = chunk[-1].id
+        vectors = embeddings_compute(texts=[r.text for r in chunk], provider_name=provider.name)
+        store.upsert([
+            VectorRecord(id=vector_id_for(object_type=r.object_type, object_id=r.object_id), vector=v,
+                         object_type=r.object_type, object_id=r.object_id, text=r.text, district=r.district,
+                         service_type=r.service_type, created=r.created, client_id=r.client_id,
+                         keywords=list(r.keywords), properties=r.properties)
+            for r, v in zip(chunk, vectors, strict=True)
+        ])
+        SyncState.objects.filter(object_type__in={r.object_type for r in chunk},
+                                 object_id__in=[r.object_id for r in chunk]).update(
+            provider=provider.name, backend=conf.vector_store_backend(), content_hash="", synced_at=timezone.now())
+        done += len(chunk)
+    search_cache_invalidate()
+    return done

@@ -135,3 +135,12 @@ def test_a_hotspot_raises_one_alert_and_a_second_run_raises_none():
 
 def test_too_little_history_skips_the_forecast():
     assert services.forecast_run()["status"] == "skipped"
+
+
+def test_reindex_rebuilds_the_store_from_our_filtered_texts():
+    _sync(object_id="1")
+    _sync(object_id="2", text="Hałas z jednostki zewnętrznej")
+    StoredVector.objects.all().delete()
+    assert services.vectors_reindex() == 2
+    assert StoredVector.objects.count() == 2
+    assert selectors.search_similar(query="noisy outdoor unit", limit=1)["results"][0]["object_id"] == "2"

@@ -14,6 +14,7 @@ from prophecy.stores import SearchFilters, VectorRecord, store_get, vector_id_fo
 
 BACKENDS = [
     "embedded",
+    "weaviate-fake",  # the Weaviate backend against the in-process protocol fakes
     pytest.param("weaviate", marks=pytest.mark.skipif(
         not os.environ.get("WEAVIATE_URL"), reason="no live Weaviate: set WEAVIATE_URL to run the contract on it")),
 ]
@@ -34,10 +35,24 @@ def _record(n: int, **kw) -> VectorRecord:
 
 @pytest.fixture(params=BACKENDS)
 def store(request, settings, transactional_db):
-    settings.VECTOR_STORE_BACKEND = request.param
     from prophecy.stores import store_reset
 
     store_reset()
+    if request.param == "weaviate-fake":
+        from prophecy.stores.weaviate import WeaviateStore
+        from prophecy.tests.weaviate_fake import FakeWeaviate
+
+        fake = FakeWeaviate()
+        fake.install_rest(request.getfixturevalue("httpserver"))
+        server, port = fake.start_grpc()
+        s = WeaviateStore(url=request.getfixturevalue("httpserver").url_for("/").rstrip("/"), grpc_port=port,
+                          timeout=2.0, retries=1)
+        s.schema_migrate()
+        yield s
+        s.close()
+        server.stop(0)
+        return
+    settings.VECTOR_STORE_BACKEND = request.param
     s = store_get(request.param)
     yield s
     ids = [vector_id_for(object_type="test.object", object_id=str(n)) for n in range(40)]
