@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
@@ -74,6 +75,32 @@ class RepairView(AuditAPIView):
         return Response(services.repair_data_inconsistencies(
             dry_run=data.validated_data["dry_run"], kinds=data.validated_data.get("kinds") or None,
             actor=request.user))
+
+
+class SyncMessageInput(serializers.Serializer):
+    message = serializers.IntegerField(min_value=1)
+    include_map_update = serializers.BooleanField(default=True)
+    include_prophecy_sync = serializers.BooleanField(default=True)
+    audit_level = serializers.ChoiceField(choices=["basic", "detailed"], default="basic")
+
+
+class SyncMessageView(AuditAPIView):
+    """Bring one message up to date everywhere (the integration service's sync_communication_data)."""
+
+    @extend_schema(request=SyncMessageInput, responses=AnyJson, summary="Sync one message across the systems")
+    def post(self, request):
+        from hvaccrm.integration.services import sync_communication_data
+
+        data = SyncMessageInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            result = sync_communication_data(message_id=v["message"], include_map_update=v["include_map_update"],
+                                             include_prophecy_sync=v["include_prophecy_sync"],
+                                             audit_level=v["audit_level"])
+        except LookupError:
+            raise NotFound("No such message.")
+        return Response(result)
 
 
 class CheckpointSerializer(serializers.ModelSerializer):

@@ -12,5 +12,6 @@ urlpatterns = [
     path("repair/", api.RepairView.as_view(), name="repair"),
     path("checkpoints/", api.CheckpointListView.as_view(), name="checkpoints"),
     path("checkpoints/compare/", api.CheckpointCompareView.as_view(), name="checkpoint-compare"),
+    path("sync-message/", api.SyncMessageView.as_view(), name="sync-message"),
     path("access-trail/", api.AccessTrailView.as_view(), name="access-trail"),
 ]

@@ -132,3 +132,31 @@ def test_the_audit_admin_pages_are_read_only(client, administrator):
     for name in ("repairrecord", "healthsnapshot", "auditcheckpoint", "integrationhealth"):
         assert client.get(reverse(f"admin:audit_{name}_changelist")).status_code == 200
         assert client.get(reverse(f"admin:audit_{name}_add")).status_code == 403
+
+
+def test_an_administrator_can_sync_one_message_through_the_api(client, administrator, manager, send):
+    message = send("Proszę o przegląd klimatyzacji")
+    IntegrationLog.objects.filter(object_type="communications.message").delete()
+    url = reverse("audit-api:sync-message")
+    client.force_login(manager)
+    assert client.post(url, {"message": message.pk}, content_type="application/json").status_code == 403
+    client.force_login(administrator)
+    answer = client.post(url, {"message": message.pk, "audit_level": "detailed"}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["prophecy"] == "succeeded"
+    assert client.post(url, {"message": 10**9}, content_type="application/json").status_code == 404
+
+
+def test_healthz_reports_the_vector_store(client):
+    body = client.get("/healthz").json()
+    assert body["checks"]["vector_store"]["ok"] is True
+
+
+def test_the_repair_changelist_does_not_grow_queries_with_rows(client, administrator, django_assert_max_num_queries):
+    client.force_login(administrator)
+    url = reverse("admin:audit_repairrecord_changelist")
+    RepairRecord.objects.create(run_id="r", kind="stale_cache", action="cache_invalidate", actor=administrator)
+    client.get(url)
+    RepairRecord.objects.bulk_create([RepairRecord(run_id="r", kind="stale_cache", action="cache_invalidate",
+                                                   actor=administrator) for _ in range(30)])
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200

@@ -40,7 +40,7 @@ class Worker:
                "CHANNEL_PREFIX": django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]}
         self.log.parent.mkdir(exist_ok=True)
         out = self.log.open("ab")
-        self.proc = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "hvaccrm", "worker", "-Q", self.queue, "-c", "1", "-P", "solo",
              "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO",
              "-n", f"audit-test-{uuid.uuid4().hex[:6]}@%h"],
