@@ -59,4 +59,4 @@ class VisitViewSet(SinceFilterMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         qs = selectors.visit_list_upcoming(user=self.request.user) if self.request.query_params.get("show") == "upcoming" \
             else selectors.visit_list_all(user=self.request.user).order_by("-when", "-id")
-        return self.filter_since(qs)
+        return self.filter_since(qs).select_related("technician__user")

@@ -21,21 +21,26 @@ from portal.models import Booking, ErasureRequest
 # --- whose data ---------------------------------------------------------------------------------
 
 
-def client_ids_for_user(*, user) -> list[int]:
-    """The clients this login may act for (a user may be linked to several, e.g. home and firm)."""
+def client_list_for_user(*, user) -> list[Client]:
+    """The clients this login may act for (a user may be linked to several, e.g. home and firm);
+    one query per request, remembered on the user object."""
     if not getattr(user, "is_authenticated", False):
         return []
-    cached = getattr(user, "_portal_client_ids", None)
+    cached = getattr(user, "_portal_clients", None)
     if cached is None:
-        cached = list(Client.objects.filter(users=user, anonymised_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-        user._portal_client_ids = cached
+        cached = list(Client.objects.filter(users=user, anonymised_at__isnull=True).order_by("pk"))
+        user._portal_clients = cached
     return cached
+
+
+def client_ids_for_user(*, user) -> list[int]:
+    return [c.pk for c in client_list_for_user(user=user)]
 
 
 def client_for_user(*, user) -> Client | None:
     """The client whose account the portal shows: the first one linked to the login."""
-    ids = client_ids_for_user(user=user)
-    return Client.objects.filter(pk=ids[0]).first() if ids else None
+    clients = client_list_for_user(user=user)
+    return clients[0] if clients else None
 
 
 # --- sites and equipment ------------------------------------------------------------------------
@@ -81,11 +86,11 @@ def equipment_history(*, equipment: Equipment, limit: int = 50) -> list[ServiceJ
 
 
 def visit_list_all(*, user) -> QuerySet[ServiceJob]:
-    return (
-        ServiceJob.objects.filter(client_id__in=client_ids_for_user(user=user))
-        .select_related("site", "site__district", "equipment", "technician__user", "feedback")
-        .annotate(when=Coalesce("scheduled_start", "requested_start", "created_at"))
-    )
+    """The client's visits, unjoined, with `when` (scheduled, else requested, else created) to sort by.
+    Lists page over this cheap query and then load the page's rows with visits_hydrate: joining
+    sites and units before the LIMIT made PostgreSQL hash whole tables (10,000+ rows) per page."""
+    return ServiceJob.objects.filter(client_id__in=client_ids_for_user(user=user)).annotate(
+        when=Coalesce("scheduled_start", "requested_start", "created_at"))
 
 
 def visit_list_upcoming(*, user) -> QuerySet[ServiceJob]:
@@ -96,8 +101,20 @@ def visit_list_past(*, user) -> QuerySet[ServiceJob]:
     return visit_list_all(user=user).exclude(status__in=OPEN_STATUSES).order_by("-when", "-id")
 
 
+def visits_hydrate(qs: QuerySet[ServiceJob] | list[int]) -> list[ServiceJob]:
+    """The page's visits with their site, district, unit and technician, in the order given (one query)."""
+    ids = list(qs) if isinstance(qs, list) else list(qs.values_list("pk", flat=True))
+    if not ids:
+        return []
+    rows = ServiceJob.objects.filter(pk__in=ids).select_related(
+        "site", "site__district", "equipment", "technician__user")
+    by_id = {job.pk: job for job in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def visit_get(*, user, job_id: int) -> ServiceJob:
-    job = visit_list_all(user=user).filter(pk=job_id).first()
+    job = (visit_list_all(user=user).filter(pk=job_id)
+           .select_related("site", "site__district", "equipment", "technician__user", "feedback").first())
     if job is None:
         raise Http404
     return job

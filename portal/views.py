@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hvaccrm.errors import ServiceError
-from hvaccrm.models import Consent
+from hvaccrm.models import Client, Consent
 from hvaccrm.services import access_record
 from portal import conf, integrations, selectors, services
 from portal.forms import (
@@ -173,8 +173,10 @@ DASHBOARD_VISITS = 5
 def dashboard(request):
     user = request.user
     sites = list(selectors.site_list(user=user))
-    upcoming = list(selectors.visit_list_upcoming(user=user)[:DASHBOARD_VISITS])
-    past = list(selectors.visit_list_past(user=user)[:DASHBOARD_VISITS])
+    upcoming_ids = list(selectors.visit_list_upcoming(user=user).values_list("pk", flat=True)[:DASHBOARD_VISITS])
+    past_ids = list(selectors.visit_list_past(user=user).values_list("pk", flat=True)[:DASHBOARD_VISITS])
+    rows = selectors.visits_hydrate(upcoming_ids + past_ids)  # one query for both lists
+    upcoming, past = rows[:len(upcoming_ids)], rows[len(upcoming_ids):]
     now = timezone.now()
     today = [j for j in upcoming if selectors.visit_is_today(j, now=now)]
     access_record(actor=user, action="view", obj=request.portal_client, subject_client_id=request.portal_client.pk,
@@ -206,7 +208,8 @@ VISITS_PER_PAGE = 20
 def visit_list(request):
     which = request.GET.get("show", "upcoming")
     qs = selectors.visit_list_past(user=request.user) if which == "past" else selectors.visit_list_upcoming(user=request.user)
-    page = Paginator(qs, VISITS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(qs.only("pk"), VISITS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.visits_hydrate(page.object_list)
     return _page(request, "portal/visits.html", {"page": page, "show": "past" if which == "past" else "upcoming"})
 
 
@@ -403,11 +406,11 @@ def contact(request):
     client = request.portal_client
     access_record(actor=request.user, action="view", obj=client, subject_client_id=client.pk,
                   purpose="contact data shown to the client", request=request)
-    form = ContactForm(request.POST or None, instance=client)
+    # The form edits a copy: services.contact_update compares the submitted values with the saved ones.
+    form = ContactForm(request.POST or None, instance=Client.objects.get(pk=client.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(user=request.user, client=selectors.client_for_user(user=request.user),
-                                    data=form.cleaned_data, request=request)
+            services.contact_update(user=request.user, client=client, data=form.cleaned_data, request=request)
         except ServiceError as err:
             _form_errors(form, err)
         else:
