@@ -160,6 +160,7 @@
     ws.onmessage = function (msg) {
       var ev;
       try { ev = JSON.parse(msg.data); } catch (e) { return; }
+      el.setAttribute("data-last-event", ev.type);
       if (ev.type === "location.updated") {
         var p = ev.data;
         moveTechnician(p.technician, p.latitude, p.longitude, null, p.private);
