@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -15,11 +17,14 @@ pytestmark = pytest.mark.django_db
 
 def test_the_dashboard_shows_a_health_row_per_integration_and_refreshes_itself(client, administrator):
     client.force_login(administrator)
-    response = client.get(reverse("audit:dashboard"))
+    response = client.get(reverse("audit:dashboard"), headers={"Accept-Language": "en"})
     page = response.content.decode()
     assert response.status_code == 200
     for label in ("Database ↔ vector store", "Communications ↔ map", "Portal ↔ systems", "Notification delivery"):
         assert label in page
+    polish = client.get(reverse("audit:dashboard"), headers={"Accept-Language": "pl"}).content.decode()
+    compiled = (Path(__file__).resolve().parents[1] / "locale/pl/LC_MESSAGES/django.mo").exists()
+    assert ("Baza danych ↔ baza wektorowa" if compiled else "Database ↔ vector store") in polish
     assert "audit/dashboard.js" in page and 'data-url="/audit/health.json"' in page
     assert "<script>" not in page.split("audit/dashboard.js")[0].split("</head>")[-1]  # no inline script (CSP)
     data = client.get(reverse("audit:health_json")).json()
