@@ -15,6 +15,15 @@ from prophecy import selectors, services
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
+@pytest.fixture(autouse=True)
+def _light_provider(monkeypatch):
+    # Both processes must embed alike; the keyword embedding loads in milliseconds where the
+    # multilingual model takes seconds per process (the provider is not what is tested here).
+    from prophecy import conf
+
+    monkeypatch.setattr(conf, "EMBEDDING_PROVIDER", "hashgram")
+
 WRITER = """
 import django, json, os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
@@ -30,7 +39,7 @@ import django, json, os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
 django.setup()
 from prophecy import selectors
-answer = selectors.search_similar(query="water dripping from the indoor unit", limit=3)
+answer = selectors.search_similar(query="kapie woda z jednostki", limit=3)
 print(json.dumps(selectors.search_output(answer)))
 """
 
@@ -39,6 +48,7 @@ def _run(script: str) -> dict:
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": url, "VECTOR_STORE_BACKEND": "embedded",
+           "PROPHECY_EMBEDDING_PROVIDER": "hashgram",
            "CACHE_KEY_PREFIX": f"xproc-{os.getpid()}"}
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=120)
@@ -52,7 +62,7 @@ def test_a_vector_written_by_another_process_is_found_here():
     selectors.search_similar(query="cokolwiek", limit=1)
     written = _run(WRITER)
     assert written["state"] == "synced"
-    answer = selectors.search_similar(query="water dripping from the indoor unit", limit=3)
+    answer = selectors.search_similar(query="kapie woda z jednostki", limit=3)
     assert answer["source"] == "vector"
     assert answer["results"][0]["id"] == "communications.message:9001"
     assert answer["results"][0]["district"] == "wilanow"

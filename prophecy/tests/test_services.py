@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from hvaccrm.models import IntegrationLog
-from hvaccrm.tests.factories import ServiceJobFactory, TechnicianFactory, district
+from hvaccrm.tests.factories import TechnicianFactory, district
 from prophecy import selectors, services
 from prophecy.models import BacktestResult, Prediction, StoredVector, SyncState, TextFeatures
 from prophecy.stores import VectorStoreUnavailable, store_get, vector_id_for
@@ -97,17 +97,16 @@ def test_when_the_store_is_down_search_answers_from_cache_then_from_keywords():
 
 
 def _history(weeks: int = 60, per_week: int = 12, slug: str = "wilanow", service: str = "installation"):
-    """`per_week` jobs in each of the past `weeks` weeks, four hours each."""
-    now = timezone.now()
-    for _ in range(weeks):
-        for _ in range(per_week):
-            ServiceJobFactory(service_type=service, scheduled_start=None, requested_start=None,
-                              district=district(slug), estimated_duration_min=240,
-                              site__district=district(slug))
+    """`per_week` four-hour jobs in each of the past `weeks` weeks (one site, bulk-created)."""
     from hvaccrm.models import ServiceJob
+    from hvaccrm.tests.factories import SiteFactory
 
-    ServiceJob.objects.filter(district__slug=slug).update(created_at=now)
-    jobs = list(ServiceJob.objects.filter(district__slug=slug).order_by("id"))
+    site = SiteFactory(district=district(slug))
+    now = timezone.now()
+    jobs = [ServiceJob(client=site.client, site=site, service_type=service, district=site.district,
+                       estimated_duration_min=240, description="montaż")
+            for _ in range(weeks * per_week)]
+    ServiceJob.objects.bulk_create(jobs)
     for i, job in enumerate(jobs):
         job.created_at = now - timedelta(weeks=1 + i // per_week)
     ServiceJob.objects.bulk_update(jobs, ["created_at"])
