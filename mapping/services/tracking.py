@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hvaccrm.errors import ServiceError
-from hvaccrm.models import Technician
+from hvaccrm.models import ServiceJob, Technician
+from hvaccrm.models.jobs import JobStatus
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
+from hvaccrm.services import job_eta_set
 from mapping import conf
 from mapping.models import LocationPing
-from mapping.travel import haversine_m
+from mapping.travel import haversine_m, matrix_haversine
 
 
 class PingRejected(ServiceError):
@@ -121,7 +123,29 @@ def location_ping_ingest(
         # The same ping raced in on two connections: the other one stored it.
         existing = LocationPing.objects.filter(technician=technician, seq=seq).values_list("pk", flat=True).first()
         return {"stored": False, "status": "duplicate", "ping": existing}
+    if device_time >= now - timedelta(seconds=60):
+        technician_eta_refresh(technician_id=technician.pk, latitude=latitude, longitude=longitude, now=now)
     return {"stored": True, "status": "stored", "ping": ping.pk}
+
+
+def technician_eta_refresh(*, technician_id: int, latitude: float, longitude: float,
+                           now: datetime | None = None) -> ServiceJob | None:
+    """While a technician drives to a job (en route), its ETA follows the live position: at most
+    one recomputation a minute per technician, saved when it moves by two minutes or more."""
+    if not cache.add(f"mapping:eta-refresh:{technician_id}", 1, timeout=60):
+        return None
+    now = now or timezone.now()
+    job = (ServiceJob.objects.filter(technician_id=technician_id, status=JobStatus.EN_ROUTE, latitude__isnull=False)
+           .select_related("district").order_by("status_changed_at").first())
+    if job is None:
+        return None
+    slug = job.district.slug if job.district_id else None
+    seconds = matrix_haversine([(latitude, longitude), (job.latitude, job.longitude)], [None, slug],
+                               hours=(timezone.localtime(now).hour,), detour=conf.ROUTE_DETOUR_FACTOR)[0][1]
+    eta = now + timedelta(seconds=seconds)
+    if job.eta is not None and abs((eta - job.eta).total_seconds()) < 120:
+        return None
+    return job_eta_set(job=job, eta=eta)
 
 
 def _newer(device_time: datetime):

@@ -162,3 +162,21 @@ def test_retention_keeps_recent_points_and_thins_old_ones_to_one_per_interval(se
     assert LocationPing.objects.filter(reduced=False).count() == 10
     # Running it again changes nothing.
     assert gps_retention_apply(now=now) == {"deleted": 0, "reduced": 0, "purged": 0}
+
+
+def test_an_en_route_jobs_eta_follows_the_technicians_live_position(technician_mokotow):
+    from hvaccrm.services import job_assign, job_transition
+    from hvaccrm.tests.factories import ServiceJobFactory
+
+    job = ServiceJobFactory()  # at 52.1930, 21.0250
+    job_assign(job=job, technician=technician_mokotow)
+    job_transition(job=job, to_status="en_route")
+    before = timezone.now()
+    ping(technician_mokotow, seq=1, latitude=52.2318, longitude=21.0060, device_time=before - timedelta(seconds=2))
+    job.refresh_from_db()
+    # about 4.5 km away as the crow flies: some minutes, certainly not hours
+    assert before + timedelta(minutes=3) < job.eta < before + timedelta(minutes=40)
+    first_eta = job.eta
+    ping(technician_mokotow, seq=2, latitude=52.2316, longitude=21.0062, device_time=before)
+    job.refresh_from_db()
+    assert job.eta == first_eta  # recomputed at most once a minute
