@@ -164,8 +164,9 @@ def message_send(*, author, conversation_id: int, body: str, latitude: float | N
         )
         MessageRead.objects.create(message=message, user=author, is_office=role == Message.AuthorRole.STAFF)
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-        _message_outbox(message)
+        # Announce before the outbox rows: their publish after commit must not delay the push.
         _message_announce(message)
+        _message_outbox(message)
         if result.safety_instruction and role != Message.AuthorRole.STAFF:
             reply = Message.objects.create(
                 conversation=conversation, author=None, author_role=Message.AuthorRole.SYSTEM,

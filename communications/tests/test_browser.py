@@ -13,6 +13,17 @@ from communications.tests.factories import ConversationFactory
 pytestmark = [pytest.mark.browser]
 
 
+@pytest.fixture
+def no_outbox_publish(monkeypatch, settings):
+    """The integration work (embeddings, routing) is not what this page test measures; the rows stay
+    pending in this process and in the daphne subprocess (which reads the environment)."""
+    monkeypatch.setenv("OUTBOX_PUBLISH_ON_COMMIT", "false")
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    # The settings of this process were read before the root conftest set CHANNEL_PREFIX, so the
+    # daphne subprocess must be told the prefix actually in use, or its groups never hear our sends.
+    monkeypatch.setenv("CHANNEL_PREFIX", settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"])
+
+
 def _in_thread(fn, **kwargs):
     """Playwright's sync API keeps an event loop in this thread; the push after commit (async_to_sync)
     needs a thread without one, as a real request or socket handler has."""
@@ -29,7 +40,7 @@ def _in_thread(fn, **kwargs):
 
 
 def test_a_clients_message_appears_in_the_open_conversation_without_reload_and_the_office_replies(
-        live_asgi_url, browser_page, dispatcher, client_anna, anna_user):
+        no_outbox_publish, live_asgi_url, browser_page, dispatcher, client_anna, anna_user):
     conv = ConversationFactory(client=client_anna, subject="Klimatyzacja")
     page = browser_page
     errors: list[str] = []
@@ -39,7 +50,7 @@ def test_a_clients_message_appears_in_the_open_conversation_without_reload_and_t
     page.fill("#id_password", "Correct-Horse-42")
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_url(f"**/communications/inbox/{conv.pk}/")
-    page.wait_for_selector("[data-live-dot].on")
+    page.wait_for_selector('#comms-conversation[data-live="1"]')
 
     message = _in_thread(services.message_send, author=anna_user, conversation_id=conv.pk,
                          body="Klima nie chłodzi od rana")

@@ -77,14 +77,17 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
-    socket.onopen = function () { if (dot) { dot.classList.add("on"); } };
     socket.onclose = function () {
       if (dot) { dot.classList.remove("on"); }
+      root.dataset.live = "0";
       setTimeout(connect, 3000);  // missed messages: the page's next load shows them (the DB is the truth)
     };
     socket.onmessage = function (event) {
       var frame = JSON.parse(event.data);
-      if (frame.type === "message.created") {
+      if (frame.type === "hello") {  // authenticated and joined its groups: live from now on
+        if (dot) { dot.classList.add("on"); }
+        root.dataset.live = "1";
+      } else if (frame.type === "message.created") {
         if (frame.id <= lastSeen) { return; }
         lastSeen = frame.id;
         if (conversationId !== null) {
