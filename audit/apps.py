@@ -10,6 +10,6 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit import checks
+        from audit import checks, seed  # noqa: F401 - registers the demo seeder
 
         checks.register()

@@ -68,8 +68,14 @@ def dashboard(request):
     return render(request, "audit/dashboard.html", _context(
         request, _("Audit dashboard"), health=health, targets=targets,
         repairs=RepairRecord.objects.order_by("-created_at")[:10],
-        health_url=reverse("audit:health_json"),
+        health_url=reverse("audit:health_json"), refresh_ms=_refresh_ms(request),
     ))
+
+
+def _refresh_ms(request) -> int:
+    """How often the page polls its health JSON: 15 s, or ?refresh=<ms> between 1 and 60 s."""
+    value = request.GET.get("refresh", "")
+    return min(60000, max(1000, int(value))) if value.isdigit() else 15000
 
 
 @audit_staff()

@@ -75,3 +75,14 @@ def test_the_admin_offers_no_change_or_delete_of_the_trail(client, administrator
     delete = client.post(reverse("admin:hvaccrm_accessrecord_delete", args=[entry.pk]), {"post": "yes"})
     assert delete.status_code == 403
     assert AccessRecord.objects.filter(pk=entry.pk, purpose="").exists()
+
+
+def test_the_nightly_retention_task_uses_the_configured_period(dispatcher, monkeypatch):
+    from audit import conf
+    from audit.tasks import access_trail_retention
+
+    monkeypatch.setattr(conf, "ACCESS_TRAIL_RETENTION_DAYS", 30)
+    old_record(31)
+    keep = old_record(29)
+    access_trail_retention.delay()
+    assert list(AccessRecord.objects.values_list("pk", flat=True)) == [keep]
