@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from hvaccrm.geo import district_for_point, district_index_reset
 from hvaccrm.models import District, ServiceJob, Site
@@ -13,6 +14,13 @@ from hvaccrm.tests.factories import ServiceJobFactory, SiteFactory, district
 from mapping.services import districts_load, name_normalise
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English here (Polish is the default language)."""
+    with translation.override("en"):
+        yield
 
 OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "warsaw-districts.geojson"
 if not OFFICIAL.exists():
@@ -128,3 +136,9 @@ def test_a_file_that_is_not_json_is_refused(tmp_path):
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(CommandError, match="cannot be read as JSON"):
         call_command("load_districts", str(path))
+
+
+def test_the_refusal_is_in_polish_by_default(official):
+    with translation.override("pl"), pytest.raises(CommandError) as exc:
+        call_command("load_districts", official(_swapped_axes))
+    assert "Nic nie zmieniono" in str(exc.value) and "Ochota: współrzędne nie leżą w Warszawie" in str(exc.value)

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from hvaccrm.errors import ServiceError
 from hvaccrm.models import ServiceJob
 from hvaccrm.tests.factories import EquipmentFactory, ServiceJobFactory, SiteFactory, TechnicianFactory, district
 from mapping.models import SlotProposal
@@ -71,8 +72,9 @@ def test_the_dispatcher_accepts_a_proposal_in_the_admin_and_the_job_is_scheduled
     assert job.status == "scheduled" and job.technician_id == first.technician_id
     assert (job.scheduled_start, job.scheduled_end) == (first.start, first.end)
     assert list(SlotProposal.objects.filter(job=job).values_list("pk", flat=True)) == [first.pk]
-    with pytest.raises(Exception, match="already accepted"):
+    with pytest.raises(ServiceError) as exc:
         slot_accept(proposal=first)
+    assert exc.value.code == "already_accepted"
 
 
 def test_maintenance_jobs_are_created_for_units_falling_due_within_30_days_once(techs):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from hvaccrm.errors import ServiceError
 from mapping.services import districts_load
@@ -16,9 +17,10 @@ class Command(BaseCommand):
         try:
             report = districts_load(path=path)
         except ServiceError as exc:
-            raise CommandError(f"Nothing changed: {exc.message}") from exc
-        self.stdout.write(f"Loaded {report['districts']} districts (geometry_source=official).")
-        self.stdout.write(f"Sites moved: {len(report['sites_moved'])}; open jobs moved: {len(report['jobs_moved'])}.")
+            raise CommandError(_("Nothing changed: %(reason)s") % {"reason": exc.message}) from exc
+        self.stdout.write(_("Loaded %(n)d districts (geometry_source=official).") % {"n": report["districts"]})
+        self.stdout.write(_("Sites moved: %(sites)d; open jobs moved: %(jobs)d.")
+                          % {"sites": len(report["sites_moved"]), "jobs": len(report["jobs_moved"])})
         for row in report["sites_moved"]:
             self.stdout.write(f"  site {row['site']}: {row['from'] or '-'} -> {row['to'] or '-'}")
         for row in report["jobs_moved"]:
