@@ -268,7 +268,8 @@ def _notify(*, user_ids, kind, title, body, payload, priority, related_type, rel
 
 
 def _notify_map(*, user_ids, kind, title, body, payload, priority, related_type, related_id, channels, marketing,
-                dedupe_key, push: bool, extra: dict[int, dict] | None, fresh_key: bool) -> dict[int, int]:
+                dedupe_key, push: bool, extra: dict[int, dict] | None, fresh_key: bool,
+                role: str | None = None) -> dict[int, int]:
     """{user id: notification id}, in a fixed number of queries whatever the number of users.
 
     `extra` adds per-user payload keys; `fresh_key` skips the dedupe lookup when the caller knows
@@ -281,7 +282,7 @@ def _notify_map(*, user_ids, kind, title, body, payload, priority, related_type,
     if unknown:
         raise ServiceError(_("Unknown channel."), fields={"channels": [", ".join(sorted(unknown))]})
     ids = list(dict.fromkeys(int(u) for u in user_ids))
-    if not ids:
+    if not ids and role is None:
         return {}
     now = timezone.now()
     outermost = not transaction.get_connection().in_atomic_block
@@ -291,16 +292,20 @@ def _notify_map(*, user_ids, kind, title, body, payload, priority, related_type,
             if dedupe_key and not fresh_key:
                 existing = dict(Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key)
                                 .values_list("recipient_id", "id"))
-            users = list(User.objects.filter(pk__in=[u for u in ids if u not in existing], is_active=True)
-                         .select_related("notification_preference", "technician").prefetch_related("clients"))
+            users_qs = User.objects.filter(is_active=True).select_related("notification_preference", "technician")
+            # `role`: the users of a role group, in the same query (the alert path counts round trips).
+            users_qs = users_qs.filter(groups__name=role) if role is not None else \
+                users_qs.filter(pk__in=[u for u in ids if u not in existing])
+            if "language" not in (payload or {}):
+                users_qs = users_qs.prefetch_related("clients")  # the language of a client's users
+            users = list(users_qs)
             notifications: list[Notification] = []
             plans: list[tuple[Notification, list[tuple[str, str, str, str]]]] = []
             for user in users:
                 pref = getattr(user, "notification_preference", None) if hasattr(user, "notification_preference") else None
-                language = _user_language(user, pref)
+                language = (payload or {}).get("language") or _user_language(user, pref)
                 n = Notification(recipient=user, kind=kind[:64], title=title[:200], body=body,
-                                 payload={**(payload or {}), **((extra or {}).get(user.pk) or {}),
-                                          "language": (payload or {}).get("language", language)},
+                                 payload={**(payload or {}), **((extra or {}).get(user.pk) or {}), "language": language},
                                  priority=priority, related_type=related_type, related_id=str(related_id),
                                  marketing=marketing, dedupe_key=dedupe_key)
                 notifications.append(n)
@@ -646,9 +651,10 @@ def _route_to(alert: EmergencyAlert, routed: list, *, step_reason: str, key_suff
     title = _("Emergency in %(district)s") % {"district": alert.district.name if alert.district_id else "?"}
     extra = {tech.user_id: {"rank": rank, "distance_km": km} for rank, (tech, km) in enumerate(routed, start=1)}
     by_user = _notify_map(user_ids=[t.user_id for t, _km in routed], kind="emergency.alert", title=title,
-                          body=alert.text[:1000], payload={"alert": alert.pk}, priority=Priority.EMERGENCY,
-                          related_type=ALERT_OBJECT, related_id=str(alert.pk), channels=None, marketing=False,
-                          dedupe_key=f"alert:{alert.pk}:{key_suffix}", push=False, extra=extra, fresh_key=True)
+                          body=alert.text[:1000], payload={"alert": alert.pk, "language": settings.LANGUAGE_CODE[:2]},
+                          priority=Priority.EMERGENCY, related_type=ALERT_OBJECT, related_id=str(alert.pk),
+                          channels=None, marketing=False, dedupe_key=f"alert:{alert.pk}:{key_suffix}", push=False,
+                          extra=extra, fresh_key=True)
     decisions += [AlertDecision(alert=alert, step=AlertDecision.Step.ROUTED, user_id=tech.user_id, technician=tech,
                                 rank=rank, distance_km=km, reason=step_reason)
                   for rank, (tech, km) in enumerate(routed, start=1)]
@@ -700,7 +706,10 @@ def emergency_dispatch(*, message_id: int | None, job_id: int | None, district_s
     job = ServiceJob.objects.select_related("district", "site").filter(pk=job_id).first() if job_id else None
     if job is None and message is not None and message.conversation.job_id:
         job = message.conversation.job
-    district = District.objects.filter(slug=district_slug).first() if district_slug else None
+    if district_slug and message is not None and message.district_id and message.district.slug == district_slug:
+        district = message.district  # the usual case: no second look-up
+    else:
+        district = District.objects.filter(slug=district_slug).first() if district_slug else None
     district = district or (message.district if message and message.district_id else None) \
         or (job.district if job and job.district_id else None)
     if district is None and job is not None and job.site.district_id:
@@ -721,16 +730,17 @@ def emergency_dispatch(*, message_id: int | None, job_id: int | None, district_s
             recipients = _route_to(alert, routed, step_reason="district technician", key_suffix="district",
                                    decisions=decisions)
             title = _("Emergency in %(district)s") % {"district": district.name if district else _("an unknown district")}
-            common = {"title": title, "body": text[:1000], "payload": {"alert": alert.pk}, "related_type": ALERT_OBJECT,
+            staff_language = {"alert": alert.pk, "language": settings.LANGUAGE_CODE[:2]}
+            common = {"title": title, "body": text[:1000], "payload": staff_language, "related_type": ALERT_OBJECT,
                       "related_id": str(alert.pk), "marketing": False, "push": True, "extra": None, "fresh_key": True}
             if not recipients:
-                told = _notify_map(user_ids=_role_user_ids("dispatcher"), kind="emergency.alert",
+                told = _notify_map(user_ids=[], role="dispatcher", kind="emergency.alert",
                                    priority=Priority.EMERGENCY, channels=None, dedupe_key=f"alert:{alert.pk}:fallback",
                                    **common)
                 decisions.append(AlertDecision(alert=alert, step=AlertDecision.Step.FALLBACK, reason=_(
                     "no technician on shift in the district: %(n)s dispatcher notification(s)") % {"n": len(told)}))
                 recipients = list(told)
-            managers = _notify_map(user_ids=_role_user_ids("manager"), kind="emergency.alert", priority=Priority.HIGH,
+            managers = _notify_map(user_ids=[], role="manager", kind="emergency.alert", priority=Priority.HIGH,
                                    channels=[Channel.IN_APP], dedupe_key=f"alert:{alert.pk}:managers", **common)
             decisions.append(AlertDecision(alert=alert, step=AlertDecision.Step.MANAGERS,
                                            reason=f"{len(managers)} manager notification(s)"))
@@ -743,10 +753,6 @@ def emergency_dispatch(*, message_id: int | None, job_id: int | None, district_s
         alert = EmergencyAlert.objects.get(dedupe_key=dedupe_key)  # a concurrent run made it first
         return {"alert": alert.pk, "recipients": _alert_recipients(alert), "duplicate": True}
     return {"alert": alert.pk, "recipients": recipients}
-
-
-def _role_user_ids(role: str) -> list[int]:
-    return list(User.objects.filter(groups__name=role, is_active=True).values_list("pk", flat=True))
 
 
 def _alert_recipients(alert: EmergencyAlert) -> list[int]:
