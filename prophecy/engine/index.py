@@ -1,4 +1,10 @@
-"""An exact in-memory vector index (numpy): cosine by one matrix product, filters as masks.
+"""An in-memory vector index (numpy): cosine by matrix products, filters as masks.
+
+Small indexes are searched exactly. From IVF_MIN_ROWS rows on, an inverted-file layer is trained
+(spherical k-means on a sample): a query scores the centroids, then only the rows of the
+`nprobe` nearest lists plus the rows written since training; it is retrained when the index has
+doubled. Its recall@10 against exact search is measured by the bench. A filter that leaves too
+few candidates falls back to exact search over the filtered rows.
 
 Rows are replaced in place when an id comes back, appended otherwise; the matrix grows by
 doubling so a stream of upserts does not copy it each time. Pure numpy, no Django.
@@ -11,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _NO_DATE = np.int64(-(2**62))
+IVF_MIN_ROWS = 20_000
+IVF_NPROBE = 24
 
 
 @dataclass
@@ -36,6 +44,11 @@ class VectorIndex:
         self.keywords: list[tuple[str, ...]] = []
         self._pos: dict[str, int] = {}
         self._codes: dict[str, int] = {"": 0}
+        self._centroids: np.ndarray | None = None
+        self._lists: list[tuple[int, int]] = []
+        self._trained_size = 0
+        self._stale: set[int] = set()  # rows changed since training: always scanned
+        self.nprobe = IVF_NPROBE
 
     def _code(self, value: str) -> int:
         if value not in self._codes:
@@ -67,11 +80,63 @@ class VectorIndex:
                 self.keywords.append(row.keywords)
             else:
                 self.keywords[pos] = row.keywords
+                if pos < self._trained_size:
+                    self._stale.add(pos)
             self._matrix[pos] = row.vector
             self._district[pos] = self._code(row.district)
             self._service[pos] = self._code(row.service_type)
             self._created[pos] = _NO_DATE if row.created_ts is None else int(row.created_ts)
             self._alive[pos] = True
+
+    # --- the inverted-file layer ---------------------------------------------------------------
+    def ivf_ready(self) -> bool:
+        return self._centroids is not None
+
+    def ivf_train(self, *, seed: int = 0, iterations: int = 6) -> None:
+        """Spherical k-means on a sample, then every row assigned to its nearest centroid."""
+        n = self.size
+        nlist = max(16, int(np.sqrt(n)))
+        rng = np.random.default_rng(seed)
+        sample = self._matrix[rng.choice(n, size=min(n, nlist * 40), replace=False)]
+        centroids = sample[rng.choice(len(sample), size=nlist, replace=False)].copy()
+        for _ in range(iterations):
+            assign = np.argmax(sample @ centroids.T, axis=1)
+            sums = np.zeros_like(centroids)
+            np.add.at(sums, assign, sample)
+            empty = np.linalg.norm(sums, axis=1) == 0
+            sums[empty] = sample[rng.choice(len(sample), size=int(empty.sum()), replace=False)]
+            centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+        assign_all = np.empty(n, dtype=np.int32)
+        for start in range(0, n, 20_000):
+            assign_all[start:start + 20_000] = np.argmax(self._matrix[start:start + 20_000] @ centroids.T, axis=1)
+        order = np.argsort(assign_all, kind="stable")
+        bounds = np.searchsorted(assign_all[order], np.arange(nlist + 1))
+        # Reorder the rows so every list is one contiguous block: a probe is then a slice and a
+        # product, with no gather copy.
+        for name in ("_matrix", "_district", "_service", "_created", "_alive"):
+            arr = getattr(self, name)
+            arr[:n] = arr[order]
+        self.ids = [self.ids[i] for i in order]
+        self.keywords = [self.keywords[i] for i in order]
+        self._pos = {id_: i for i, id_ in enumerate(self.ids)}
+        self._lists = [(int(bounds[i]), int(bounds[i + 1])) for i in range(nlist)]
+        self._centroids = centroids.astype(np.float32)
+        self._trained_size = n
+        self._stale = set()
+
+    def _probe(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and scores of the rows in the nearest lists (and of rows changed since)."""
+        probes = np.argpartition(-(self._centroids @ query), self.nprobe)[: self.nprobe]
+        ranges = [self._lists[i] for i in probes if self._lists[i][1] > self._lists[i][0]]
+        if self.size > self._trained_size:
+            ranges.append((self._trained_size, self.size))
+        positions = [np.arange(a, b) for a, b in ranges]
+        scores = [self._matrix[a:b] @ query for a, b in ranges]
+        if self._stale:
+            extra = np.fromiter(self._stale, dtype=np.int64)
+            positions.append(extra)
+            scores.append(self._matrix[extra] @ query)
+        return np.concatenate(positions), np.concatenate(scores)
 
     def remove(self, ids: list[str]) -> int:
         removed = 0
@@ -112,13 +177,35 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, *, limit: int = 10, district: str | None = None,
                service_type: str | None = None, created_from: float | None = None,
-               created_to: float | None = None) -> list[tuple[str, float]]:
+               created_to: float | None = None, exact: bool = False) -> list[tuple[str, float]]:
         """The `limit` nearest rows by cosine (vectors are unit length), best first."""
         if self.size == 0 or limit <= 0:
             return []
-        scores = self._matrix[: self.size] @ np.asarray(query, dtype=np.float32)
-        valid = self._alive[: self.size]
+        query = np.asarray(query, dtype=np.float32)
+        if self.size >= IVF_MIN_ROWS and (self._centroids is None or self.size >= 2 * self._trained_size):
+            self.ivf_train()
         mask = self._mask(district, service_type, created_from, created_to)
+        if not exact and self._centroids is not None:
+            cand, scores = self._probe(query)
+            valid = self._alive[cand] if mask is None else self._alive[cand] & mask[cand]
+            cand, scores = cand[valid], scores[valid]
+            if len(cand) >= limit:
+                k = min(limit, len(cand))
+                top = np.argpartition(-scores, k - 1)[:k]
+                top = top[np.argsort(-scores[top])]
+                return [(self.ids[cand[i]], float(scores[i])) for i in top]
+            if mask is not None:
+                # A selective filter: exact search over the filtered rows only.
+                rows = np.flatnonzero(mask & self._alive[: self.size])
+                if len(rows) == 0:
+                    return []
+                scores = self._matrix[rows] @ query
+                k = min(limit, len(rows))
+                top = np.argpartition(-scores, k - 1)[:k]
+                top = top[np.argsort(-scores[top])]
+                return [(self.ids[rows[i]], float(scores[i])) for i in top]
+        scores = self._matrix[: self.size] @ query
+        valid = self._alive[: self.size]
         if mask is not None:
             valid = valid & mask
         scores = np.where(valid, scores, -np.inf)

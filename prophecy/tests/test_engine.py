@@ -72,3 +72,22 @@ def test_demand_is_capped_and_confidence_falls_with_wide_intervals():
     assert demand_score(job_hours=40, capacity_hours=80) == 0.5
     assert confidence_score(mean=20, low=18, high=22, mase=0.4) > confidence_score(mean=20, low=5, high=35, mase=0.4)
     assert confidence_score(mean=20, low=18, high=22, mase=0.4) > confidence_score(mean=20, low=18, high=22, mase=1.5)
+
+
+def test_a_large_index_trains_its_inverted_file_and_keeps_recall_and_updates():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(300, 32)).astype(np.float32)
+    matrix = centres[np.arange(25_000) % 300] + 0.3 * rng.normal(size=(25_000, 32)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    ix = VectorIndex(32)
+    ix.upsert([IndexRow(str(i), matrix[i], "wola" if i % 2 else "mokotow") for i in range(25_000)])
+    queries = matrix[:50] + 0.05 * rng.normal(size=(50, 32)).astype(np.float32)
+    found = sum(len({i for i, _ in ix.search(q, limit=10)} & {i for i, _ in ix.search(q, limit=10, exact=True)})
+                for q in queries)
+    assert ix.ivf_ready()
+    assert found / 500 >= 0.9
+    # A row changed after training is still found, and a filter still holds.
+    target = -matrix[7]
+    ix.upsert([IndexRow("7", target, "wola")])
+    assert ix.search(target, limit=1)[0][0] == "7"
+    assert all(int(i) % 2 == 1 for i, _ in ix.search(matrix[3], limit=10, district="wola"))
