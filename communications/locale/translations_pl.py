@@ -71,6 +71,11 @@ PL = {
     "Escalate the selected alerts now": "Eskaluj wybrane alarmy teraz",
 }
 
+PL_LONG = {
+    "no technician on shift in the district: %(n)s dispatcher notification(s)":
+        "brak technika na zmianie w dzielnicy: powiadomienia dyspozytorów: %(n)s",
+}
+
 
 def fill_po(path: Path) -> int:
     text = path.read_text(encoding="utf-8")
@@ -86,6 +91,11 @@ def fill_po(path: Path) -> int:
         return m.group(0)
 
     text = re.sub(r'^msgid "(.+)"\nmsgstr ""$', repl, text, flags=re.M)
+    for msgid, value in PL_LONG.items():  # entries that makemessages wraps over several lines
+        wrapped = f'msgid ""\n"{msgid}"\nmsgstr ""\n'
+        if wrapped in text:
+            text = text.replace(wrapped, f'msgid ""\n"{msgid}"\nmsgstr "{value}"\n')
+            filled += 1
     text = text.replace("#, fuzzy\n", "")
     path.write_text(text, encoding="utf-8")
     return filled
