@@ -36,7 +36,8 @@ GAS = _rx(
     r"\b(smell|smells|smelling|reek\w*|odou?r) (of )?gas\b", r"(?<!f-)(?<!f )\bgas (smell|leak(?! (check|test))\w*|odou?r)",
     r"\bsmells? like gas\b", r"\bleaking gas\b",
 )
-CO_DEVICE = r"(czujni\w* (czadu|co|tlenku wegla)|(co|carbon monoxide) (alarm|detector|sensor)s?|alarm\w* (czadu|co))"
+CO_DEVICE = (r"(czujni\w* (czadu|co|tlenku wegla)|(czujni|alarm)\w* czadow\w*|(co|carbon monoxide) (alarm|detector|sensor)s?|"
+             r"alarm\w* (czadu|co))")
 CO_TRIGGER = (r"(piszcz\w*|wyje|pika|wlaczyl\w*|zadzialal\w*|uruchomil\w*|dzwoni|wykryl\w*|alarmuje|going off|went off|"
               r"goes off|beep\w*|sounding|sounded|triggered|keeps)")
 CO = _rx(
@@ -45,13 +46,15 @@ CO = _rx(
     r"\bsuspect\w* (a )?(co|carbon monoxide)\b", r"\bcarbon monoxide (poisoning|leak)\b",
 )
 FIRE = _rx(
-    rf"\b(dym{W}|pali sie|sie pali|ogie[nm]{W}|iskrz{W}|plomie{W}|zapach spalenizny|spalenizn{W}|swad{W})\b",
+    rf"\b(dym{W}|pali sie|sie pali|ogie[nm]{W}|iskr{W}|plomie{W}|zapach spalenizny|spalenizn{W}|swad{W})\b",
     r"\b(smoke|smoking|fire|flames?|sparks?|sparking|burning smell|smell of burning|smells? burnt?)\b",
 )
 WATER = _rx(
     rf"\b(leje|lal{W}|tryska|zalewa|zalal{W}|zalani{W}|zalew{W}|plynie|splywa)\b[^.!?]{{0,25}}\bwod{W}",
     rf"\bwod{W}\b[^.!?]{{0,25}}\b(leje|lal{W}|tryska|zalewa|zalal{W}|plynie|splywa|wszedzie)",
-    rf"\b(powodz{W}|zalany|zalana|zalane|zalewa nas|pekl{W} rur{W}|pekniet{W} rur{W})\b",
+    rf"\b(powodz{W}|zalany|zalana|zalane|zalewa nas|pekl{W} rur{W}|pekniet{W} rur{W}|rur{W} pekl{W})\b",
+    rf"\b(mnostwo|pelno|duzo|kaluz{W}|jezioro) wody\b",
+    r"\b(it'?s|it is|water is|water's) (pouring|gushing|flooding)\b",
     r"\b(water|it) (is )?(pouring|gushing|flooding|spraying)\b", r"\bflood(ed|ing)?\b",
     r"\bburst (pipe|hose)\b", r"\bwater (everywhere|all over)\b", r"\bwater (is )?(leaking|dripping) (onto|on|into|through)\b",
     r"\bleaking (water )?(onto|on|into|through)\b",
@@ -64,6 +67,8 @@ FREEZING = _rx(
     r"\bmroz\w*", r"\bminus\b", r"-\s?\d+ ?(stopni|st|°|c)\b", r"\b(zamarz\w*|zamarza\w*|lodowat\w*)",
     r"\bfreez\w*", r"\bbelow zero\b", r"\bsub-?zero\b",
 )
+# A heating appliance that failed: with a baby, an old person or frost, it is an emergency.
+HEATING = _rx(rf"\b(kociol{W}|kotl{W}|piec{W}|pieca|pomp{W} ciepla|ogrzewani{W}|co\b)", r"\b(boiler|furnace|heating|heat pump)\b")
 HEAT_EXTREME = _rx(r"\b(upal\w*|3[5-9] stopni|4\d stopni)\b", r"\b(heatwave|heat wave|3[5-9] degrees|4\d degrees)\b")
 
 # --- loss of service (high on its own, emergency with a vulnerable person or frost) -----------
@@ -75,13 +80,13 @@ NO_HEAT = _rx(
     r"\bnot heating\b", r"\b(isn'?t|is not|doesn'?t|does not|won'?t) heat", r"\bradiators? (are |is )?cold\b",
 )
 NO_COOL = _rx(
-    rf"\bnie (chlodz{W}|chlodzi|dziala klimatyzacja|dziala klima)", rf"\bbrak{W} chlodzeni{W}",
+    rf"\bnie (chlodz{W}|chlodzi|dziala klimatyzacja|dziala klima)", rf"\bbrak{W} chlodzeni{W}", rf"\bprzesta{W} chlodzi{W}",
     r"\b(ac|a/c|air con\w*|air conditioning)\b[^.!?]{0,30}\b(not working|stopped|doesn'?t work|is dead|broke|won'?t)",
     r"\bnot cooling\b", r"\b(isn'?t|is not|doesn'?t|does not|won'?t) cool", r"\bno cooling\b",
 )
 FAILURE = _rx(
     rf"\bawari{W}", rf"\bzepsu{W}", rf"\bpopsu{W}", r"\bnie dziala\b", rf"\bnie wlacza{W}", rf"\bnie uruchamia{W}",
-    rf"\bprzesta{W} dziala{W}", rf"\buszkodz{W}", r"\bwylacza sie\b", r"\bsie wylacza\b", r"\bgasnie\b",
+    rf"\bprzesta{W} dziala{W}", rf"\buszkodz{W}", rf"\busterk{W}", rf"\bdefekt{W}", r"\bfault\w*", r"\bwylacza sie\b", r"\bsie wylacza\b", r"\bgasnie\b",
     r"\bnie chce sie (odpalic|wlaczyc|uruchomic)", r"\bblad\b", r"\bbled(u|em|y|ow)\b", r"\berror\b",
     r"\bbreak ?down\b", r"\bbroken\b", r"\bbroke\b", r"\bfail(ed|ure|ing|s)?\b", r"\bnot working\b",
     r"\bstopped working\b", r"\bwon'?t (start|turn on)\b", r"\bout of order\b", r"\bmalfunction\w*",
@@ -237,6 +242,9 @@ def classify(text: str) -> Classification:
     if failure:
         reasons.append(f"failure: '{failure}'")
         high = True
+        if not emergency and not no_heat and (vulnerable or freezing) and _hit(HEATING, scan):
+            reasons.append(f"heating failed, at risk: '{vulnerable or freezing}'")
+            emergency = True
     if leak and not emergency:
         reasons.append(f"leak: '{leak}'")
         high = True
