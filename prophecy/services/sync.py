@@ -114,6 +114,22 @@ def sync_object(
 
     feats = features_extract(filtered)
     vector = embeddings_compute(texts=[filtered], provider_name=provider.name)[0]
+    with transaction.atomic():
+        # One transaction for the store rows (embedded backend), features and sync state: fewer
+        # commits, and a failure leaves none of them half-written.
+        _sync_write(object_type=object_type, object_id=object_id, vector_id=vector_id, vector=vector,
+                    filtered=filtered, district=district, service_type=service_type, when=when,
+                    client_id=client_id, feats=feats, properties=properties, provider_name=provider.name,
+                    backend=backend, digest=digest, state=state)
+    # Now and again after commit: a search between the two could cache the old state.
+    search_cache_invalidate()
+    transaction.on_commit(search_cache_invalidate)
+    return {"vector_id": str(vector_id), "state": "synced", "features": feats.as_dict()}
+
+
+def _sync_write(*, object_type, object_id, vector_id, vector, filtered, district, service_type, when, client_id,
+                feats, properties, provider_name, backend, digest, state) -> None:
+    """The writes of one sync: the store upsert, the features row and the sync state."""
     record = VectorRecord(
         id=vector_id, vector=vector, object_type=object_type, object_id=object_id, text=filtered,
         district=district or "", service_type=service_type or "", created=when, client_id=client_id,
@@ -121,26 +137,21 @@ def sync_object(
     )
     store_get().upsert([record])
     now = timezone.now()
-    with transaction.atomic():
-        TextFeatures.objects.update_or_create(
-            object_type=object_type, object_id=object_id,
-            defaults={"language": feats.language, "keywords": feats.keywords, "symptoms": feats.symptoms,
-                      "equipment": feats.equipment, "service_indicators": feats.service_indicators,
-                      "error_codes": feats.error_codes, "text": filtered, "district": district or "",
-                      "service_type": service_type or "", "created": when, "client_id": client_id,
-                      "properties": record.properties},
-        )
-        SyncState.objects.update_or_create(
-            object_type=object_type, object_id=object_id,
-            defaults={"content_hash": digest, "state": SyncState.State.SYNCED, "vector_id": vector_id,
-                      "backend": backend, "provider": provider.name, "client_id": client_id,
-                      "district": district or "", "service_type": service_type or "", "synced_at": now,
-                      "error": "", "attempts": (state.attempts + 1) if state else 1},
-        )
-    # Now and again after commit: a search between the two could cache the old state.
-    search_cache_invalidate()
-    transaction.on_commit(search_cache_invalidate)
-    return {"vector_id": str(vector_id), "state": "synced", "features": feats.as_dict()}
+    TextFeatures.objects.update_or_create(
+        object_type=object_type, object_id=object_id,
+        defaults={"language": feats.language, "keywords": feats.keywords, "symptoms": feats.symptoms,
+                  "equipment": feats.equipment, "service_indicators": feats.service_indicators,
+                  "error_codes": feats.error_codes, "text": filtered, "district": district or "",
+                  "service_type": service_type or "", "created": when, "client_id": client_id,
+                  "properties": record.properties},
+    )
+    SyncState.objects.update_or_create(
+        object_type=object_type, object_id=object_id,
+        defaults={"content_hash": digest, "state": SyncState.State.SYNCED, "vector_id": vector_id,
+                  "backend": backend, "provider": provider_name, "client_id": client_id,
+                  "district": district or "", "service_type": service_type or "", "synced_at": now,
+                  "error": "", "attempts": (state.attempts + 1) if state else 1},
+    )
 
 
 def vectors_erase_for_client(*, client_id: int) -> int:

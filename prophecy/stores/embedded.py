@@ -15,7 +15,6 @@ from datetime import datetime
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import F
 
 from prophecy.engine.features import lemmas
 from prophecy.engine.index import IndexRow, VectorIndex
@@ -26,14 +25,23 @@ _FIELDS = ("id", "vector", "district", "service_type", "created", "keywords", "v
 
 
 def _version_bump(*, deleted: bool) -> int:
-    """Lock the version row and move it on; returns the new version (inside a transaction)."""
-    row, _ = VectorStoreVersion.objects.select_for_update().get_or_create(id=1)
-    row.version = F("version") + 1
-    if deleted:
-        row.generation = F("generation") + 1
-    row.save(update_fields=["version", "generation", "updated_at"])
-    row.refresh_from_db(fields=["version", "generation"])
-    return row.version
+    """Move the version on (and the generation, after a delete); returns the new version.
+
+    One UPDATE ... RETURNING: it takes the row lock until the caller's transaction ends, which
+    is what orders concurrent writers.
+    """
+    table = VectorStoreVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET version = version + 1, generation = generation + %s, updated_at = now() "  # noqa: S608 - our own table name
+            "WHERE id = 1 RETURNING version",
+            [1 if deleted else 0],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    VectorStoreVersion.objects.get_or_create(id=1)
+    return _version_bump(deleted=deleted)
 
 
 def _ts(value: datetime | None) -> float | None:
