@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from hvaccrm.errors import IllegalTransition
+from hvaccrm.errors import IllegalTransition, ServiceError
 from hvaccrm.models import IntegrationLog, ServiceJob
 from hvaccrm.models.jobs import TRANSITIONS, JobStatus
 from hvaccrm.services import job_transition
@@ -49,8 +49,9 @@ def test_every_illegal_move_raises_and_changes_nothing(current, target):
 
 def test_scheduling_a_new_job_without_a_technician_is_refused():
     job = _job_in("new")
-    with pytest.raises(Exception, match="technician"):
+    with pytest.raises(ServiceError) as refused:
         job_transition(job=job, to_status="scheduled")
+    assert "technician" in refused.value.fields
     assert ServiceJob.objects.get(pk=job.pk).status == "new"
 
 
