@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 
 from audit import conf
 from audit.models import AuditCheckpoint
 from audit.services import create_audit_checkpoint
 from hvaccrm.checks import heartbeat_write
 from hvaccrm.models import ServiceJob
+from hvaccrm.realtime.events import make_event, send_now
 from hvaccrm.tests.factories import ServiceJobFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,16 +62,63 @@ def _all_tables_state() -> dict:
     return tables
 
 
+class Listener(threading.Thread):
+    """Sockets' view: a channel, on its own event loop, in the groups real people's browsers and
+    devices join; it keeps what reaches it."""
+
+    def __init__(self, groups: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.groups, self.got = groups, []
+        self.ready, self.done = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        asyncio.run(self._listen())
+
+    async def _listen(self) -> None:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        for group in self.groups:
+            await layer.group_add(group, channel)
+        self.ready.set()
+        while not self.done.is_set():
+            try:
+                self.got.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
+            except TimeoutError:
+                continue
+        for group in self.groups:
+            await layer.group_discard(group, channel)
+
+    def __enter__(self) -> Listener:
+        self.start()
+        assert self.ready.wait(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        time.sleep(1.0)
+        self.done.set()
+        self.join(10)
+
+
+# Real commits (transactional): a push or a Celery publish registered on commit would really go
+# out if the check committed anything; it must roll everything back instead.
+@pytest.mark.django_db(transaction=True)
 def test_integration_check_passes_leaves_no_trace_and_sends_nothing(manager, technician_mokotow, settings):
+    from hvaccrm.realtime import groups as g
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     before = _all_tables_state()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT last_value FROM hvaccrm_integrationlog_id_seq")
     out = StringIO()
-    try:
-        call_command("integration_check", "--confirm", stdout=out)
-    except SystemExit:
-        pass
+    with Listener([g.dispatch_group(), g.managers_group(), g.district_group("srodmiescie"), g.inbox_group(),
+                   g.user_group(manager.pk), g.user_group(technician_mokotow.user_id)]) as listener:
+        try:
+            call_command("integration_check", "--confirm", stdout=out)
+        except SystemExit:
+            pass
+        pushed_during_check = list(listener.got)
+        # the control: the listener does hear a push that really is sent
+        send_now(g.dispatch_group(), make_event("job.updated", row_id=1, data={"control": True}))
     text = out.getvalue()
     for name in ("Cross-system integration", "Message-to-map sync", "Prophecy-to-notification sync",
                  "Client portal system sync", "Data consistency verification"):
@@ -76,6 +126,8 @@ def test_integration_check_passes_leaves_no_trace_and_sends_nothing(manager, tec
     assert "5/5 scenarios passed" in text
     assert _all_tables_state() == before
     assert mail.outbox == []
+    assert pushed_during_check == []  # no push reached any socket group
+    assert [m["event"]["data"] for m in listener.got] == [{"control": True}]
 
 
 def test_integration_check_needs_confirm_when_debug_is_off(settings):
