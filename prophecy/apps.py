@@ -9,4 +9,4 @@ class ProphecyConfig(AppConfig):
     verbose_name = "Prophecy"
 
     def ready(self) -> None:
-        from prophecy import checks  # noqa: F401 - registers the vector store health check
+        from prophecy import checks, seed  # noqa: F401 - register the health check and the demo seeder

@@ -65,7 +65,7 @@ def _enrich(results: list[dict]) -> list[dict]:
         if job is not None:
             report = job.report or {}
             r["equipment"] = r.get("equipment") or (str(job.equipment) if job.equipment_id else "")
-            r["resolution"] = r.get("resolution") or report.get("resolution") or report.get("summary") or ""
+            r["resolution"] = r.get("resolution") or report.get("resolution") or report.get("summary") or report.get("work_done") or ""
             r["status"] = job.status
         r.setdefault("equipment", "")
         r.setdefault("resolution", "")

@@ -108,7 +108,8 @@ class VectorIndex:
             centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
         assign_all = np.empty(n, dtype=np.int32)
         for start in range(0, n, 20_000):
-            assign_all[start:start + 20_000] = np.argmax(self._matrix[start:start + 20_000] @ centroids.T, axis=1)
+            stop = min(n, start + 20_000)
+            assign_all[start:stop] = np.argmax(self._matrix[start:stop] @ centroids.T, axis=1)
         order = np.argsort(assign_all, kind="stable")
         bounds = np.searchsorted(assign_all[order], np.arange(nlist + 1))
         # Reorder the rows so every list is one contiguous block: a probe is then a slice and a
