@@ -206,3 +206,31 @@ def test_sync_communication_data_runs_owed_work_and_rebuilds_missing_rows(send, 
     assert sync_communication_data(message_id=message.pk) == result  # nothing run twice
     assert len(rows_of("communications.message", message.pk)) == 3
     assert TechnicianFactory._meta.model.objects.filter(home_district=district("mokotow")).exists()
+
+
+def test_a_real_forecast_hotspot_becomes_a_district_alert_to_managers(manager, django_capture_on_commit_callbacks):
+    """prophecy -> notification with prophecy's own forecast: a Wilanów installation peak."""
+    from communications.models import Notification
+    from hvaccrm.tests.factories import SiteFactory
+    from prophecy.models import Prediction
+    from prophecy.services import forecast_run
+
+    TechnicianFactory(home_district=district("wilanow"))
+    site = SiteFactory(district=district("wilanow"))
+    now = timezone.now()
+    jobs = [ServiceJob(client=site.client, site=site, service_type="installation", district=site.district,
+                       estimated_duration_min=240, description="montaż") for _ in range(30 * 30)]
+    ServiceJob.objects.bulk_create(jobs)
+    for i, job in enumerate(jobs):
+        job.created_at = now - timedelta(weeks=1 + i // 30)
+    ServiceJob.objects.bulk_update(jobs, ["created_at"])
+    with django_capture_on_commit_callbacks(execute=True):
+        result = forecast_run()
+    assert result["alerts"] >= 1
+    rows = IntegrationLog.objects.filter(kind="prophecy.alert")
+    assert rows.count() == result["alerts"] and all(r.state == "succeeded" for r in rows)
+    told = Notification.objects.filter(recipient=manager, kind="prophecy.alert")
+    assert told.count() == result["alerts"]
+    hot = Prediction.objects.filter(is_hotspot=True).values_list("pk", flat=True)
+    assert set(told.values_list("related_id", flat=True)) <= {str(pk) for pk in hot}
+    assert "Wilanów" in told.first().title

@@ -117,3 +117,21 @@ def test_the_cache_holds_the_last_live_figures():
 
     health_current()
     assert cache.get(HEALTH_CACHE_KEY)["stale"] is False
+
+
+def test_when_the_vector_store_is_down_its_row_is_red_and_the_last_good_figures_are_kept():
+    from prophecy.stores import store_get
+
+    rows("prophecy", ok=30)
+    good = health_current()
+    assert by_key(good)["vector"]["state"] == "green"
+    store = store_get()
+    store.available = False  # the store stops answering (as prophecy's own tests simulate it)
+    try:
+        down = health_current()
+    finally:
+        store.available = True
+    assert by_key(down)["vector"]["state"] == "red" and "backend not answering" in by_key(down)["vector"]["reasons"]
+    assert down["stale_backends"] == ["vector_store"]
+    assert down["vector_last_good"]["succeeded"] == 30 and down["vector_last_good"]["state"] == "green"
+    assert health_current()["backends"]["vector_store"] is True
