@@ -128,7 +128,7 @@ def bench_day(runs: int) -> None:
           f"unassigned median {statistics.median(unassigned):.0f} (max {max(unassigned)}) vs NN {statistics.median(nn_unassigned):.0f}")
 
 
-def bench_solomon(names: list[str], level: int, cap: float | None) -> None:
+def bench_solomon(names: list[str], level: int, cap: float | None, threads: int) -> None:
     folder = SHARED / "vrptw" / "solomon"
     if not folder.exists():
         print("solomon: shared data not found, skipped")
@@ -138,7 +138,7 @@ def bench_solomon(names: list[str], level: int, cap: float | None) -> None:
     for name in names:
         vehicles, jobs, matrix, coords = instance_read(folder / f"{name}.txt")
         t = time.perf_counter()
-        sol = solver.solve(vehicles, jobs, matrix, exploration_level=level, threads=1, timeout_s=cap)
+        sol = solver.solve(vehicles, jobs, matrix, exploration_level=level, threads=threads, timeout_s=cap)
         elapsed = time.perf_counter() - t
         dist = solution_distance(sol, jobs, coords)
         best = bks[f"{name}_distance"]["best_known_cost"]
@@ -147,7 +147,7 @@ def bench_solomon(names: list[str], level: int, cap: float | None) -> None:
         times.append(elapsed)
         print(f"  {name}: distance {dist:.2f} vs best {best:.2f} gap {gap:+.2f} %, {len(sol.routes)} routes, "
               f"{len(sol.unassigned)} unassigned, {elapsed:.2f} s", flush=True)
-    print(f"solomon ({len(names)} instances{' of 56' if len(names) < 56 else ''}, exploration {level}, 1 thread"
+    print(f"solomon ({len(names)} instances{' of 56' if len(names) < 56 else ''}, exploration {level}, {threads} thread(s)"
           f"{f', time cap {cap:g} s' if cap else ''}): average gap {statistics.mean(gaps):.2f} %, "
           f"worst {max(gaps):.2f} %; time median {statistics.median(times):.2f} s, worst {max(times):.2f} s")
 
@@ -233,6 +233,7 @@ def main() -> int:
     parser.add_argument("--all", action="store_true", help="all 56 Solomon instances instead of the subset")
     parser.add_argument("--level", type=int, default=5, help="VROOM exploration level for Solomon")
     parser.add_argument("--cap", type=float, default=7.5, help="time cap per Solomon instance (s); 0 = none")
+    parser.add_argument("--threads", type=int, default=2, help="solver threads for Solomon (the machine has 2 cores)")
     parser.add_argument("--days", type=int, default=5, help="seeded realistic days")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: lookup,day,solomon,pings")
     args = parser.parse_args()
@@ -246,7 +247,7 @@ def main() -> int:
         names = sorted(p.stem for p in folder.glob("*.txt")) if args.all else SUBSET
         if not args.all:
             print(f"solomon: representative subset of {len(SUBSET)} (run with --all for the 56)")
-        bench_solomon(names, args.level, args.cap or None)
+        bench_solomon(names, args.level, args.cap or None, args.threads)
     if "pings" not in skip:
         bench_pings(devices=4, per_device=250)
     return 0

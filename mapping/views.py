@@ -3,7 +3,7 @@ check permission, call one service or selector, render."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -79,8 +79,13 @@ def board_assign(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a job and a technician."))
         return redirect(back)
+    job, tech, day = form.cleaned_data["job"], form.cleaned_data["technician"], _day(request)
+    # The dispatcher's choice is pinned (re-planning keeps the job with this technician): it gets
+    # a scheduled window, the client's requested one or else the technician's shift that day.
+    start = job.requested_start or timezone.make_aware(datetime.combine(day, tech.shift_start))
+    end = job.requested_end or timezone.make_aware(datetime.combine(day, tech.shift_end))
     try:
-        job_assign(job=form.cleaned_data["job"], technician=form.cleaned_data["technician"], actor=request.user)
+        job_assign(job=job, technician=tech, scheduled_start=start, scheduled_end=end, actor=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

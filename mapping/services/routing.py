@@ -45,6 +45,11 @@ def job_required_skills(job: ServiceJob) -> frozenset[str]:
     return frozenset(skills)
 
 
+def pin_skill(technician_id: int) -> str:
+    """A skill only this technician has: requiring it pins a job to them."""
+    return f"pin:{technician_id}"
+
+
 def technician_start_point(tech: Technician) -> tuple[float, float]:
     if tech.start_latitude is not None and tech.start_longitude is not None:
         return tech.start_latitude, tech.start_longitude
@@ -113,7 +118,7 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
             start = point(tech.last_latitude, tech.last_longitude, None)
         vehicles.append(solver.Vehicle(
             id=tech.pk, start=start, end=home, shift=(ready, max(ready, shift_b)),
-            skills=frozenset(tech.skills), max_jobs=max(0, tech.max_jobs_per_day - (1 if started else 0)),
+            skills=frozenset(tech.skills) | {pin_skill(tech.pk)}, max_jobs=max(0, tech.max_jobs_per_day - (1 if started else 0)),
         ))
     sjobs, rows, unroutable = [], {}, {}
     for job in jobs:
@@ -131,8 +136,12 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
             b = int((window_to - base).total_seconds())
             windows = ((a, max(a, b)),)
         rows[job.pk] = job
+        skills = job_required_skills(job)
+        if job.status == JobStatus.SCHEDULED and job.technician_id and job.scheduled_start:
+            # A time the dispatcher (or an accepted slot) gave: the job stays with its technician.
+            skills |= {pin_skill(job.technician_id)}
         sjobs.append(solver.Job(id=job.pk, location=loc, service=job.estimated_duration_min * 60, windows=windows,
-                                skills=job_required_skills(job), priority=job.priority))
+                                skills=skills, priority=job.priority))
     matrix, source = travel.matrix_for(points, districts, routing_url=conf.ROUTING_URL,
                                        detour=conf.ROUTE_DETOUR_FACTOR, timeout=conf.ROUTING_TIMEOUT_S)
     return _Problem(vehicles, sjobs, matrix, source, fixed, rows, unroutable)

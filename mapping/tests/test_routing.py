@@ -136,3 +136,23 @@ def test_job_locate_without_a_job_puts_a_message_marker_on_the_dispatch_map():
         job_id=None, latitude=52.2540, longitude=21.0350, district_slug=None, message_id=77, dedupe_key="msg-77"))
     assert len(received) == 1 and received[0]["data"]["marker"] is True
     assert received[0]["data"]["district"] == "praga-polnoc" and received[0]["id"] == 77
+
+
+def test_a_dispatchers_assignment_on_the_board_survives_re_planning(team, dispatcher):
+    from django.test import Client
+
+    day = timezone.localdate() + timedelta(days=1)
+    jobs = [make_job(day, i) for i in range(4)]
+    day_plan(day=day, reason="first")
+    chosen = jobs[0]
+    chosen.refresh_from_db()
+    other = next(t for t in team if t.pk != chosen.technician_id)
+    c = Client()
+    c.force_login(dispatcher)
+    c.post("/mapping/board/assign/", {"job": chosen.pk, "technician": other.pk, "day": day.isoformat()})
+    chosen.refresh_from_db()
+    assert chosen.technician_id == other.pk and chosen.scheduled_start == chosen.requested_start
+    day_plan(day=day, reason="again")
+    chosen.refresh_from_db()
+    assert chosen.technician_id == other.pk
+    assert RouteStop.objects.get(job=chosen, route__plan__day=day).route.technician_id == other.pk
