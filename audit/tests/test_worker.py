@@ -72,6 +72,16 @@ def worker(settings):
     w.start()
     yield w
     w.stop()
+    # The worker's database session ends a moment after its process: wait for it, so the test
+    # database can be dropped at the end of the run.
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.2)
     celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
     with celery_app.connection_for_write() as conn:  # leave no queue behind in Redis
         conn.default_channel.queue_delete(queue)
