@@ -34,14 +34,16 @@
     districtLayer.clearLayers();
     var values = fc.features.map(function (f) {
       var slug = f.properties.slug;
-      return demand && demand[slug] !== undefined ? demand[slug] : f.properties.open_jobs;
+      return demand ? (demand[slug] || 0) : f.properties.open_jobs;
     });
     var max = Math.max.apply(null, values.concat([1]));
     fc.features.forEach(function (f) {
       if (!f.geometry) { return; }
       var slug = f.properties.slug;
-      var predicted = demand && demand[slug] !== undefined;
-      var value = predicted ? demand[slug] : f.properties.open_jobs;
+      // With a forecast every district is shaded by predicted demand (0 where no hotspot), so one
+      // scale is used; without it (404, or no hotspots yet) by open jobs.
+      var predicted = !!demand;
+      var value = predicted ? (demand[slug] || 0) : f.properties.open_jobs;
       var layer = L.geoJSON(f, { style: { color: "#444", weight: 1, fillColor: shade(value, max), fillOpacity: 1 } });
       layer.bindTooltip(f.properties.name + ": " + value + " " + (predicted ? d.labelPredicted : d.labelOpenJobs));
       districtLayer.addLayer(layer);
