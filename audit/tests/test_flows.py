@@ -234,3 +234,16 @@ def test_a_real_forecast_hotspot_becomes_a_district_alert_to_managers(manager, d
     hot = Prediction.objects.filter(is_hotspot=True).values_list("pk", flat=True)
     assert set(told.values_list("related_id", flat=True)) <= {str(pk) for pk in hot}
     assert "Wilanów" in told.first().title
+
+
+def test_a_lost_map_row_is_rebuilt_with_the_messages_own_coordinates(send, anna_job):
+    from hvaccrm.integration.services import sync_communication_data
+
+    message = send("Proszę o przegląd klimatyzacji", latitude=52.1935, longitude=21.0260)
+    IntegrationLog.objects.filter(object_type="communications.message", target="map").delete()
+    ServiceJob.objects.filter(pk=anna_job.pk).update(latitude=None, longitude=None)
+    assert sync_communication_data(message_id=message.pk)["map"] == "succeeded"
+    rebuilt = rows_of("communications.message", message.pk)[("map", "message.created")]
+    assert (rebuilt.payload["latitude"], rebuilt.payload["job"], rebuilt.source) == (52.1935, anna_job.pk, "integration")
+    anna_job.refresh_from_db()
+    assert anna_job.latitude == 52.1935

@@ -78,22 +78,28 @@ def message_payloads(*, message_id: int) -> dict[str, dict[str, Any]]:
         (row.target, row.kind): row.payload
         for row in IntegrationLog.objects.filter(object_type=MESSAGE_TYPE, object_id=str(message_id)).order_by("id")
     }
+    needed = [(Target.PROPHECY, "message.created"), (Target.MAP, "message.created"),
+              (Target.NOTIFICATIONS, "emergency.alert")]
+    # The saved message is the truth for what is missing (the vector row's payload carries no
+    # coordinates or job); it is read only when a payload has to be rebuilt.
+    saved = _message_payload_from_row(message_id) if any(k not in known for k in needed) else {}
     prophecy = known.get((Target.PROPHECY, "message.created"))
     if prophecy is None:
-        prophecy = _message_payload_from_row(message_id)
+        prophecy = {k: saved[k] for k in ("message", "conversation", "client", "text", "language", "district",
+                                          "service_type", "urgency", "created")}
     out = {"prophecy": prophecy}
+    urgency = prophecy.get("urgency") or saved.get("urgency")
     map_payload = known.get((Target.MAP, "message.created"))
-    if map_payload is None and (
-        prophecy.get("latitude") is not None or prophecy.get("district") or prophecy.get("urgency") in (Urgency.HIGH, Urgency.EMERGENCY)
-    ):
-        map_payload = {k: prophecy.get(k) for k in ("message", "job", "latitude", "longitude", "district", "urgency")}
+    if map_payload is None and (saved.get("latitude") is not None or saved.get("district")
+                                or urgency in (Urgency.HIGH, Urgency.EMERGENCY)):
+        map_payload = {k: saved.get(k) for k in ("message", "job", "latitude", "longitude", "district", "urgency")}
     if map_payload is not None:
         out["map"] = map_payload
     alert = known.get((Target.NOTIFICATIONS, "emergency.alert"))
-    if alert is None and prophecy.get("urgency") == Urgency.EMERGENCY:
-        alert = {"message": message_id, "job": prophecy.get("job"), "district": prophecy.get("district"),
-                 "text": prophecy.get("text", ""), "urgency": Urgency.EMERGENCY,
-                 "service_types": [prophecy["service_type"]] if prophecy.get("service_type") else []}
+    if alert is None and urgency == Urgency.EMERGENCY:
+        alert = {"message": message_id, "job": saved.get("job"), "district": saved.get("district"),
+                 "text": saved.get("text", ""), "urgency": Urgency.EMERGENCY,
+                 "service_types": [saved["service_type"]] if saved.get("service_type") else []}
     if alert is not None:
         out["notifications"] = alert
     return out
