@@ -181,16 +181,20 @@ def _table_state(model) -> dict[str, Any]:
 
 
 def _backends_state() -> dict[str, Any]:
+    """What lives outside the tables: the vector store's object count and health, Redis' keys."""
     out: dict[str, Any] = {"checks": {r.name: r.ok for r in run_checks()}}
     try:
+        client = cache._cache.get_client(None, write=False)  # Django's RedisCache: the redis-py client
+        out["redis"] = {"keys": int(client.dbsize())}
+    except Exception as exc:  # Redis down: the checkpoint records it instead of failing
+        out["redis"] = {"error": str(exc)[:200]}
+    try:
         from prophecy import selectors as ps
+        from prophecy.stores import store_get
     except ImportError:
         return out
-    healthy = getattr(ps, "vector_store_healthy", None)
-    count = getattr(ps, "vector_count", None)
     try:
-        out["vector_store"] = {"healthy": bool(healthy()) if healthy else None,
-                               "objects": count() if count else None}
+        out["vector_store"] = {"healthy": bool(ps.vector_store_healthy()), "objects": int(store_get().count())}
     except Exception as exc:  # the store is down: the checkpoint says so instead of failing
         out["vector_store"] = {"healthy": False, "error": str(exc)[:200]}
     return out
