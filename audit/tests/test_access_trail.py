@@ -86,3 +86,13 @@ def test_the_nightly_retention_task_uses_the_configured_period(dispatcher, monke
     keep = old_record(29)
     access_trail_retention.delay()
     assert list(AccessRecord.objects.values_list("pk", flat=True)) == [keep]
+
+
+def test_the_trail_page_does_not_grow_queries_with_rows(client, administrator, dispatcher, django_assert_max_num_queries):
+    client.force_login(administrator)
+    url = reverse("audit:access_trail")
+    for n in range(40):
+        access_record(actor=dispatcher, action="view", object_type="hvaccrm.client", object_id=n)
+    with django_assert_max_num_queries(10):
+        response = client.get(url, {"person": "dorota"})
+    assert len(response.context["page"]) == 40
