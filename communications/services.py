@@ -177,25 +177,27 @@ def message_send(*, author, conversation_id: int, body: str, latitude: float | N
 
 
 def _message_outbox(message: Message) -> None:
+    """The outbox rows of a message. Most urgent first: rows are published to the one Celery queue
+    in the order they are recorded, so the alert never waits behind the embedding of its own text."""
     conversation = message.conversation
     slug = message.district.slug if message.district_id else None
-    record(source=SOURCE, target=Target.PROPHECY, kind="message.created", obj=message, payload={
-        "message": message.pk, "conversation": conversation.pk, "client": conversation.client_id,
-        "text": message.body, "language": message.language, "district": slug,
-        "service_type": message.service_types[0] if message.service_types else None,
-        "urgency": message.urgency, "created": message.created_at.isoformat(),
-    })
+    if message.urgency == Urgency.EMERGENCY:
+        record(source=SOURCE, target=Target.NOTIFICATIONS, kind="emergency.alert", obj=message, payload={
+            "message": message.pk, "job": conversation.job_id, "district": slug, "text": message.body,
+            "urgency": message.urgency, "service_types": message.service_types,
+        })
     located = message.latitude is not None or slug is not None
     if located or message.urgency in (Urgency.EMERGENCY, Urgency.HIGH):
         record(source=SOURCE, target=Target.MAP, kind="message.created", obj=message, payload={
             "message": message.pk, "job": conversation.job_id, "latitude": message.latitude,
             "longitude": message.longitude, "district": slug, "urgency": message.urgency,
         })
-    if message.urgency == Urgency.EMERGENCY:
-        record(source=SOURCE, target=Target.NOTIFICATIONS, kind="emergency.alert", obj=message, payload={
-            "message": message.pk, "job": conversation.job_id, "district": slug, "text": message.body,
-            "urgency": message.urgency, "service_types": message.service_types,
-        })
+    record(source=SOURCE, target=Target.PROPHECY, kind="message.created", obj=message, payload={
+        "message": message.pk, "conversation": conversation.pk, "client": conversation.client_id,
+        "text": message.body, "language": message.language, "district": slug,
+        "service_type": message.service_types[0] if message.service_types else None,
+        "urgency": message.urgency, "created": message.created_at.isoformat(),
+    })
 
 
 def _message_announce(message: Message) -> None:
