@@ -18,7 +18,7 @@ import numpy as np
 
 _NO_DATE = np.int64(-(2**62))
 IVF_MIN_ROWS = 20_000
-IVF_NPROBE = 24
+IVF_NPROBE = 8
 
 
 @dataclass

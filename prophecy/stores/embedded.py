@@ -9,6 +9,7 @@ transaction, so versions commit in order and "rows with version > mine" never mi
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import datetime
@@ -22,6 +23,9 @@ from prophecy.models import StoredVector, VectorStoreVersion
 from prophecy.stores.base import SearchFilters, SearchHit, VectorRecord, VectorStoreUnavailable
 
 _FIELDS = ("id", "vector", "district", "service_type", "created", "keywords", "version")
+_COPY_COLUMNS = ("id", "object_type", "object_id", "vector", "dim", "district", "service_type", "created", "client_id",
+                 "text", "keywords", "properties", "version")
+COPY_MIN_ROWS = 500
 
 
 def _version_bump(*, deleted: bool) -> int:
@@ -66,6 +70,9 @@ class EmbeddedStore:
             return 0
         with transaction.atomic():
             version = _version_bump(deleted=False)
+            if len(records) >= COPY_MIN_ROWS:
+                self._upsert_copy(records, version)
+                return len(records)
             rows = [
                 StoredVector(
                     id=r.id, object_type=r.object_type, object_id=r.object_id,
@@ -83,6 +90,33 @@ class EmbeddedStore:
                 batch_size=1000,
             )
         return len(records)
+
+    @staticmethod
+    def _upsert_copy(records: list[VectorRecord], version: int) -> None:
+        """Large batches (reindex, imports): COPY into a temporary table, then one
+        INSERT ... ON CONFLICT. Several times faster than a multi-row INSERT of bytea values."""
+        from psycopg.types.json import Jsonb
+
+        table = StoredVector._meta.db_table
+        columns = ", ".join(_COPY_COLUMNS)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COPY_COLUMNS if c != "id")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS prophecy_vector_load (LIKE {table}) ON COMMIT DELETE ROWS"
+            )
+            raw = cursor.cursor
+            with raw.copy(f"COPY prophecy_vector_load ({columns}) FROM STDIN") as copy:
+                for r in records:
+                    copy.write_row((
+                        r.id, r.object_type, r.object_id, np.asarray(r.vector, dtype=np.float32).tobytes(),
+                        len(r.vector), r.district or "", r.service_type or "", r.created, r.client_id, r.text,
+                        list(r.keywords[:64]), Jsonb(r.properties), version,
+                    ))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM prophecy_vector_load "  # noqa: S608 - our own names
+                f"ON CONFLICT (id) DO UPDATE SET {updates}"
+            )
+            cursor.execute("DELETE FROM prophecy_vector_load")
 
     def delete(self, ids: list[uuid.UUID]) -> int:
         self._check()
@@ -107,10 +141,11 @@ class EmbeddedStore:
         if not self.available:
             raise VectorStoreUnavailable("embedded vector store marked unavailable")
 
-    def _refresh(self) -> VectorIndex:
+    def _refresh(self, current: tuple | None = None) -> VectorIndex:
         # The epoch (a uuid made with the row) is part of the key: a version number seen again
         # after the row was recreated (a new database, tests rolled back) must not pass for ours.
-        current = VectorStoreVersion.objects.filter(id=1).values_list("version", "generation", "epoch").first()
+        if current is None:
+            current = VectorStoreVersion.objects.filter(id=1).values_list("version", "generation", "epoch").first()
         with self._lock:
             version, generation, epoch = current or (0, 0, None)
             key = (epoch, generation)
@@ -136,8 +171,27 @@ class EmbeddedStore:
 
     def search(self, vector: np.ndarray, *, limit: int = 10, filters: SearchFilters | None = None,
                query_text: str | None = None, alpha: float = 0.7) -> list[SearchHit]:
+        """Rank with the index this process holds, then fetch the hits' rows and the store version
+        in one query; if the version moved meanwhile, refresh the index and rank again."""
         self._check()
-        index = self._refresh()
+        index = self._index if self._index is not None else self._refresh()
+        for _attempt in range(2):
+            found = self._rank(index, vector, limit=limit, filters=filters, query_text=query_text, alpha=alpha)
+            current, rows = self._fetch([i for i, _ in found])
+            version, generation, epoch = current or (0, 0, None)
+            if version == self._version and (epoch, generation) == self._generation:
+                break
+            index = self._refresh(current)
+        return [
+            SearchHit(id=i, score=round(sc, 4), object_type=r[0], object_id=r[1], text=r[2], district=r[3],
+                      service_type=r[4], created=r[5], properties=r[6])
+            for i, sc in found
+            if (r := rows.get(i)) is not None
+        ]
+
+    @staticmethod
+    def _rank(index: VectorIndex, vector: np.ndarray, *, limit: int, filters: SearchFilters | None,
+              query_text: str | None, alpha: float) -> list[tuple[str, float]]:
         f = filters or SearchFilters()
         if index.dim and len(vector) != index.dim:
             raise VectorStoreUnavailable(f"query has {len(vector)} dimensions, the store {index.dim}")
@@ -147,30 +201,38 @@ class EmbeddedStore:
         if query_text:
             # Hybrid: re-rank the vector candidates by blending in the keyword overlap.
             terms = set(lemmas(query_text))
-            positions = {id_: index._pos[id_] for id_, _ in found}
 
-            def blended(item: tuple[str, float]) -> float:
-                kw = set(index.keywords[positions[item[0]]])
+            def blended(id_: str, score: float) -> float:
+                kw = set(index.keywords[index._pos[id_]])
                 overlap = len(terms & kw) / len(terms) if terms else 0.0
-                return alpha * item[1] + (1 - alpha) * overlap
+                return alpha * score + (1 - alpha) * overlap
 
-            found = sorted(((i, blended((i, s))) for i, s in found), key=lambda x: -x[1])[:limit]
-        return self._hits(found)
+            found = sorted(((i, blended(i, s)) for i, s in found), key=lambda x: -x[1])[:limit]
+        return found
 
-    def _hits(self, found: list[tuple[str, float]]) -> list[SearchHit]:
-        rows = {
-            str(r["id"]): r
-            for r in StoredVector.objects.filter(id__in=[i for i, _ in found]).values(
-                "id", "object_type", "object_id", "text", "district", "service_type", "created", "properties"
+    @staticmethod
+    def _fetch(ids: list[str]) -> tuple[tuple | None, dict[str, tuple]]:
+        """One round trip: the store's version row and the rows of the given ids."""
+        version_table = VectorStoreVersion._meta.db_table
+        table = StoredVector._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT v.version, v.generation, v.epoch, s.id, s.object_type, s.object_id, s.text, s.district, "  # noqa: S608 - our own tables
+                f"s.service_type, s.created, s.properties FROM {version_table} v "
+                f"LEFT JOIN {table} s ON s.id = ANY(%s::uuid[]) WHERE v.id = 1",
+                [[uuid.UUID(i) for i in ids]],
             )
-        }
-        return [
-            SearchHit(id=i, score=round(s, 4), object_type=r["object_type"], object_id=r["object_id"],
-                      text=r["text"], district=r["district"], service_type=r["service_type"], created=r["created"],
-                      properties=r["properties"])
-            for i, s in found
-            if (r := rows.get(i)) is not None
-        ]
+            records = cursor.fetchall()
+        if not records:
+            return None, {}
+        current = tuple(records[0][:3])
+        rows = {}
+        for rec in records:
+            if rec[3] is None:
+                continue
+            props = rec[10]
+            rows[str(rec[3])] = (*rec[4:10], json.loads(props) if isinstance(props, str) else (props or {}))
+        return current, rows
 
     def count(self) -> int:
         self._check()

@@ -115,3 +115,18 @@ def test_hybrid_search_where_the_backend_has_it(store):
 
 def test_the_store_reports_health(store):
     assert store.health() is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_takes_the_copy_path_and_still_upserts():
+    from prophecy.models import StoredVector
+    from prophecy.stores.embedded import COPY_MIN_ROWS
+
+    s = store_get("embedded")
+    records = [_record(n, object_id=f"bulk{n}", keywords=["a", "b"], properties={"k": n}) for n in range(COPY_MIN_ROWS)]
+    assert s.upsert(records) == COPY_MIN_ROWS
+    assert s.upsert(records[:COPY_MIN_ROWS]) == COPY_MIN_ROWS  # the same ids again: still one row each
+    assert StoredVector.objects.filter(object_id__startswith="bulk").count() == COPY_MIN_ROWS
+    row = StoredVector.objects.get(object_id="bulk3")
+    assert row.keywords == ["a", "b"] and row.properties == {"k": 3}
+    assert s.search(_unit(3), limit=1)[0].object_id in {"bulk3", "3"}
