@@ -30,6 +30,9 @@
   }
 
   function onEvent(event) {
+    if (event.type === "hello") {  // authenticated and joined the client's groups: live from now on
+      document.documentElement.setAttribute("data-live", "1");
+    }
     if (event.type === "job.updated") {
       document.querySelectorAll('.live-visit[data-job="' + event.id + '"]').forEach(refreshVisit);
       document.querySelectorAll('.visit[data-job="' + event.id + '"] [data-field="status_label"]').forEach(function (el) {
@@ -56,6 +59,7 @@
       if (event && event.type) { onEvent(event); }
     });
     socket.addEventListener("close", function (ev) {
+      document.documentElement.setAttribute("data-live", "0");
       if (ev.code === 4401 || ev.code === 4403) { return; }
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);

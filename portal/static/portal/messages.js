@@ -37,12 +37,17 @@
     thread.scrollTop = thread.scrollHeight;
   }
 
-  document.addEventListener("portal:connected", subscribe);
-  subscribe();
+  document.addEventListener("portal:event", function (ev) {
+    if (ev.detail.type === "hello") { subscribe(); }
+  });
   document.addEventListener("portal:event", function (ev) {
     var event = ev.detail;
     if (event.type === "message.created" && event.data && String(event.data.conversation) === conversation) {
       append(event.data, event.id);
+    } else if (event.type === "ack" && event.id === "sub-" + conversation) {
+      thread.setAttribute("data-subscribed", "1");
+    } else if (event.type === "error" && event.id && String(event.id).charAt(0) === "m") {
+      window.alert(event.message);
     }
   });
 
