@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from communications import selectors, services
 from communications.classifier import classify
-from communications.models import Conversation, Delivery, Message, Notification
+from communications.models import Channel, Conversation, Delivery, Message, Notification, NotificationPreference
 from hvaccrm.api import SinceFilterMixin
 
 
@@ -203,6 +203,33 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     def retry(self, request, pk=None):
         delivery = services.delivery_retry(delivery_id=self.get_object().pk)
         return Response(DeliverySerializer(delivery).data)
+
+
+class PreferenceSerializer(serializers.Serializer):
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False,
+                                     help_text="Empty: the default channels.")
+    quiet_start = serializers.TimeField(allow_null=True, required=False)
+    quiet_end = serializers.TimeField(allow_null=True, required=False)
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    telegram_chat_id = serializers.CharField(max_length=64, allow_blank=True, required=False)
+    language = serializers.ChoiceField(choices=[("", "-"), ("pl", "pl"), ("en", "en")], allow_blank=True,
+                                       required=False)
+
+
+class PreferenceView(APIView):
+    """The user's own notification channels, quiet hours and gateway addresses."""
+
+    @extend_schema(responses={200: PreferenceSerializer})
+    def get(self, request):
+        pref = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference()
+        return Response(PreferenceSerializer(pref).data)
+
+    @extend_schema(request=PreferenceSerializer, responses={200: PreferenceSerializer})
+    def put(self, request):
+        data = PreferenceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pref = services.preference_set(user=request.user, **data.validated_data)
+        return Response(PreferenceSerializer(pref).data)
 
 
 class ClassifyInput(serializers.Serializer):

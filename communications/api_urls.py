@@ -13,4 +13,8 @@ router.register("messages", api.MessageViewSet, basename="message")
 router.register("notifications", api.NotificationViewSet, basename="notification")
 router.register("deliveries", api.DeliveryViewSet, basename="delivery")
 
-urlpatterns = [path("classify/", api.ClassifyView.as_view(), name="classify"), *router.urls]
+urlpatterns = [
+    path("classify/", api.ClassifyView.as_view(), name="classify"),
+    path("preferences/", api.PreferenceView.as_view(), name="preferences"),
+    *router.urls,
+]

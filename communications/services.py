@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -444,9 +445,9 @@ def preference_set(*, user, channels: list[str] | None = None, quiet_start=None,
     pref.quiet_start, pref.quiet_end = quiet_start, quiet_end
     pref.phone, pref.telegram_chat_id, pref.language = phone, telegram_chat_id, language
     try:
-        pref.full_clean()
-    except Exception as exc:
-        raise ServiceError(_("Invalid preferences."), fields=getattr(exc, "message_dict", {})) from exc
+        pref.full_clean(exclude=["user"])
+    except ValidationError as exc:
+        raise ServiceError(_("Invalid preferences."), fields=exc.message_dict) from exc
     with transaction.atomic():
         pref.save()
     return pref

@@ -55,7 +55,9 @@ def test_every_endpoint_answers_404_for_another_clients_object(method, url, bart
                                                ("get", "/api/communications/messages/"),
                                                ("get", "/api/communications/notifications/"),
                                                ("get", "/api/communications/deliveries/"),
-                                               ("post", "/api/communications/classify/")])
+                                               ("post", "/api/communications/classify/"),
+                                               ("get", "/api/communications/preferences/"),
+                                               ("put", "/api/communications/preferences/")])
 def test_every_endpoint_refuses_anonymous_users(method, url, anna_conv, anna_message, anna_notification):
     path = url.format(conv=anna_conv.pk, msg=anna_message.pk, n=anna_notification)
     assert getattr(api(), method)(path).status_code in (401, 403)
@@ -138,3 +140,14 @@ def test_notifications_are_the_users_own(anna_user, bartek_user, anna_notificati
 def test_the_schema_is_valid(dispatcher):
     r = api(dispatcher).get("/api/schema/")
     assert r.status_code == 200
+
+
+def test_a_user_sets_their_own_channels_and_quiet_hours(anna_user):
+    c = api(anna_user)
+    assert c.get("/api/communications/preferences/").json()["channels"] == []
+    r = c.put("/api/communications/preferences/", {"channels": ["in_app", "sms"], "quiet_start": "22:00",
+                                                   "quiet_end": "07:00", "phone": "+48600100200"}, format="json")
+    assert r.status_code == 200 and r.json()["quiet_start"] == "22:00:00"
+    assert c.put("/api/communications/preferences/", {"channels": ["fax"]}, format="json").status_code == 400
+    r = c.put("/api/communications/preferences/", {"quiet_start": "22:00"}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
