@@ -442,6 +442,8 @@ def client_erase(*, client_id: int, actor) -> dict[str, Any]:
         message_ids = [m["id"] for c in exported.get("conversations", []) for m in c.get("messages", [])]
         # Communications and vectors first: they may look rows up by the client before it changes.
         messages = integrations.communications_anonymise(client_id=client_id)
+        messages = (messages or 0) + integrations.communications_notifications_scrub(
+            client_id=client_id, job_ids=job_ids, message_ids=message_ids)
         vectors = integrations.vectors_erase(client_id=client_id)
 
         Client.objects.filter(pk=client_id).update(

@@ -144,6 +144,12 @@ def test_after_erasure_no_personal_value_of_the_client_is_left_in_the_database(
                 "Komentarz Anna", "Klucz u sąsiadki", f"SN-{client_anna.pk}", "Opis klienta Anna", "kod do bramy 4431",
                 "Anny Kowalskiej"]
     assert database_scan(personal), "the scan must see the values before the erasure"
+    from communications.models import Message
+    from prophecy.selectors import vector_exists
+
+    before = [(t, str(pk)) for t, pk in [("communications.message", m) for m in Message.objects.filter(
+        conversation__client=client_anna, author_role="client").values_list("pk", flat=True)]]
+    assert before and all(vector_exists(object_type=t, object_id=i) for t, i in before), "vectors exist before"
 
     anna_http = HttpClient()
     anna_http.force_login(anna_user)
@@ -158,6 +164,11 @@ def test_after_erasure_no_personal_value_of_the_client_is_left_in_the_database(
     assert request.state == "executed" and request.executed_by == administrator
 
     assert database_scan(personal) == []
+    # ...and the vector store (embedded: vectors in PostgreSQL, scanned above; any backend: by id).
+    objects = [("hvaccrm.servicejob", str(j)) for j in ServiceJob.objects.filter(client=client_anna).values_list("pk", flat=True)]
+    objects += [("communications.message", str(m)) for m in Message.objects.filter(conversation__client=client_anna).values_list("pk", flat=True)]
+    objects += [("hvaccrm.jobfeedback", str(f)) for f in JobFeedback.objects.filter(client=client_anna).values_list("pk", flat=True)]
+    assert objects and not [o for o in objects if vector_exists(object_type=o[0], object_id=o[1])]
     # Retained, pseudonymised: the jobs (accounting) and the unit with its refrigerant (F-gas register).
     client_anna.refresh_from_db()
     assert client_anna.name == services.pseudonym(client_anna.pk) and client_anna.anonymised_at
