@@ -153,8 +153,7 @@ def _from_vroom(raw: dict, vehicles: Sequence[Vehicle], jobs: Sequence[Job], mat
     total = 0
     for r in raw.get("routes", []):
         plan = RoutePlan(vehicle=r["vehicle"])
-        prev_departure = None
-        prev_duration = 0
+        prev_duration = 0  # VROOM's step "duration" is the cumulative travel time
         for step in r["steps"]:
             travel = step["duration"] - prev_duration
             prev_duration = step["duration"]
@@ -164,10 +163,8 @@ def _from_vroom(raw: dict, vehicles: Sequence[Vehicle], jobs: Sequence[Job], mat
                 start = step["arrival"] + step["waiting_time"]
                 plan.stops.append(Stop(job=step["id"], arrival=step["arrival"], start=start,
                                        end=start + step["service"], travel=travel))
-                prev_departure = start + step["service"]
             elif step["type"] == "end":
                 plan.end = step["arrival"]
-        del prev_departure
         plan.travel = r["duration"]
         total += plan.travel
         if plan.stops:

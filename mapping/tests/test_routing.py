@@ -68,7 +68,6 @@ def test_a_day_is_planned_stored_and_the_jobs_get_technicians_and_etas(team, dja
         assert job.status == "scheduled" and job.technician_id == stop.route.technician_id
         assert job.eta == stop.eta
         assert job.requested_start <= stop.service_start <= job.requested_end
-        tech = stop.route.technician
         assert at(day, 8) <= stop.eta and stop.service_end <= at(day, 16)
     assert ServiceJob.objects.get(pk=boiler.pk).technician_id == team[1].pk
     assert all(j.pk in {s.job_id for s in stops} for j in jobs)
@@ -76,7 +75,6 @@ def test_a_day_is_planned_stored_and_the_jobs_get_technicians_and_etas(team, dja
     assert {e["data"]["technician"] for e in route_events} == {s.route.technician_id for s in stops}
     assert any(e["type"] == "job.updated" and e["data"]["change"] == "eta" for e in received)
     assert summary["total_travel_s"] > 0 and summary["matrix"] == "haversine"
-    del tech
 
 
 def test_re_planning_keeps_started_jobs_fixed_with_their_technician(team):
