@@ -152,7 +152,7 @@ def bench_search(total: int = 100_000, base: int = 2_000, queries: int = 200) ->
     kind = "inverted file" if index.ivf_ready() else "exact"
     print(f"search over {total} stored texts, in-process index only ({kind}, top 10): "
           f"p50 {np.percentile(msi, 50):.1f} ms, p95 {np.percentile(msi, 95):.1f} ms")
-    print(f"search over {total} stored texts through the store (+ version check and row fetch, two SQL queries): "
+    print(f"search over {total} stored texts through the store (+ rows and version in one SQL round trip): "
           f"p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms")
     print(f"search with district+service filters: p50 {np.percentile(msf, 50):.1f} ms, "
           f"p95 {np.percentile(msf, 95):.1f} ms")

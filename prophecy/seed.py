@@ -21,7 +21,8 @@ def seed_prophecy(*, rng, stdout=None) -> str:
             continue
         services.sync_object(
             object_type="hvaccrm.servicejob", object_id=str(job.pk), text=job.description,
-            district=job.district.slug, service_type=job.service_type, created=job.created_at.isoformat(),
+            district=job.district.slug, service_type=job.service_type,
+            created=(job.completed_at or job.scheduled_start or job.created_at).isoformat(),
             client_id=job.client_id,
             extra={"equipment": str(job.equipment) if job.equipment_id else "",
                    "resolution": (job.report or {}).get("work_done", ""), "status": job.status},
