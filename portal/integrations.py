@@ -30,6 +30,20 @@ def communications_anonymise(*, client_id: int) -> int | None:
     return fn(client_id=client_id) if fn else None
 
 
+def managers_tell(*, kind: str, title: str, body: str, related_type: str = "", related_id: str = "",
+                  dedupe_key: str | None = None) -> list[int]:
+    """Notify the managers through communications' notification engine (nothing if it is absent)."""
+    fn = _function("communications.services", "notify_role")
+    if fn is None:
+        return []
+    try:
+        return fn(role="manager", kind=kind, title=str(title), body=str(body), related_type=related_type,
+                  related_id=related_id, dedupe_key=dedupe_key)
+    except Exception:  # the request row is saved and listed in the admin; a lost notice is not data loss
+        logger.warning("notify_role(manager) failed for %s", kind, exc_info=True)
+        return []
+
+
 def communications_notifications_scrub(*, client_id: int, job_ids: list[int], message_ids: list[int]) -> int:
     """Staff and technicians' notifications about this client's alerts, jobs or messages carry the
     client's words (an emergency alert's text, a booking's description). communications'

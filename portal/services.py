@@ -400,6 +400,11 @@ def erasure_request_create(*, user, client: Client, reason: str = "") -> Erasure
         req = ErasureRequest.objects.create(client_id=client.pk, reason=(reason or "").strip()[:2000])
         access_record(actor=user, action="create", object_type="portal.erasurerequest", object_id=req.pk,
                       subject_client_id=client.pk, purpose="erasure requested by the client (art. 17)")
+        req_id = req.pk
+        transaction.on_commit(lambda: integrations.managers_tell(
+            kind="portal.erasure_requested", title=_("Erasure request"),
+            body=_("A client asked for erasure of their data (request %(id)s); execute it in the admin.") % {"id": req_id},
+            related_type="portal.erasurerequest", related_id=str(req_id), dedupe_key=f"portal:erasure:{req_id}"))
     return req
 
 
@@ -409,12 +414,22 @@ def erasure_execute(*, request_id: int, actor) -> ErasureRequest:
         req = ErasureRequest.objects.select_for_update().get(pk=request_id)
         if req.state != ErasureRequest.State.REQUESTED:
             raise ServiceError(_("This request was already handled."), code="handled")
+        client = Client.objects.get(pk=req.client_id)
+        email, language = client.email, client.preferred_language
         summary = client_erase(client_id=req.client_id, actor=actor)
         req.state, req.executed_at, req.executed_by, req.summary = (
             ErasureRequest.State.EXECUTED, timezone.now(), actor, summary)
         req.reason = ""  # the client's free-text note is personal data as well
         req.save(update_fields=["state", "executed_at", "executed_by", "summary", "reason"])
+        if email:  # the address is gone from the database; this confirmation is its last use
+            transaction.on_commit(lambda: _erasure_confirm(email=email, language=language))
     return req
+
+
+def _erasure_confirm(*, email: str, language: str) -> None:
+    with translation.override(language):
+        body = render_to_string("portal/email/erasure_done.txt", {"retained": selectors.retained_records()})
+        send_mail(_("Your data has been erased"), body, None, [email])
 
 
 def pseudonym(client_id: int) -> str:

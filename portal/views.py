@@ -104,6 +104,10 @@ def link_login(request, token: str):
         if user is None:
             return _page(request, "portal/link_invalid.html", status=410)
         return _page(request, "portal/link_confirm.html", {"account": user.email or user.get_username()})
+    pending = services.login_link_peek(token=token)
+    if pending is not None and _axes_locked(request, pending):
+        # A locked account stays locked for links too (django-axes guards every way in).
+        return _page(request, "portal/locked.html", status=429)
     user = services.login_link_redeem(token=token)
     if user is None:
         return _page(request, "portal/link_invalid.html", status=410)
@@ -111,6 +115,12 @@ def link_login(request, token: str):
     if not user.has_usable_password():
         messages.info(request, _("You are signed in. You can set a password for next time on the account page."))
     return redirect("portal:home")
+
+
+def _axes_locked(request, user) -> bool:
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.is_locked(request, credentials={"username": user.get_username()})
 
 
 @require_POST
@@ -191,6 +201,8 @@ def dashboard(request):
 def site_detail(request, site_id: int):
     site = selectors.site_get(user=request.user, site_id=site_id)
     units = list(site.equipment.order_by("id"))
+    access_record(actor=request.user, action="view", obj=site, subject_client_id=site.client_id,
+                  purpose="site shown to the client", request=request)
     return _page(request, "portal/site.html", {"site": site, "units": units})
 
 
@@ -226,6 +238,8 @@ def _visit_context(request, job):
 @client_required
 def visit_detail(request, job_id: int):
     job = selectors.visit_get(user=request.user, job_id=job_id)
+    access_record(actor=request.user, action="view", obj=job, subject_client_id=job.client_id,
+                  purpose="visit shown to the client", request=request)
     return _page(request, "portal/visit.html", _visit_context(request, job))
 
 

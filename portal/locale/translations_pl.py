@@ -334,6 +334,18 @@ PL = {
     "Your choice was saved.": "Twój wybór został zapisany.",
     "Your request was received. The office will carry it out and confirm by e-mail.":
         "Otrzymaliśmy Twoje żądanie. Biuro je wykona i potwierdzi e-mailem.",
+    "Erasure request": "Żądanie usunięcia danych",
+    "A client asked for erasure of their data (request %(id)s); execute it in the admin.":
+        "Klient zażądał usunięcia swoich danych (żądanie %(id)s); wykonaj je w panelu administracyjnym.",
+    "Your data has been erased": "Twoje dane zostały usunięte",
+    "As you asked, we have erased your personal data and closed your client portal account.":
+        "Zgodnie z Twoim żądaniem usunęliśmy Twoje dane osobowe i zamknęliśmy Twoje konto w portalu klienta.",
+    "The law obliges us to keep the records below, under a pseudonym (no name, contact data or address):":
+        "Przepisy nakazują nam przechowywać poniższe zapisy, pod pseudonimem (bez nazwiska, danych kontaktowych i adresu):",
+    "This is the last message we send to this address.": "To ostatnia wiadomość, jaką wysyłamy na ten adres.",
+    "Account locked": "Konto zablokowane",
+    "Too many failed sign-in attempts. Try again later or contact the office.":
+        "Zbyt wiele nieudanych prób logowania. Spróbuj później lub skontaktuj się z biurem.",
 }
 # templates/base.html (owned by the portal) is outside the app, so makemessages does not see it.
 BASE_TEMPLATE = {

@@ -191,3 +191,13 @@ def test_a_staff_account_without_a_client_gets_no_portal_data(dispatcher):
     http = HttpClient()
     http.force_login(dispatcher)
     assert http.get(reverse("portal:home")).status_code == 403
+
+
+def test_a_locked_account_cannot_sign_in_with_a_link_either(anna_user, settings):
+    http = HttpClient()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        http.post(reverse("portal:login"), {"username": "anna@example.com", "password": "wrong-one"})
+    _, token = services.login_link_create(user=anna_user)
+    assert http.post(reverse("portal:link_login", args=[token])).status_code == 429
+    assert "_auth_user_id" not in http.session
+    assert LoginLink.objects.get(user=anna_user).used_at is None

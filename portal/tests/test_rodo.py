@@ -206,3 +206,21 @@ def test_the_privacy_pages_list_the_retained_records(anna_http, client):
     assert page.status_code == 200 and len(page.context["retained"]) == 5
     public = client.get(reverse("portal:retention"))
     assert public.status_code == 200 and "2024/573" in public.content.decode()
+
+
+def test_an_erasure_request_tells_the_managers_and_the_execution_confirms_by_e_mail(
+        anna_http, client_anna, manager, administrator, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from communications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        anna_http.post(reverse("portal:erasure"), {"confirm": "on"})
+    request = ErasureRequest.objects.get(client_id=client_anna.pk)
+    assert Notification.objects.filter(recipient=manager, kind="portal.erasure_requested",
+                                       related_id=str(request.pk)).exists()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erasure_execute(request_id=request.pk, actor=administrator)
+    assert [m.to for m in mail.outbox] == [["anna@example.com"]]
+    assert "2024/573" in mail.outbox[0].body
