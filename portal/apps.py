@@ -10,5 +10,5 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from portal import signals  # noqa: F401 - registers the sign-in receiver
+        from portal import seed, signals  # noqa: F401 - the sign-in receiver and the demo seeder
 
