@@ -27,7 +27,9 @@ def demand_chart_svg(*, series: dict, width: int = 220, height: int = 70, thresh
     parts = []
     for service, preds in series.items():
         colour = COLOURS.get(service, "#555")
-        scale = [(p.predicted_demand / p.forecast_jobs) if p.forecast_jobs else 0.0 for p in preds]
+        # Jobs to demand: hours per job over capacity (uncapped, so the band is not distorted).
+        scale = [(p.job_hours / p.forecast_jobs / p.capacity_hours) if p.forecast_jobs and p.capacity_hours else 0.0
+                 for p in preds]
         upper = " ".join(f"{x(p.week_start):.1f},{y(p.forecast_high * s):.1f}" for p, s in zip(preds, scale, strict=True))
         lower = " ".join(f"{x(p.week_start):.1f},{y(p.forecast_low * s):.1f}"
                          for p, s in reversed(list(zip(preds, scale, strict=True))))

@@ -48,6 +48,6 @@ def search(request):
 def dashboard(request):
     data = selectors.dashboard_data()
     for entry in data["districts"]:
-        entry["chart"] = demand_chart_svg(series=entry["series"])
+        entry["chart"] = demand_chart_svg(series=entry["series"], width=370)
     context = {"title": _("Demand forecast"), **data, "store_healthy": selectors.vector_store_healthy()}
     return render(request, "prophecy/dashboard.html", context)

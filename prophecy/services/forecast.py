@@ -62,11 +62,18 @@ def job_history_weekly(*, until: date) -> tuple[list[date], dict[tuple[str, str]
 
 
 def district_capacity_hours() -> dict[str, float]:
-    """Weekly capacity per district: shift hours of the active technicians based there."""
+    """Weekly capacity per district: shift hours of the active technicians based there.
+
+    A district where no technician is based is served from elsewhere: it gets an even share of
+    the city's capacity (total / number of districts) instead of zero, which would call any
+    forecast job there a 100 % load.
+    """
     out: dict[str, float] = defaultdict(float)
     for tech in Technician.objects.filter(active=True).select_related("home_district"):
         out[tech.home_district.slug] += tech.shift_hours * conf.WORKDAYS_PER_WEEK
-    return dict(out)
+    slugs = list(District.objects.values_list("slug", flat=True))
+    share = sum(out.values()) / len(slugs) if slugs else 0.0
+    return {slug: out.get(slug) or share for slug in slugs}
 
 
 def forecast_run(*, today: date | None = None, folds: int = 3) -> dict:
@@ -125,10 +132,14 @@ def forecast_run(*, today: date | None = None, folds: int = 3) -> dict:
                     pred.save(update_fields=[*values, "updated_at"])
                 written += 1
                 hot = demand >= conf.HOTSPOT_DEMAND and confidence >= conf.HOTSPOT_CONFIDENCE
-                if hot and pred.alerted_at is None:
-                    pred.is_hotspot = True
-                    pred.alerted_at = now
+                # The map shows the current forecast; the alert goes out once per district, type
+                # and week, even if the forecast cools down and heats up again.
+                new_alert = hot and pred.alerted_at is None
+                if hot != pred.is_hotspot or new_alert:
+                    pred.is_hotspot = hot
+                    pred.alerted_at = now if new_alert else pred.alerted_at
                     pred.save(update_fields=["is_hotspot", "alerted_at", "updated_at"])
+                if new_alert:
                     alerts[(slug, week)].append(pred)
         for (slug, week), preds in alerts.items():
             preds.sort(key=lambda p: -p.predicted_demand)

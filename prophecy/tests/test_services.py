@@ -143,3 +143,12 @@ def test_reindex_rebuilds_the_store_from_our_filtered_texts():
     assert services.vectors_reindex() == 2
     assert StoredVector.objects.count() == 2
     assert selectors.search_similar(query="noisy outdoor unit", limit=1)["results"][0]["object_id"] == "2"
+
+
+def test_a_district_without_technicians_gets_an_even_share_of_the_city_capacity():
+    from prophecy.services.forecast import district_capacity_hours
+
+    TechnicianFactory(home_district=district("wilanow"))
+    capacity = district_capacity_hours()
+    assert capacity["wilanow"] == pytest.approx(capacity["wola"] * 18)
+    assert capacity["wola"] > 0
