@@ -238,8 +238,8 @@ def _address(user, channel: str, pref: NotificationPreference | None) -> str:
         tech = getattr(user, "technician", None) if hasattr(user, "technician") else None
         if tech is not None and tech.phone:
             return tech.phone
-        client = user.clients.exclude(phone="").first()
-        return client.phone if client else ""
+        # .all() reads the prefetched clients when notify() fetched them (no query per user).
+        return next((c.phone for c in user.clients.all() if c.phone), "")
     if channel == Channel.TELEGRAM:
         return pref.telegram_chat_id if pref is not None else ""
     return ""
@@ -248,7 +248,7 @@ def _address(user, channel: str, pref: NotificationPreference | None) -> str:
 def _user_language(user, pref: NotificationPreference | None) -> str:
     if pref is not None and pref.language:
         return pref.language
-    client = user.clients.first()
+    client = next(iter(user.clients.all()), None)
     return client.preferred_language if client else settings.LANGUAGE_CODE[:2]
 
 

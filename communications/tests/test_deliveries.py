@@ -161,3 +161,14 @@ def test_notify_role_and_district_technicians_reach_the_right_people(dispatcher,
     ids = services.notify_district_technicians(district_slug="mokotow", kind="t", title="a", body="b")
     assert list(Notification.objects.filter(pk__in=ids).values_list("recipient_id", flat=True)) == [
         technician_mokotow.user_id]
+
+
+def test_notify_makes_a_fixed_number_of_queries_whatever_the_number_of_users(django_assert_max_num_queries,
+                                                                             client_anna):
+    users = [UserFactory(email=f"u{i}@example.com") for i in range(30)]
+    for u in users[:10]:
+        client_anna.users.add(u)
+    with django_assert_max_num_queries(8):
+        ids = services.notify(user_ids=[u.pk for u in users], kind="t", title="a", body="b",
+                              channels=["in_app", "email", "sms"])
+    assert len(ids) == 30
