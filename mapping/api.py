@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -71,7 +72,7 @@ class PlanView(APIView):
 
     permission_classes = [IsOffice]
 
-    @extend_schema(responses=serializers.DictField(), parameters=[OpenApiParameter("day", str)])
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[OpenApiParameter("day", str)])
     def get(self, request):
         from django.utils import timezone
 
