@@ -172,3 +172,21 @@ def test_notify_makes_a_fixed_number_of_queries_whatever_the_number_of_users(dja
         ids = services.notify(user_ids=[u.pk for u in users], kind="t", title="a", body="b",
                               channels=["in_app", "email", "sms"])
     assert len(ids) == 30
+
+
+def test_the_integration_layers_own_delivery_handler_retries_and_keeps_the_gateways_error(gateway):
+    """No stand-in handler here: the one the integration layer registered for delivery.send."""
+    user = UserFactory()
+    NotificationPreference.objects.create(user=user, phone="+48600100200", channels=["sms"])
+    [nid] = services.notify(user_ids=[user.pk], kind="t", title="Awaria", body="x")
+    d = Delivery.objects.get(notification_id=nid, channel="sms")
+    log = _log_for(d)
+    gateway.status = 502
+    assert outbox_process(log_id=log.pk) == "failed"
+    services.delivery_states_sync()
+    d.refresh_from_db()
+    assert d.state == "failed" and d.attempts == 1 and "502" in d.last_error
+    gateway.status = 200
+    assert outbox_process(log_id=log.pk) == "succeeded"
+    d.refresh_from_db()
+    assert d.state == "sent" and len(gateway.accepted()) == 1

@@ -113,3 +113,25 @@ def test_a_staff_user_without_roles_is_never_a_fallback_recipient():
     result = _dispatch(slug="wesola")
     assert result["recipients"] == []
     assert AlertDecision.objects.filter(step="fallback").exists()
+
+
+def test_an_emergency_message_reaches_the_districts_technicians_through_the_outbox(client_anna, manager):
+    """The production path: message saved -> its emergency.alert outbox row -> the handler the integration
+    layer registered -> emergency_dispatch. (The handler is looked up, not imported: import-linter.)"""
+    from communications.tests.factories import ConversationFactory
+    from hvaccrm.models import IntegrationLog
+    from hvaccrm.services.outbox import outbox_process
+
+    tech = _tech("mokotow", lat=52.19, lng=21.02)
+    conv = ConversationFactory(client=client_anna)
+    message = services.message_send(author=client_anna.users.get(), conversation_id=conv.pk,
+                                     body="Awaria klimatyzacji w biurze na Mokotowie, leje się woda z jednostki")
+    row = IntegrationLog.objects.get(kind="emergency.alert", object_id=str(message.pk))
+    assert outbox_process(log_id=row.pk) == "succeeded"
+    alert = EmergencyAlert.objects.get(message=message)
+    assert alert.district.slug == "mokotow"
+    assert Notification.objects.filter(recipient_id=tech.user_id, related_id=str(alert.pk)).exists()
+    assert Notification.objects.filter(recipient=manager, related_id=str(alert.pk)).exists()
+    row.refresh_from_db()
+    assert outbox_process(log_id=row.pk) == "succeeded"  # a second run changes nothing
+    assert EmergencyAlert.objects.filter(message=message).count() == 1
