@@ -31,6 +31,9 @@ class SyncState(models.Model):
     district = models.CharField(_("district"), max_length=32, blank=True)
     service_type = models.CharField(_("service type"), max_length=16, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The embedding kept with the sync state (float32 bytes), whatever the backend: a reindex or
+    # a move to another backend need not embed again while the provider is the same.
+    embedding = models.BinaryField(_("embedding (float32)"), null=True, blank=True, editable=False)
     synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
     error = models.TextField(_("last error"), blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

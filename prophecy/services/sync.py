@@ -150,7 +150,8 @@ def _sync_write(*, object_type, object_id, vector_id, vector, filtered, district
         defaults={"content_hash": digest, "state": SyncState.State.SYNCED, "vector_id": vector_id,
                   "backend": backend, "provider": provider_name, "client_id": client_id,
                   "district": district or "", "service_type": service_type or "", "synced_at": now,
-                  "error": "", "attempts": (state.attempts + 1) if state else 1},
+                  "error": "", "attempts": (state.attempts + 1) if state else 1,
+                  "embedding": np.asarray(vector, dtype=np.float32).tobytes()},
     )
 
 
@@ -160,7 +161,7 @@ def vectors_erase_for_client(*, client_id: int) -> int:
     with transaction.atomic():
         TextFeatures.objects.filter(client_id=client_id).delete()
         touched = SyncState.objects.filter(client_id=client_id).update(
-            state=SyncState.State.ERASED, content_hash="", error="", updated_at=timezone.now()
+            state=SyncState.State.ERASED, content_hash="", error="", embedding=None, updated_at=timezone.now()
         )
     search_cache_invalidate()
     transaction.on_commit(search_cache_invalidate)
@@ -180,7 +181,17 @@ def vectors_reindex(*, batch: int = 500) -> int:
         if not chunk:
             break
         last_id = chunk[-1].id
-        vectors = embeddings_compute(texts=[r.text for r in chunk], provider_name=provider.name)
+        # Reuse the embeddings kept with the sync state when they came from the same provider.
+        kept = {
+            (ot, oid): np.frombuffer(bytes(emb), dtype=np.float32)
+            for ot, oid, emb in SyncState.objects.filter(
+                provider=provider.name, embedding__isnull=False, object_id__in=[r.object_id for r in chunk],
+            ).values_list("object_type", "object_id", "embedding")
+        }
+        todo = [r for r in chunk if (r.object_type, r.object_id) not in kept]
+        fresh = embeddings_compute(texts=[r.text for r in todo], provider_name=provider.name) if todo else []
+        kept.update({(r.object_type, r.object_id): v for r, v in zip(todo, fresh, strict=True)})
+        vectors = [kept[(r.object_type, r.object_id)] for r in chunk]
         store.upsert([
             VectorRecord(id=vector_id_for(object_type=r.object_type, object_id=r.object_id), vector=v,
                          object_type=r.object_type, object_id=r.object_id, text=r.text, district=r.district,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -29,6 +30,8 @@ def test_syncing_the_same_object_twice_stores_one_vector_and_the_second_call_is_
     assert first["vector_id"] == second["vector_id"] == str(vector_id_for(object_type="communications.message",
                                                                             object_id="1"))
     assert StoredVector.objects.count() == 1 and SyncState.objects.get().attempts == 1
+    kept = np.frombuffer(bytes(SyncState.objects.get().embedding), dtype=np.float32)
+    assert np.allclose(kept, np.frombuffer(bytes(StoredVector.objects.get().vector), dtype=np.float32))
     assert selectors.vector_exists(object_type="communications.message", object_id="1")
 
 
@@ -61,6 +64,7 @@ def test_erasing_a_client_removes_their_vectors_and_features_only(client_anna, c
     assert selectors.vector_exists(object_type="communications.message", object_id="3")
     assert not TextFeatures.objects.filter(client_id=client_anna.pk).exists()
     assert set(SyncState.objects.filter(client_id=client_anna.pk).values_list("state", flat=True)) == {"erased"}
+    assert not SyncState.objects.filter(client_id=client_anna.pk, embedding__isnull=False).exists()
     results = selectors.search_similar(query="kapie woda", limit=10)["results"]
     assert {r["object_id"] for r in results} == {"3"}
 
