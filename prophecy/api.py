@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -59,7 +59,6 @@ class HotspotsView(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, required=False)],
         responses=inline_serializer("ProphecyHotspots", fields={
             "type": serializers.CharField(), "features": serializers.ListField(child=serializers.DictField()),
         }),

@@ -156,3 +156,20 @@ def test_a_district_without_technicians_gets_an_even_share_of_the_city_capacity(
     capacity = district_capacity_hours()
     assert capacity["wilanow"] == pytest.approx(capacity["wola"] * 18)
     assert capacity["wola"] > 0
+
+
+def test_the_beat_task_and_the_command_run_the_forecast_and_print_the_table():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from prophecy import tasks
+
+    TechnicianFactory(home_district=district("wilanow"))
+    _history(weeks=20, per_week=5)
+    assert tasks.forecast_run.delay().get()["status"] == "ok"
+    out = StringIO()
+    call_command("forecast", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("status=ok") and "district" in lines[1] and "demand" in lines[1]
+    assert any(line.startswith("Wilanów") and "installation" in line for line in lines[2:])
