@@ -88,3 +88,11 @@ def test_hotspots_geojson_and_dashboard_for_staff(client, administrator):
     assert props["serviceTypes"] == ["installation"] and geo["features"][0]["geometry"]["type"]
     page = client.get(reverse("prophecy:dashboard"))
     assert page.status_code == 200 and "<svg" in page.content.decode() and "Wilanów" in page.content.decode()
+
+
+def test_a_dispatcher_and_a_manager_may_use_the_search_and_the_dashboard(client, dispatcher, manager):
+    _seed()
+    for user in (dispatcher, manager):
+        client.force_login(user)
+        assert client.get(reverse("prophecy:search"), {"q": "kapie"}).status_code == 200
+        assert client.get(reverse("prophecy:dashboard")).status_code == 200
