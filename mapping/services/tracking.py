@@ -103,26 +103,15 @@ def location_ping_ingest(
     _validate(technician=technician, latitude=latitude, longitude=longitude, accuracy=accuracy,
               speed=speed, heading=heading, device_time=device_time, now=now)
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # Telemetry: not waiting for the WAL flush triples the ingest rate; a crash can
-                # lose the last few pings, which the next ones replace (never other data: LOCAL).
-                with connection.cursor() as cur:
-                    cur.execute("SET LOCAL synchronous_commit TO OFF")
-            ping = LocationPing.objects.create(
-                technician=technician, latitude=latitude, longitude=longitude, accuracy_m=accuracy,
-                speed_mps=speed, heading=heading, device_time=device_time, seq=seq,
-            )
-            # Only a newer fix moves the last position (pings may arrive out of order).
-            Technician.objects.filter(pk=technician.pk).filter(
-                _newer(device_time)
-            ).update(last_latitude=latitude, last_longitude=longitude, last_accuracy_m=accuracy,
-                     last_position_at=device_time)
-            transaction.on_commit(lambda: _push(technician, ping=ping))
+        ping_id = _ping_store(technician_id=technician.pk, latitude=latitude, longitude=longitude,
+                              accuracy=accuracy, speed=speed, heading=heading, device_time=device_time, seq=seq)
     except IntegrityError:
         # The same ping raced in on two connections: the other one stored it.
         existing = LocationPing.objects.filter(technician=technician, seq=seq).values_list("pk", flat=True).first()
         return {"stored": False, "status": "duplicate", "ping": existing}
+    ping = LocationPing(pk=ping_id, technician=technician, latitude=latitude, longitude=longitude,
+                        accuracy_m=accuracy, speed_mps=speed, heading=heading, device_time=device_time, seq=seq)
+    transaction.on_commit(lambda: _push(technician, ping=ping))
     if device_time >= now - timedelta(seconds=60):
         technician_eta_refresh(technician_id=technician.pk, latitude=latitude, longitude=longitude, now=now)
     return {"stored": True, "status": "stored", "ping": ping.pk}
@@ -148,10 +137,30 @@ def technician_eta_refresh(*, technician_id: int, latitude: float, longitude: fl
     return job_eta_set(job=job, eta=eta)
 
 
-def _newer(device_time: datetime):
-    from django.db.models import Q
-
-    return Q(last_position_at__isnull=True) | Q(last_position_at__lte=device_time)
+def _ping_store(*, technician_id: int, latitude: float, longitude: float, accuracy: float, speed: float | None,
+                heading: float | None, device_time: datetime, seq: int) -> int:
+    """The hot path of tracking in one statement and one transaction: insert the ping and, when it is
+    the newest fix, move the technician's last position. Telemetry does not wait for the WAL flush
+    (synchronous_commit off for this transaction only): a crash may lose the last few pings, which
+    the next ones replace; nothing else is affected."""
+    pings, techs = LocationPing._meta.db_table, Technician._meta.db_table
+    sql = f"""
+        WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+        ins AS (
+            INSERT INTO {pings} (technician_id, latitude, longitude, accuracy_m, speed_mps, heading,
+                                 device_time, seq, received_at, reduced)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now(), false) RETURNING id),
+        upd AS (
+            UPDATE {techs} SET last_latitude = %s, last_longitude = %s, last_accuracy_m = %s,
+                               last_position_at = %s
+            WHERE id = %s AND (last_position_at IS NULL OR last_position_at <= %s)
+              AND EXISTS (SELECT 1 FROM ins))
+        SELECT ins.id FROM ins, cfg"""  # noqa: S608 - table names are ours, values are parameters
+    params = [technician_id, latitude, longitude, accuracy, speed, heading, device_time, seq,
+              latitude, longitude, accuracy, device_time, technician_id, device_time]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()[0]
 
 
 def _push(technician: Technician, *, ping: LocationPing | None = None, private: bool = False) -> None:
