@@ -1,0 +1,71 @@
+"""The writes of communications: messages, notifications and deliveries, emergency routing.
+
+Every function is keyword-only and runs in one transaction; pushes go out after commit through the
+core's event helpers, and the outbox rows other subsystems need are written inside the transaction.
+The functions the integration layer calls (notify, notify_role, notify_district_technicians,
+emergency_dispatch, job_update_notify, delivery_attempt, client_data_anonymise) are idempotent.
+"""
+
+from __future__ import annotations
+
+from communications.services.common import (
+    ALERT_OBJECT,
+    DELIVERY_KIND,
+    DELIVERY_OBJECT,
+    MAX_BODY,
+    conversation_can_access,
+    user_is_office,
+)
+from communications.services.deliveries import (
+    DeliveryFailed,
+    consent_granted,
+    delivery_attempt,
+    delivery_attempt_or_raise,
+    delivery_retry,
+    delivery_states_sync,
+)
+from communications.services.emergencies import alert_escalate, emergency_dispatch, escalation_sweep
+from communications.services.jobs import job_update_notify, reminders_send
+from communications.services.messages import conversation_start, message_data, message_read, message_send
+from communications.services.notifications import (
+    notification_ack,
+    notification_read,
+    notify,
+    notify_district_technicians,
+    notify_role,
+    preference_set,
+)
+from communications.services.privacy import client_data_anonymise
+from hvaccrm.errors import ServiceError
+
+__all__ = [
+    "ALERT_OBJECT",
+    "DELIVERY_KIND",
+    "DELIVERY_OBJECT",
+    "MAX_BODY",
+    "DeliveryFailed",
+    "ServiceError",
+    "alert_escalate",
+    "client_data_anonymise",
+    "consent_granted",
+    "conversation_can_access",
+    "conversation_start",
+    "delivery_attempt",
+    "delivery_attempt_or_raise",
+    "delivery_retry",
+    "delivery_states_sync",
+    "emergency_dispatch",
+    "escalation_sweep",
+    "job_update_notify",
+    "message_data",
+    "message_read",
+    "message_send",
+    "notification_ack",
+    "notification_read",
+    "notify",
+    "notify_district_technicians",
+    "notify_role",
+    "preference_set",
+    "reminders_send",
+    "user_is_office",
+]

@@ -1,0 +1,77 @@
+"""Shared by the service modules: constants, access rules, the concurrent group send."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+
+from communications.models import (
+    Conversation,
+)
+from hvaccrm.errors import ServiceError
+from hvaccrm.models import Technician
+from hvaccrm.realtime import groups as g
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+OFFICE_ROLES = ("dispatcher", "manager", "administrator")
+SOURCE = "communications"
+DELIVERY_KIND = "delivery.send"
+DELIVERY_OBJECT = "communications.delivery"
+ALERT_OBJECT = "communications.emergencyalert"
+MAX_BODY = 5000
+
+
+def _not_found(what: str) -> ServiceError:
+    # Someone else's object answers exactly like a missing one (no existence oracle).
+    return ServiceError(_("%(what)s not found.") % {"what": what}, code="not_found", status_code=404)
+
+
+def user_is_office(user) -> bool:
+    return g.is_staff_role(user, *OFFICE_ROLES)
+
+
+def _technician_of(user) -> Technician | None:
+    return Technician.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
+
+
+def conversation_can_access(*, user, conversation: Conversation) -> bool:
+    """Office roles see every conversation; a client their own; a technician those of their jobs."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user_is_office(user):
+        return True
+    if conversation.client.users.filter(pk=user.pk).exists():
+        return True
+    tech = _technician_of(user)
+    return tech is not None and conversation.job_id is not None and conversation.job.technician_id == tech.pk
+
+
+def _send_many(pushes: list[tuple[str, dict]]) -> None:
+    """group_send to many groups concurrently in one event-loop run (after commit).
+
+    events.send_now sends group by group, each through its own async_to_sync round trip; an
+    alert to a dozen technicians would wait for each in turn. A lost frame is tolerable: the rows
+    are saved and a reconnecting device catches up.
+    """
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None or not pushes:
+        return
+
+    async def send_all() -> None:
+        results = await asyncio.gather(
+            *(layer.group_send(group, {"type": "realtime.push", "event": event}) for group, event in pushes),
+            return_exceptions=True,
+        )
+        for (group, _event), result in zip(pushes, results, strict=True):
+            if isinstance(result, Exception):
+                logger.warning("group_send to %s failed: %s", group, result)
+
+    async_to_sync(send_all)()

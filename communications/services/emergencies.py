@@ -1,0 +1,374 @@
+"""Emergency routing: nearest on-shift technicians of the district, managers, escalation."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communications import conf
+from communications.models import (
+    AlertDecision,
+    Channel,
+    EmergencyAlert,
+    Message,
+    Notification,
+    Priority,
+)
+from communications.services.common import (
+    ALERT_OBJECT,
+    _send_many,
+    _technician_of,
+)
+from communications.services.notifications import _notify_map, notify_role
+from hvaccrm.geo import DISTRICTS
+from hvaccrm.models import District, ServiceJob, Technician
+from hvaccrm.realtime import events
+from hvaccrm.realtime import groups as g
+
+
+def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine), enough for ranking technicians within a city."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def _alert_point(alert: EmergencyAlert) -> tuple[float, float] | None:
+    if alert.latitude is not None and alert.longitude is not None:
+        return alert.latitude, alert.longitude
+    if alert.district_id:
+        _name, lat, lng, _tier, _w = DISTRICTS[alert.district.slug]
+        return lat, lng
+    return None
+
+
+def _rank_technicians(alert: EmergencyAlert, district_ids: list[int], exclude_users: set[int]) -> tuple[list, list]:
+    """(routed [(tech, km)], skipped [(tech, reason)]) for the districts, nearest first."""
+    point = _alert_point(alert)
+    routed, skipped = [], []
+    techs = Technician.objects.filter(home_district_id__in=district_ids, active=True).select_related("user")
+    for tech in techs:
+        if tech.user_id in exclude_users:
+            continue
+        if not tech.on_shift:
+            skipped.append((tech, "off shift"))
+        elif tech.private_mode:
+            skipped.append((tech, "private mode"))
+        elif not tech.user.is_active:
+            skipped.append((tech, "user inactive"))
+        else:
+            km = None
+            if point and tech.last_latitude is not None and tech.last_longitude is not None:
+                km = _km(point[0], point[1], tech.last_latitude, tech.last_longitude)
+            routed.append((tech, km))
+    # Unknown positions last; ties by id so the order is stable.
+    routed.sort(key=lambda tk: (tk[1] is None, tk[1] if tk[1] is not None else 0.0, tk[0].pk))
+    return routed, skipped
+
+
+def _alert_data(alert: EmergencyAlert, **extra) -> dict[str, Any]:
+    data = {
+        "alert": alert.pk,
+        "message": alert.message_id,
+        "job": alert.job_id,
+        "district": alert.district.slug if alert.district_id else None,
+        "text": alert.text,
+        "urgency": "emergency",
+        "state": alert.state,
+        "latitude": alert.latitude,
+        "longitude": alert.longitude,
+    }
+    if alert.message_id and alert.message is not None:
+        data["service_types"] = alert.message.service_types
+    data.update(extra)
+    return data
+
+
+def _route_to(
+    alert: EmergencyAlert, routed: list, *, step_reason: str, key_suffix: str, decisions: list[AlertDecision]
+) -> list[int]:
+    """Notify technicians (one batch) and push each an `emergency.alert` with their notification id, nearest first."""
+    if not routed:
+        return []
+    # Registered first so that, after commit, the pushes go out before the publishes of the SMS
+    # deliveries' outbox rows (on_commit callbacks run in registration order).
+    pushes: list[tuple[str, dict]] = []
+    transaction.on_commit(lambda: _send_many(pushes))
+    title = _("Emergency in %(district)s") % {"district": alert.district.name if alert.district_id else "?"}
+    extra = {tech.user_id: {"rank": rank, "distance_km": km} for rank, (tech, km) in enumerate(routed, start=1)}
+    by_user = _notify_map(
+        user_ids=[t.user_id for t, _km in routed],
+        kind="emergency.alert",
+        title=title,
+        body=alert.text[:1000],
+        payload={"alert": alert.pk, "language": settings.LANGUAGE_CODE[:2]},
+        priority=Priority.EMERGENCY,
+        related_type=ALERT_OBJECT,
+        related_id=str(alert.pk),
+        channels=None,
+        marketing=False,
+        dedupe_key=f"alert:{alert.pk}:{key_suffix}",
+        push=False,
+        extra=extra,
+        fresh_key=True,
+    )
+    decisions += [
+        AlertDecision(
+            alert=alert,
+            step=AlertDecision.Step.ROUTED,
+            user_id=tech.user_id,
+            technician=tech,
+            rank=rank,
+            distance_km=km,
+            reason=step_reason,
+        )
+        for rank, (tech, km) in enumerate(routed, start=1)
+    ]
+    pushes += [
+        (
+            g.technician_group(tech.pk),
+            events.make_event(
+                "emergency.alert",
+                row_id=alert.pk,
+                data=_alert_data(alert, notification=by_user.get(tech.user_id), rank=rank, distance_km=km),
+            ),
+        )
+        for rank, (tech, km) in enumerate(routed, start=1)
+    ]
+    return [tech.user_id for tech, _km in routed]
+
+
+def emergency_dispatch(
+    *, message_id: int | None, job_id: int | None, district_slug: str | None, text: str, dedupe_key: str
+) -> dict:
+    """Route an emergency to the district's on-shift technicians, nearest first; tell managers.
+
+    No technician available -> the dispatchers are told instead. Escalation to the neighbouring
+    districts happens in `escalation_sweep` after COMMS_ESCALATION_SECONDS without acknowledgement.
+    Idempotent on dedupe_key: a second run returns the first run's alert.
+    """
+    existing = EmergencyAlert.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return {"alert": existing.pk, "recipients": _alert_recipients(existing), "duplicate": True}
+    message = (
+        Message.objects.select_related("conversation__job", "district").filter(pk=message_id).first()
+        if message_id
+        else None
+    )
+    job = ServiceJob.objects.select_related("district", "site").filter(pk=job_id).first() if job_id else None
+    if job is None and message is not None and message.conversation.job_id:
+        job = message.conversation.job
+    if district_slug and message is not None and message.district_id and message.district.slug == district_slug:
+        district = message.district  # the usual case: no second look-up
+    else:
+        district = District.objects.filter(slug=district_slug).first() if district_slug else None
+    district = (
+        district
+        or (message.district if message and message.district_id else None)
+        or (job.district if job and job.district_id else None)
+    )
+    if district is None and job is not None and job.site.district_id:
+        district = job.site.district
+    lat = message.latitude if message and message.latitude is not None else (job.latitude if job else None)
+    lng = message.longitude if message and message.longitude is not None else (job.longitude if job else None)
+    outermost = not transaction.get_connection().in_atomic_block
+    try:
+        # No savepoints (each is a round trip on the alert's critical path): a failure here undoes
+        # the caller's transaction, and the outbox runs the row again.
+        with transaction.atomic(savepoint=False):
+            alert = EmergencyAlert.objects.create(
+                message=message,
+                job=job,
+                district=district,
+                text=text[:4000],
+                latitude=lat,
+                longitude=lng,
+                dedupe_key=dedupe_key,
+                escalate_at=timezone.now() + timedelta(seconds=conf.ESCALATION_SECONDS),
+            )
+            routed, skipped = _rank_technicians(alert, [district.pk] if district else [], set())
+            decisions = [
+                AlertDecision(
+                    alert=alert, step=AlertDecision.Step.SKIPPED, user_id=t.user_id, technician=t, reason=reason
+                )
+                for t, reason in skipped
+            ]
+            recipients = _route_to(
+                alert, routed, step_reason="district technician", key_suffix="district", decisions=decisions
+            )
+            title = _("Emergency in %(district)s") % {
+                "district": district.name if district else _("an unknown district")
+            }
+            staff_language = {"alert": alert.pk, "language": settings.LANGUAGE_CODE[:2]}
+            common = {
+                "title": title,
+                "body": text[:1000],
+                "payload": staff_language,
+                "related_type": ALERT_OBJECT,
+                "related_id": str(alert.pk),
+                "marketing": False,
+                "push": True,
+                "extra": None,
+                "fresh_key": True,
+            }
+            if not recipients:
+                told = _notify_map(
+                    user_ids=[],
+                    role="dispatcher",
+                    kind="emergency.alert",
+                    priority=Priority.EMERGENCY,
+                    channels=None,
+                    dedupe_key=f"alert:{alert.pk}:fallback",
+                    **common,
+                )
+                decisions.append(
+                    AlertDecision(
+                        alert=alert,
+                        step=AlertDecision.Step.FALLBACK,
+                        reason=_("no technician on shift in the district: %(n)s dispatcher notification(s)")
+                        % {"n": len(told)},
+                    )
+                )
+                recipients = list(told)
+            managers = _notify_map(
+                user_ids=[],
+                role="manager",
+                kind="emergency.alert",
+                priority=Priority.HIGH,
+                channels=[Channel.IN_APP],
+                dedupe_key=f"alert:{alert.pk}:managers",
+                **common,
+            )
+            decisions.append(
+                AlertDecision(
+                    alert=alert, step=AlertDecision.Step.MANAGERS, reason=f"{len(managers)} manager notification(s)"
+                )
+            )
+            AlertDecision.objects.bulk_create(decisions)
+            events.emit(
+                [g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=_alert_data(alert, recipients=recipients)
+            )
+    except IntegrityError:
+        if not outermost:
+            raise
+        alert = EmergencyAlert.objects.get(dedupe_key=dedupe_key)  # a concurrent run made it first
+        return {"alert": alert.pk, "recipients": _alert_recipients(alert), "duplicate": True}
+    return {"alert": alert.pk, "recipients": recipients}
+
+
+def _alert_recipients(alert: EmergencyAlert) -> list[int]:
+    return list(
+        Notification.objects.filter(related_type=ALERT_OBJECT, related_id=str(alert.pk))
+        .exclude(dedupe_key__endswith=":managers")
+        .values_list("recipient_id", flat=True)
+    )
+
+
+def _alert_acknowledge(*, alert_id: int, user, now) -> None:
+    alert = (
+        EmergencyAlert.objects.select_for_update(of=("self",))
+        .select_related("district", "message")
+        .filter(pk=alert_id)
+        .first()
+    )
+    if alert is None or alert.state == EmergencyAlert.State.ACKNOWLEDGED:
+        return
+    alert.state, alert.acknowledged_at, alert.acknowledged_by = EmergencyAlert.State.ACKNOWLEDGED, now, user
+    alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
+    AlertDecision.objects.create(
+        alert=alert,
+        step=AlertDecision.Step.ACKNOWLEDGED,
+        user=user,
+        technician=_technician_of(user),
+        reason="acknowledged",
+    )
+    events.emit(
+        [g.dispatch_group()],
+        "emergency.alert",
+        row_id=alert.pk,
+        data=_alert_data(
+            alert, acknowledged_by=user.pk, acknowledged_by_name=user.get_full_name() or user.get_username()
+        ),
+    )
+
+
+def alert_escalate(*, alert_id: int) -> list[int]:
+    """Send an unacknowledged alert to the neighbouring districts' technicians and the dispatchers."""
+    with transaction.atomic():
+        alert = (
+            EmergencyAlert.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("district", "message")
+            .filter(pk=alert_id, state=EmergencyAlert.State.OPEN)
+            .first()
+        )
+        if alert is None:
+            return []
+        already = set(
+            AlertDecision.objects.filter(alert=alert, step=AlertDecision.Step.ROUTED).values_list("user_id", flat=True)
+        )
+        neighbour_ids = list(alert.district.neighbours.values_list("pk", flat=True)) if alert.district_id else []
+        routed, skipped = _rank_technicians(alert, neighbour_ids, already)
+        decisions = [
+            AlertDecision(
+                alert=alert,
+                step=AlertDecision.Step.SKIPPED,
+                user_id=t.user_id,
+                technician=t,
+                reason=f"escalation: {reason}",
+            )
+            for t, reason in skipped
+        ]
+        recipients = _route_to(
+            alert,
+            routed,
+            step_reason="neighbouring district (escalation)",
+            key_suffix="escalation",
+            decisions=decisions,
+        )
+        title = _("Unacknowledged emergency in %(district)s") % {
+            "district": alert.district.name if alert.district_id else "?"
+        }
+        ids = notify_role(
+            role="dispatcher",
+            kind="emergency.escalated",
+            title=title,
+            body=alert.text[:1000],
+            payload={"alert": alert.pk},
+            priority=Priority.EMERGENCY,
+            related_type=ALERT_OBJECT,
+            related_id=str(alert.pk),
+            dedupe_key=f"alert:{alert.pk}:escalation-dispatch",
+        )
+        alert.state, alert.escalated_at = EmergencyAlert.State.ESCALATED, timezone.now()
+        alert.save(update_fields=["state", "escalated_at"])
+        decisions.append(
+            AlertDecision(
+                alert=alert,
+                step=AlertDecision.Step.ESCALATED,
+                reason=f"{len(recipients)} neighbouring technician(s), {len(ids)} dispatcher(s)",
+            )
+        )
+        AlertDecision.objects.bulk_create(decisions)
+        events.emit([g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=_alert_data(alert, escalated=True))
+    return recipients
+
+
+def escalation_sweep() -> int:
+    """Escalate every open alert past its time; returns how many were escalated."""
+    due = list(
+        EmergencyAlert.objects.filter(state=EmergencyAlert.State.OPEN, escalate_at__lte=timezone.now()).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    done = 0
+    for alert_id in due:
+        alert_escalate(alert_id=alert_id)
+        done += 1
+    return done

@@ -1,0 +1,118 @@
+"""Client notifications along a job's life, in the client's language."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from communications import conf
+from communications.models import (
+    Priority,
+)
+from communications.services.notifications import notify
+from hvaccrm.models import ServiceJob
+from hvaccrm.models.jobs import JobStatus
+
+
+def _feedback_link(job_id: int) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse("portal:feedback", args=[job_id])
+    except NoReverseMatch:  # the portal app may not be mounted in every deployment
+        path = f"/portal/visits/{job_id}/feedback/"
+    return conf.SITE_URL.rstrip("/") + path
+
+
+def _local(dt) -> str:
+    return timezone.localtime(dt).strftime("%d.%m.%Y %H:%M") if dt else "?"
+
+
+def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> tuple[str, str, str, dict] | None:
+    """(kind, title, body, extra payload) for a client, in the active language; None: nothing to say."""
+    if job.status == JobStatus.SCHEDULED and previous_status == JobStatus.NEW:
+        return (
+            "job.confirmed",
+            _("Your visit is confirmed"),
+            _("We will come on %(when)s. Technician: %(tech)s.")
+            % {"when": _local(job.scheduled_start), "tech": job.technician or "-"},
+            {},
+        )
+    if job.status == JobStatus.EN_ROUTE and (change == "status" or change == "eta"):
+        if job.eta:
+            body = _("The technician %(tech)s is on the way. Expected arrival: %(eta)s.") % {
+                "tech": job.technician or "",
+                "eta": _local(job.eta),
+            }
+        else:
+            body = _("The technician %(tech)s is on the way.") % {"tech": job.technician or ""}
+        return (
+            "job.en_route",
+            _("The technician is on the way"),
+            body,
+            {"eta": job.eta.isoformat() if job.eta else None},
+        )
+    if job.status == JobStatus.COMPLETED and previous_status != JobStatus.COMPLETED:
+        link = _feedback_link(job.pk)
+        return (
+            "job.completed",
+            _("Your visit is completed"),
+            _("Thank you. Please tell us how it went: %(link)s") % {"link": link},
+            {"link": link},
+        )
+    if job.status == JobStatus.CANCELLED and previous_status != JobStatus.CANCELLED:
+        return "job.cancelled", _("Your visit was cancelled"), _("Please contact us to choose a new date."), {}
+    return None
+
+
+def job_update_notify(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str) -> list[int]:
+    """Tell the client's users about a job change, in the client's language (idempotent by key)."""
+    job = ServiceJob.objects.select_related("client", "technician__user").filter(pk=job_id).first()
+    if job is None:
+        return []
+    language = job.client.preferred_language or "pl"
+    with translation.override(language):
+        said = _job_message(job, change, previous_status)
+    if said is None:
+        return []
+    kind, title, body, extra = said
+    user_ids = list(job.client.users.filter(is_active=True).values_list("pk", flat=True))
+    return notify(
+        user_ids=user_ids,
+        kind=kind,
+        title=str(title),
+        body=str(body),
+        payload={"job": job.pk, "status": job.status, "language": language, **extra},
+        priority=Priority.NORMAL,
+        related_type="hvaccrm.servicejob",
+        related_id=str(job.pk),
+        dedupe_key=dedupe_key,
+    )
+
+
+def reminders_send(*, day=None) -> int:
+    """Remind clients of tomorrow's visits (run every evening); returns notifications made."""
+    day = day or (timezone.localdate() + timedelta(days=1))
+    made = 0
+    jobs = ServiceJob.objects.filter(status=JobStatus.SCHEDULED, scheduled_start__date=day).select_related("client")
+    for job in jobs:
+        language = job.client.preferred_language or "pl"
+        with translation.override(language):
+            title = str(_("Reminder: your visit tomorrow"))
+            body = str(_("We will come on %(when)s.") % {"when": _local(job.scheduled_start)})
+        user_ids = list(job.client.users.filter(is_active=True).values_list("pk", flat=True))
+        made += len(
+            notify(
+                user_ids=user_ids,
+                kind="job.reminder",
+                title=title,
+                body=body,
+                payload={"job": job.pk, "language": language},
+                related_type="hvaccrm.servicejob",
+                related_id=str(job.pk),
+                dedupe_key=f"reminder:{job.pk}:{day.isoformat()}",
+            )
+        )
+    return made

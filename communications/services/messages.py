@@ -1,0 +1,223 @@
+"""Conversations and messages: saved first, outbox rows of the contracts, then announced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from communications.classifier import classify
+from communications.models import (
+    Conversation,
+    Message,
+    MessageRead,
+)
+from communications.services.common import (
+    MAX_BODY,
+    SOURCE,
+    _not_found,
+    _technician_of,
+    conversation_can_access,
+    user_is_office,
+)
+from hvaccrm.errors import ServiceError
+from hvaccrm.geo import district_for_point
+from hvaccrm.models import Client, District, ServiceJob
+from hvaccrm.models.jobs import Urgency
+from hvaccrm.models.outbox import Target
+from hvaccrm.realtime import events
+from hvaccrm.realtime import groups as g
+from hvaccrm.services.outbox import record
+
+
+def conversation_start(
+    *, author, client_id: int, subject: str = "", channel: str = Conversation.Channel.PORTAL, job_id: int | None = None
+) -> Conversation:
+    """Open a conversation for a client (the client themself or the office)."""
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None or not (user_is_office(author) or client.users.filter(pk=author.pk).exists()):
+        raise _not_found(_("Client"))
+    job = None
+    if job_id is not None:
+        job = ServiceJob.objects.filter(pk=job_id, client_id=client.pk).first()
+        if job is None:
+            raise ServiceError(
+                _("This visit is not the client's."), fields={"job": [_("Choose one of the client's visits.")]}
+            )
+    if channel not in Conversation.Channel.values:
+        raise ServiceError(_("Unknown channel."), fields={"channel": [_("Unknown channel.")]})
+    with transaction.atomic():
+        return Conversation.objects.create(client=client, job=job, subject=subject[:200], channel=channel)
+
+
+def _author_role(user, conversation: Conversation) -> str:
+    if user_is_office(user):
+        return Message.AuthorRole.STAFF
+    tech = _technician_of(user)
+    if tech is not None and conversation.job_id and conversation.job.technician_id == tech.pk:
+        return Message.AuthorRole.TECHNICIAN
+    return Message.AuthorRole.CLIENT
+
+
+def _message_district(
+    *, conversation: Conversation, latitude: float | None, longitude: float | None
+) -> District | None:
+    """The district of a message: its location, else its job's, else the client's first site's."""
+    slug = district_for_point(latitude, longitude) if latitude is not None and longitude is not None else None
+    if slug:
+        return District.objects.filter(slug=slug).first()
+    if conversation.job_id and conversation.job.district_id:
+        return conversation.job.district
+    site = conversation.client.sites.filter(district__isnull=False).select_related("district").order_by("id").first()
+    return site.district if site else None
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    """The data of a `message.created` push."""
+    return {
+        "message": message.pk,
+        "conversation": message.conversation_id,
+        "client": message.conversation.client_id,
+        "author": message.author_id,
+        "author_name": (message.author.get_full_name() or message.author.get_username()) if message.author_id else "",
+        "author_role": message.author_role,
+        "body": message.body,
+        "language": message.language,
+        "urgency": message.urgency,
+        "service_types": message.service_types,
+        "district": message.district.slug if message.district_id else None,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def message_send(
+    *, author, conversation_id: int, body: str, latitude: float | None = None, longitude: float | None = None
+) -> Message:
+    """Save a message (the truth), record the outbox rows of the contracts, then announce it.
+
+    A client's or technician's message is classified; an emergency gets an `emergency.alert` outbox
+    row (the integration layer routes it), and a gas or CO emergency an automatic reply with the
+    safety instruction in the client's language.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError(_("The message is empty."), fields={"body": [_("Write a message.")]})
+    if len(body) > MAX_BODY:
+        raise ServiceError(_("The message is too long."), fields={"body": [_("At most 5000 characters.")]})
+    if (latitude is None) != (longitude is None):
+        raise ServiceError(_("Give both coordinates."), fields={"latitude": [_("Give both coordinates.")]})
+    conversation = Conversation.objects.select_related("client", "job__district").filter(pk=conversation_id).first()
+    if conversation is None or not conversation_can_access(user=author, conversation=conversation):
+        raise _not_found(_("Conversation"))
+    role = _author_role(author, conversation)
+    result = classify(body)
+    # Office replies are not triaged: quoting "gas smell" back to a client must not page anyone.
+    urgency = result.urgency if role != Message.AuthorRole.STAFF else Urgency.NORMAL
+    with transaction.atomic():
+        district = _message_district(conversation=conversation, latitude=latitude, longitude=longitude)
+        message = Message.objects.create(
+            conversation=conversation,
+            author=author,
+            author_role=role,
+            body=body,
+            language=result.language,
+            latitude=latitude,
+            longitude=longitude,
+            district=district,
+            urgency=urgency,
+            service_types=result.service_types if role != Message.AuthorRole.STAFF else [],
+            classification=result.as_dict(),
+        )
+        MessageRead.objects.create(message=message, user=author, is_office=role == Message.AuthorRole.STAFF)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+        # Announce before the outbox rows: their publish after commit must not delay the push.
+        _message_announce(message)
+        _message_outbox(message)
+        if result.safety_instruction and role != Message.AuthorRole.STAFF:
+            reply = Message.objects.create(
+                conversation=conversation,
+                author=None,
+                author_role=Message.AuthorRole.SYSTEM,
+                body=result.safety_instruction,
+                language=result.language,
+                district=district,
+            )
+            _message_announce(reply)
+    return message
+
+
+def _message_outbox(message: Message) -> None:
+    """The outbox rows of a message. Most urgent first: rows are published to the one Celery queue
+    in the order they are recorded, so the alert never waits behind the embedding of its own text."""
+    conversation = message.conversation
+    slug = message.district.slug if message.district_id else None
+    if message.urgency == Urgency.EMERGENCY:
+        record(
+            source=SOURCE,
+            target=Target.NOTIFICATIONS,
+            kind="emergency.alert",
+            obj=message,
+            payload={
+                "message": message.pk,
+                "job": conversation.job_id,
+                "district": slug,
+                "text": message.body,
+                "urgency": message.urgency,
+                "service_types": message.service_types,
+            },
+        )
+    located = message.latitude is not None or slug is not None
+    if located or message.urgency in (Urgency.EMERGENCY, Urgency.HIGH):
+        record(
+            source=SOURCE,
+            target=Target.MAP,
+            kind="message.created",
+            obj=message,
+            payload={
+                "message": message.pk,
+                "job": conversation.job_id,
+                "latitude": message.latitude,
+                "longitude": message.longitude,
+                "district": slug,
+                "urgency": message.urgency,
+            },
+        )
+    record(
+        source=SOURCE,
+        target=Target.PROPHECY,
+        kind="message.created",
+        obj=message,
+        payload={
+            "message": message.pk,
+            "conversation": conversation.pk,
+            "client": conversation.client_id,
+            "text": message.body,
+            "language": message.language,
+            "district": slug,
+            "service_type": message.service_types[0] if message.service_types else None,
+            "urgency": message.urgency,
+            "created": message.created_at.isoformat(),
+        },
+    )
+
+
+def _message_announce(message: Message) -> None:
+    events.emit(
+        [g.conversation_group(message.conversation_id), g.inbox_group()],
+        "message.created",
+        row_id=message.pk,
+        data=message_data(message),
+    )
+
+
+def message_read(*, user, message_id: int) -> MessageRead:
+    """Mark one message read by this participant (idempotent)."""
+    message = Message.objects.select_related("conversation__client", "conversation__job").filter(pk=message_id).first()
+    if message is None or not conversation_can_access(user=user, conversation=message.conversation):
+        raise _not_found(_("Message"))
+    with transaction.atomic():
+        read, _created = MessageRead.objects.get_or_create(
+            message=message, user=user, defaults={"is_office": user_is_office(user)}
+        )
+    return read
