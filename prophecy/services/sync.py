@@ -137,21 +137,27 @@ def _sync_write(*, object_type, object_id, vector_id, vector, filtered, district
     )
     store_get().upsert([record])
     now = timezone.now()
-    TextFeatures.objects.update_or_create(
-        object_type=object_type, object_id=object_id,
-        defaults={"language": feats.language, "keywords": feats.keywords, "symptoms": feats.symptoms,
-                  "equipment": feats.equipment, "service_indicators": feats.service_indicators,
-                  "error_codes": feats.error_codes, "text": filtered, "district": district or "",
-                  "service_type": service_type or "", "created": when, "client_id": client_id,
-                  "properties": record.properties},
+    # One INSERT ... ON CONFLICT each (the object reference is unique) instead of a locking
+    # SELECT and an UPDATE: the sync runs for every message, so round trips count.
+    TextFeatures.objects.bulk_create(
+        [TextFeatures(object_type=object_type, object_id=object_id, language=feats.language, keywords=feats.keywords,
+                      symptoms=feats.symptoms, equipment=feats.equipment, service_indicators=feats.service_indicators,
+                      error_codes=feats.error_codes, text=filtered, district=district or "",
+                      service_type=service_type or "", created=when, client_id=client_id,
+                      properties=record.properties)],
+        update_conflicts=True, unique_fields=["object_type", "object_id"],
+        update_fields=["language", "keywords", "symptoms", "equipment", "service_indicators", "error_codes", "text",
+                       "district", "service_type", "created", "client_id", "properties", "updated_at"],
     )
-    SyncState.objects.update_or_create(
-        object_type=object_type, object_id=object_id,
-        defaults={"content_hash": digest, "state": SyncState.State.SYNCED, "vector_id": vector_id,
-                  "backend": backend, "provider": provider_name, "client_id": client_id,
-                  "district": district or "", "service_type": service_type or "", "synced_at": now,
-                  "error": "", "attempts": (state.attempts + 1) if state else 1,
-                  "embedding": np.asarray(vector, dtype=np.float32).tobytes()},
+    SyncState.objects.bulk_create(
+        [SyncState(object_type=object_type, object_id=object_id, content_hash=digest, state=SyncState.State.SYNCED,
+                   vector_id=vector_id, backend=backend, provider=provider_name, client_id=client_id,
+                   district=district or "", service_type=service_type or "", synced_at=now, error="",
+                   attempts=(state.attempts + 1) if state else 1,
+                   embedding=np.asarray(vector, dtype=np.float32).tobytes())],
+        update_conflicts=True, unique_fields=["object_type", "object_id"],
+        update_fields=["content_hash", "state", "vector_id", "backend", "provider", "client_id", "district",
+                       "service_type", "synced_at", "error", "attempts", "embedding", "updated_at"],
     )
 
 

@@ -68,7 +68,9 @@ class EmbeddedStore:
         self._check()
         if not records:
             return 0
-        with transaction.atomic():
+        # No savepoint when the caller already holds a transaction (a sync): a failure rolls back
+        # the caller's whole unit anyway.
+        with transaction.atomic(savepoint=False):
             version = _version_bump(deleted=False)
             if len(records) >= COPY_MIN_ROWS:
                 self._upsert_copy(records, version)
