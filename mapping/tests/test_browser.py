@@ -10,20 +10,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hvaccrm.tests.factories import TechnicianFactory
-from mapping.services import location_ping_ingest
+from hvaccrm.tests.factories import ServiceJobFactory, TechnicianFactory
+from mapping.services import day_plan, location_ping_ingest
 
 pytestmark = [pytest.mark.browser]
 
 
-def _ping_from_another_thread(**kwargs) -> dict:
+def _in_thread(fn, **kwargs):
     """Playwright's sync API keeps an event loop in this thread; the push (async_to_sync) needs one
     without, as the real socket handler has."""
     from django.db import connection
 
     def run():
         try:
-            return location_ping_ingest(**kwargs)
+            return fn(**kwargs)
         finally:
             connection.close()
 
@@ -51,6 +51,13 @@ def same_channel_prefix_as_the_server(settings):
 def test_the_dispatch_map_draws_districts_and_a_marker_moves_live_after_a_ping(
         live_asgi_url, browser_page, dispatcher, same_channel_prefix_as_the_server):
     tech = TechnicianFactory()
+    now = timezone.now()
+    if timezone.localtime(now).hour < 21:
+        # Today's plan, so the map also draws a route with its ETA label.
+        job = ServiceJobFactory(requested_start=now + timedelta(hours=1), requested_end=now + timedelta(hours=2))
+        _in_thread(day_plan, day=timezone.localdate(), reason="browser test")
+    else:
+        job = None
     page = browser_page
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) )
@@ -59,9 +66,12 @@ def test_the_dispatch_map_draws_districts_and_a_marker_moves_live_after_a_ping(
     page.wait_for_selector('#dispatch-map[data-districts-drawn="18"]')
     assert page.locator("#dispatch-map path.leaflet-interactive").count() >= 18
     page.wait_for_selector('#dispatch-map[data-live="1"]')
+    if job is not None:
+        label = page.wait_for_selector(".eta-label")
+        assert label.inner_text().startswith("1 · ")
+        assert page.locator("#dispatch-map path.leaflet-interactive").count() >= 19  # + the route line
 
-    now = timezone.now()
-    first = _ping_from_another_thread(technician=tech, latitude=52.2000, longitude=21.0000, accuracy=5,
+    first = _in_thread(location_ping_ingest, technician=tech, latitude=52.2000, longitude=21.0000, accuracy=5,
                          device_time=now - timedelta(seconds=60), seq=1)
     assert first["stored"], first
     marker = page.wait_for_selector(f'.tech-marker[data-technician="{tech.pk}"]')
@@ -69,7 +79,7 @@ def test_the_dispatch_map_draws_districts_and_a_marker_moves_live_after_a_ping(
     first_box = marker.bounding_box()
 
     page.wait_for_timeout(1100)  # pushes are throttled to one a second per technician
-    _ping_from_another_thread(technician=tech, latitude=52.2050, longitude=21.0100, accuracy=5,
+    _in_thread(location_ping_ingest, technician=tech, latitude=52.2050, longitude=21.0100, accuracy=5,
                          device_time=now - timedelta(seconds=1), seq=2)
     page.wait_for_selector(f'.tech-marker[data-technician="{tech.pk}"][data-lat="52.205"]')
     moved = page.locator(f'.tech-marker[data-technician="{tech.pk}"]').bounding_box()
