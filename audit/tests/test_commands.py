@@ -107,9 +107,17 @@ class Listener(threading.Thread):
 # out if the check committed anything; it must roll everything back instead.
 @pytest.mark.django_db(transaction=True)
 def test_integration_check_passes_leaves_no_trace_and_sends_nothing(manager, technician_mokotow, settings):
+    import copy
+    import uuid
+
     from hvaccrm.realtime import groups as g
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # A channel prefix of this test's own: Redis pub/sub is shared by every process on the server,
+    # so only pushes of this process can reach the listener.
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"]["CONFIG"]["prefix"] = f"audit{uuid.uuid4().hex[:12]}"
+    settings.CHANNEL_LAYERS = layers
     before = _all_tables_state()
     out = StringIO()
     with Listener([g.dispatch_group(), g.managers_group(), g.district_group("srodmiescie"), g.inbox_group(),
