@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import os
 
-# Tests run against the real PostgreSQL and Redis named by DATABASE_URL / REDIS_URL; a separate
-# cache prefix and channel prefix keep them apart from a running demo on the same Redis.
-os.environ.setdefault("TESTING", "true")
-os.environ.setdefault("DEBUG", "true")
-os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{os.getpid()}")
-os.environ.setdefault("CHANNEL_PREFIX", f"test{os.getpid()}")
-os.environ.setdefault("CELERY_QUEUE", f"test-{os.getpid()}")
-os.environ.setdefault("AXES_ENABLED", "true")
-
+# The environment (DEBUG, TESTING, per-run prefixes) is set by pytest_env_defaults.py, which
+# pytest loads before the settings.
 import pytest
 
 from hvaccrm.tests.factories import (

@@ -23,6 +23,8 @@ app.conf.beat_schedule = {
     "integration-health": {"task": "audit.tasks.health_run", "schedule": 300.0},
     # Emergency escalation: alerts not acknowledged within the set time go to the neighbours.
     "emergency-escalation": {"task": "communications.tasks.escalation_sweep", "schedule": 30.0},
+    # Copies the outbox's final state (failed, dead) onto notification deliveries for staff.
+    "delivery-states-sync": {"task": "communications.tasks.delivery_states_sync", "schedule": 300.0},
     # Reminders to clients the day before their visit, every evening at 18:00 Warsaw time.
     "visit-reminders": {"task": "communications.tasks.reminders_send", "schedule": crontab(hour=18, minute=0)},
     # Planned maintenance and F-gas leak checks falling due in the next 30 days, every night.

@@ -3,6 +3,7 @@ districts, and three years of job history with HVAC seasons."""
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from datetime import UTC, date, datetime, time, timedelta
@@ -10,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -72,13 +74,19 @@ def _point_in(geom, rng: random.Random) -> tuple[float, float]:
     return p.y, p.x
 
 
+@functools.lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    # One slow hash for every demo account: PBKDF2 per user would dominate the seed's time.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, *, first: str = "", last: str = "", email: str = "", staff: bool = False,
           superuser: bool = False, role: str | None = None):
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username, defaults={
         "first_name": first, "last_name": last, "email": email, "is_staff": staff, "is_superuser": superuser})
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save(update_fields=["password"])
     if role:
         user.groups.add(Group.objects.get(name=role))
@@ -137,10 +145,13 @@ def _seed_technicians(rng, districts, geoms) -> list[Technician]:
 
 
 def _seed_clients(rng, districts, geoms) -> int:
+    """Clients, sites, equipment and consents in a few bulk inserts (the seed must be quick)."""
     if Client.objects.filter(email__endswith="@demo.hvac.example").count() >= DEMO_CLIENTS:
         return DEMO_CLIENTS
+    existing = set(Client.objects.filter(email__endswith="@demo.hvac.example").values_list("email", flat=True))
     slugs = sorted(districts)
     weights = [districts[s].weight for s in slugs]
+    plans = []  # (client, business, slug, portal user first/last or None)
     for i in range(DEMO_CLIENTS):
         female = i % 2 == 0
         first = FIRST[i % len(FIRST)] if not (i % 2) else FIRST[(i * 7) % len(FIRST)]
@@ -153,36 +164,51 @@ def _seed_clients(rng, districts, geoms) -> int:
             email = f"klient{i:03d}@demo.hvac.example"
         business = i > 1 and i % 5 == 0
         name = f"{COMPANY[i % len(COMPANY)]} {last}" if business else f"{first} {last}"
-        client, created = Client.objects.get_or_create(email=email, defaults={
-            "kind": "business" if business else "residential", "name": name, "nip": _nip(rng) if business else "",
-            "phone": f"+48 {500 + i % 300} {rng.randint(100, 999)} {rng.randint(100, 999)}",
-            "preferred_language": "en" if i % 9 == 4 else "pl"})
-        if not created:
-            continue
-        if i < 2:
-            user = _user(email, first=first, last=last, email=email, role="client")
-            client.users.add(user)
+        client = Client(
+            kind="business" if business else "residential", name=name, email=email,
+            nip=_nip(rng) if business else "",
+            phone=f"+48 {500 + i % 300} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+            preferred_language="en" if i % 9 == 4 else "pl")
         slug = "mokotow" if i == 0 else rng.choices(slugs, weights)[0]
+        if email not in existing:
+            plans.append((client, business, slug, (first, last) if i < 2 else None, i))
+    Client.objects.bulk_create([p[0] for p in plans], batch_size=500)
+    sites, site_plans = [], []
+    for client, business, slug, _login, i in plans:
         for s in range(2 if business or i == 0 else 1):
             lat, lng = _point_in(geoms[slug], rng)
-            site = Site.objects.create(
-                client=client, label="Biuro" if business else ("Dom" if s == 0 else "Działka"),
-                street=f"ul. {rng.choice(STREETS)} {rng.randint(1, 180)}", postal_code=f"0{rng.randint(0, 4)}-{rng.randint(100, 999)}",
-                latitude=lat, longitude=lng, district=districts[slug])
-            for kind in rng.sample(["split_ac", "gas_boiler", "heat_pump", "multi_split", "ventilation"]
-                                   + (["chiller"] if business else []), k=rng.randint(1, 2)):
-                ref, lo, hi = REFRIGERANT[kind]
-                installed = date.today() - timedelta(days=rng.randint(200, 3000))
-                Equipment.objects.create(
-                    site=site, kind=kind, brand=rng.choice(BRANDS[kind]), model=f"{kind[:2].upper()}-{rng.randint(100, 999)}",
-                    serial_number=f"SN{rng.randint(10**7, 10**8 - 1)}", refrigerant=ref,
-                    refrigerant_charge_kg=Decimal(str(round(rng.uniform(lo, hi), 2))) if ref else Decimal("0"),
-                    installed_on=installed, warranty_until=installed + timedelta(days=5 * 365),
-                    last_maintenance_on=date.today() - timedelta(days=rng.randint(30, 400)),
-                    last_leak_check_on=date.today() - timedelta(days=rng.randint(30, 360)) if ref else None)
-        Consent.objects.create(client=client, purpose="service_notifications", granted=True, channel="office", text_version="2026-01")
+            site = Site(client=client, label="Biuro" if business else ("Dom" if s == 0 else "Działka"),
+                        street=f"ul. {rng.choice(STREETS)} {rng.randint(1, 180)}",
+                        postal_code=f"0{rng.randint(0, 4)}-{rng.randint(100, 999)}",
+                        latitude=lat, longitude=lng, district=districts[slug])
+            sites.append(site)
+            site_plans.append((site, business))
+    Site.objects.bulk_create(sites, batch_size=500)
+    equipment = []
+    today = date.today()
+    for site, business in site_plans:
+        kinds = ["split_ac", "gas_boiler", "heat_pump", "multi_split", "ventilation"] + (["chiller"] if business else [])
+        for kind in rng.sample(kinds, k=rng.randint(1, 2)):
+            ref, lo, hi = REFRIGERANT[kind]
+            installed = today - timedelta(days=rng.randint(200, 3000))
+            equipment.append(Equipment(
+                site=site, kind=kind, brand=rng.choice(BRANDS[kind]), model=f"{kind[:2].upper()}-{rng.randint(100, 999)}",
+                serial_number=f"SN{rng.randint(10**7, 10**8 - 1)}", refrigerant=ref,
+                refrigerant_charge_kg=Decimal(str(round(rng.uniform(lo, hi), 2))) if ref else Decimal("0"),
+                installed_on=installed, warranty_until=installed + timedelta(days=5 * 365),
+                last_maintenance_on=today - timedelta(days=rng.randint(30, 400)),
+                last_leak_check_on=today - timedelta(days=rng.randint(30, 360)) if ref else None))
+    Equipment.objects.bulk_create(equipment, batch_size=1000)
+    consents = []
+    for client, _business, _slug, _login, i in plans:
+        consents.append(Consent(client=client, purpose="service_notifications", granted=True, channel="office", text_version="2026-01"))
         if i % 3 == 0:
-            Consent.objects.create(client=client, purpose="marketing_email", granted=True, channel="portal", text_version="2026-01")
+            consents.append(Consent(client=client, purpose="marketing_email", granted=True, channel="portal", text_version="2026-01"))
+    Consent.objects.bulk_create(consents, batch_size=1000)
+    for client, _business, _slug, login, _i in plans:
+        if login:
+            user = _user(client.email, first=login[0], last=login[1], email=client.email, role="client")
+            client.users.add(user)
     return DEMO_CLIENTS
 
 

@@ -134,9 +134,9 @@ CACHES = {
     }
 }
 
-CHANNEL_LAYER_BACKEND = env.str(
-    "CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer"
-)
+# RedisChannelLayer by measurement (bench/bench_communications.py): PubSub fans out faster but
+# buffers without limit in a slow consumer's process; the core layer's capacity keeps memory bounded.
+CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.core.RedisChannelLayer")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": CHANNEL_LAYER_BACKEND,

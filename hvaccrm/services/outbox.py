@@ -32,6 +32,14 @@ class NoHandler(RuntimeError):
     pass
 
 
+class HandlerFailed:
+    """Returned (not raised) by a handler whose work failed but whose own writes must stay, e.g.
+    a delivery attempt that recorded its error: the row is retried, the writes are kept."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
 def outbox_handler(target: str, kind: str = "*") -> Callable[[Handler], Handler]:
     """Register the function that does a target's work (for one kind, or every kind)."""
 
@@ -98,6 +106,10 @@ def outbox_publish(*, log_ids: list[int]) -> int:
     return sent
 
 
+class _KeptWritesFailure(Exception):
+    pass
+
+
 def target_enabled(target: str) -> bool:
     return not IntegrationSwitch.objects.filter(target=target, enabled=False).exists()
 
@@ -128,8 +140,10 @@ def outbox_process(*, log_id: int) -> str:
         try:
             with transaction.atomic():
                 result = handler_for(row.target, row.kind)(row)
+            if isinstance(result, HandlerFailed):
+                raise _KeptWritesFailure(result.error)
         except Exception as exc:  # the handler failed: keep the row for the sweep
-            row.error = f"{type(exc).__name__}: {exc}"[:4000]
+            row.error = (str(exc) if isinstance(exc, _KeptWritesFailure) else f"{type(exc).__name__}: {exc}")[:4000]
             if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 row.state = State.DEAD
                 row.finished_at = now

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from hvaccrm.models import IntegrationLog
+from hvaccrm.models import AccessRecord, IntegrationLog
 from hvaccrm.services import outbox
 from hvaccrm.services.outbox import integration_switch_set, outbox_handler, outbox_process, outbox_sweep, record
 
@@ -26,6 +26,11 @@ def _test_handlers():
         if row.pk not in calls:
             calls.append(row.pk)
         return {"ok": True}
+
+    @outbox_handler("audit", "test.soft_fail")
+    def soft_fail(row):
+        AccessRecord.objects.create(action="change", object_type="test.delivery", object_id=str(row.pk), purpose="attempt recorded")
+        return outbox.HandlerFailed("gateway timed out")
 
     @outbox_handler("audit", "test.boom")
     def boom(row):
@@ -125,3 +130,12 @@ def test_a_row_with_no_registered_handler_fails_with_a_clear_error(settings):
     row = _record(kind="test.unknown", target="audit")
     assert outbox_process(log_id=row.pk) == "failed"
     assert "no outbox handler" in IntegrationLog.objects.get(pk=row.pk).error
+
+
+def test_a_handler_that_reports_failure_keeps_its_own_writes_and_is_retried(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    row = _record(kind="test.soft_fail")
+    assert outbox_process(log_id=row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.error == "gateway timed out" and row.attempts == 1
+    assert AccessRecord.objects.filter(object_type="test.delivery", object_id=str(row.pk)).count() == 1
