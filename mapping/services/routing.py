@@ -242,14 +242,14 @@ def _summary(day, solution, unassigned, problem, solve_ms, reason, base) -> dict
     }
 
 
-def day_replan(*, day: date, reason: str, job_id: int | None = None) -> dict[str, Any]:
+def day_replan(*, day: date, reason: str, job_id: int | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Re-optimise `day` keeping started jobs fixed; updates ETAs and pushes route.updated.
     Called by the integration layer on a booking, an emergency or a cancellation. A job change
     that the current plan already reflects (above all the plan's own assignments, which come back
     through the outbox) re-plans nothing, so planning never feeds on itself."""
     if job_id is not None and _plan_reflects(day=day, job_id=job_id):
         return {"day": day.isoformat(), "skipped": True, "reason": "the plan already reflects this job", "job": job_id}
-    summary = day_plan(day=day, reason=reason if job_id is None else f"{reason} #{job_id}")
+    summary = day_plan(day=day, reason=reason if job_id is None else f"{reason} #{job_id}", now=now)
     return {"day": summary["day"], "routes": len(summary["routes"]), "unassigned": len(summary["unassigned"]),
             "total_travel_s": summary["total_travel_s"], "job": job_id}
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,6 +10,7 @@ from django.utils import translation
 from hvaccrm.geo import district_for_point, district_index_reset
 from hvaccrm.models import District, ServiceJob, Site
 from hvaccrm.tests.factories import ServiceJobFactory, SiteFactory, district
+from hvaccrm.tests.shared import SHARED_DATA
 from mapping.services import districts_load, name_normalise
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +22,7 @@ def _english():
     with translation.override("en"):
         yield
 
-OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "warsaw-districts.geojson"
-if not OFFICIAL.exists():
-    OFFICIAL = Path("/work/shared/data/warsaw-districts.geojson")
+OFFICIAL = SHARED_DATA / "warsaw-districts.geojson"
 
 # A well-known place in every district (checked against the official file).
 KNOWN_PLACES = {

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 from shapely.geometry import mapping
 
 from hvaccrm.geo import DistrictIndex, default_geometries, district_for_point, district_index_reset
+from hvaccrm.tests.shared import SHARED_DATA
 from mapping.geo_fast import GridDistrictIndex, district_for_point_fast
 from mapping.services.districts import districts_parse
 
-OFFICIAL = Path("/work/shared/data/warsaw-districts.geojson")
+OFFICIAL = SHARED_DATA / "warsaw-districts.geojson"
 
 
 def _points(n: int, seed: int = 7):
@@ -22,8 +22,6 @@ def _points(n: int, seed: int = 7):
 @pytest.mark.parametrize("source", ["default", "official"])
 def test_the_grid_answers_exactly_as_the_core_index(source):
     if source == "official":
-        if not OFFICIAL.exists():
-            pytest.skip("shared data not present")
         geoms = {s: mapping(g) for s, g in districts_parse(data=json.loads(OFFICIAL.read_text())).items()}
     else:
         geoms = default_geometries()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
+from hvaccrm.tests.shared import SHARED_DATA
 from mapping.solomon import instance_read, solution_distance
 from mapping.solver import Job, SolverInputError, Vehicle, nearest_neighbour, solve
 from mapping.tests.validator import violations
 
-VRPTW = Path("/work/shared/data/vrptw")
+VRPTW = SHARED_DATA / "vrptw"
 SKILLS = ["split_ac", "heat_pump", "gas_boiler", "fgas_certified", "chiller"]
 
 
@@ -83,7 +83,6 @@ def test_a_malformed_matrix_is_refused():
         solve([Vehicle(id=1, start=0, end=0)], [Job(id=1, location=3)], [[0, 1], [1, 0]])
 
 
-@pytest.mark.skipif(not VRPTW.exists(), reason="shared VRPTW data not present")
 def test_a_solomon_instance_is_solved_near_its_best_known_distance():
     vehicles, jobs, matrix, coords = instance_read(VRPTW / "solomon" / "C101.txt")
     solution = solve(vehicles, jobs, matrix, exploration_level=4)
