@@ -235,7 +235,12 @@ def _seed_jobs(rng, techs) -> int:
                 for _ in range(_poisson(rng, lam)):
                     jobs.append(_job(rng, week, stype, dsites, techs_by_district.get(district_id) or all_techs, today))
         week += timedelta(days=7)
+    created_at = [j.created_at for j in jobs]
     ServiceJob.objects.bulk_create(jobs, batch_size=2000)
+    # created_at is auto_now_add, which bulk_create overwrites with now: put the history back.
+    for job, when in zip(jobs, created_at, strict=True):
+        job.created_at = when
+    ServiceJob.objects.bulk_update(jobs, ["created_at"], batch_size=2000)
     return len(jobs)
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from hvaccrm.models import ServiceJob
 from hvaccrm.seed import register_seeder
 from prophecy import services
-from prophecy.models import SyncState
+from prophecy.models import Prediction, SyncState
 
 DEMO_JOBS = 200
 
 
-@register_seeder("prophecy", order=50)
+@register_seeder("prophecy", order=70)  # last: it indexes the jobs the other seeders made
 def seed_prophecy(*, rng, stdout=None) -> str:
     already = set(SyncState.objects.filter(object_type="hvaccrm.servicejob").values_list("object_id", flat=True))
     jobs = (ServiceJob.objects.filter(status="completed", district__isnull=False).exclude(description="")
@@ -28,6 +32,9 @@ def seed_prophecy(*, rng, stdout=None) -> str:
                    "resolution": (job.report or {}).get("work_done", ""), "status": job.status},
         )
         synced += 1
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    if Prediction.objects.filter(week_start__gte=monday).exists():
+        return f"{synced} job texts synced to the vector store; this week's forecast kept"
     result = services.forecast_run()
     return (f"{synced} job texts synced to the vector store; forecast {result['status']}: "
             f"{result['predictions']} predictions, {result['alerts']} alerts")
