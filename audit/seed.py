@@ -8,7 +8,7 @@ from audit.services import create_audit_checkpoint, health_run
 from hvaccrm.seed import register_seeder
 
 
-@register_seeder("audit", order=60)
+@register_seeder("audit", order=80)  # last: its checkpoint covers what the others seeded
 def seed_audit(*, rng, stdout) -> str:
     result = health_run()
     if not AuditCheckpoint.objects.filter(label="seed").exists():
