@@ -85,6 +85,8 @@ def worker(settings):
     celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
     with celery_app.connection_for_write() as conn:  # leave no queue behind in Redis
         conn.default_channel.queue_delete(queue)
+        # a task in flight when the worker stopped is put back; the queue's binding keys stay too
+        conn.default_channel.client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def wait_for(predicate, *, timeout: float = 60.0, what: str = "", worker: Worker | None = None):
