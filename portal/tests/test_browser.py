@@ -153,9 +153,20 @@ def test_todays_visit_shows_the_technician_and_a_live_eta(live_asgi_url, browser
     eta = now + timedelta(minutes=17)
     # What mapping does; `job.updated` reaches the open page. In a thread of its own: Playwright's
     # sync API keeps an event loop in this one, where the channel layer's async_to_sync cannot run.
-    worker = threading.Thread(target=lambda: (job_eta_set(job=job, eta=eta), connection.close()))
+    errors: list[str] = []
+
+    def push() -> None:
+        try:
+            job_eta_set(job=job, eta=eta)
+        except Exception as exc:  # reported below: the assertion must say why no event came
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=push)
     worker.start()
     worker.join()
+    assert errors == []
     label = timezone.localtime(eta).strftime("%H:%M")
     page.wait_for_selector(f".live-visit[data-job='{job.pk}'] [data-field=eta_label]:has-text('{label}')")
     shot(page, "12-live-eta")
