@@ -207,7 +207,10 @@ def _seed_clients(rng, districts, geoms) -> int:
     Consent.objects.bulk_create(consents, batch_size=1000)
     for client, _business, _slug, login, _i in plans:
         if login:
-            user = _user(client.email, first=login[0], last=login[1], email=client.email, role="client")
+            # A pseudonymous username (the access trail keeps it after an erasure); clients sign in
+            # with their e-mail, which the portal's login maps to the username.
+            username = "client-" + client.email.split("@", 1)[0]
+            user = _user(username, first=login[0], last=login[1], email=client.email, role="client")
             client.users.add(user)
     return DEMO_CLIENTS
 
