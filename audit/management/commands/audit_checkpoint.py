@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.management.commands._json import dumps
+from audit.management.commands._json import dumps, quiet_stdout
 from audit.models import AuditCheckpoint
 from audit.selectors import checkpoint_compare
 from audit.services import create_audit_checkpoint
@@ -25,5 +25,6 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(dumps(checkpoint_compare(first=first, second=second)))
             return
-        cp = create_audit_checkpoint(label=options["label"])
+        with quiet_stdout():
+            cp = create_audit_checkpoint(label=options["label"])
         self.stdout.write(dumps({"id": cp.pk, "label": cp.label, "created_at": cp.created_at, **cp.data}))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from audit.management.commands._json import dumps
+from audit.management.commands._json import dumps, quiet_stdout
 from audit.services import repair_data_inconsistencies
 
 
@@ -14,7 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--kind", action="append", dest="kinds", help="only this finding kind (repeatable)")
 
     def handle(self, *args, **options):
-        result = repair_data_inconsistencies(dry_run=options["dry_run"], kinds=options["kinds"])
+        with quiet_stdout():
+            result = repair_data_inconsistencies(dry_run=options["dry_run"], kinds=options["kinds"])
         self.stdout.write(dumps(result))
         if result["failed"]:
             raise SystemExit(1)
