@@ -13,6 +13,6 @@ urlpatterns = [
     path("switches/<str:target>/", views.switch_set, name="switch_set"),
     path("checkpoints/", views.checkpoints, name="checkpoints"),
     path("access-trail/", views.access_trail, name="access_trail"),
-    # Prometheus scrapes /audit/metrics (the project's URL map mounts apps under their prefix).
+    # Also served at /metrics (hvaccrm/urls.py), where Prometheus scrapes it.
     path("metrics", views.metrics, name="metrics"),
 ]

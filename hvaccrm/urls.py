@@ -11,6 +11,7 @@ from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from audit import views as audit_views
 from hvaccrm import api, views
 
 
@@ -45,6 +46,8 @@ router.register("jobs", api.JobViewSet, basename="job")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Prometheus metrics (staff session or METRICS_TOKEN); the wiring may import what it wires.
+    path("metrics", audit_views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -25,7 +25,7 @@ def test_every_contract_target_and_kind_has_a_handler_of_the_integration_layer()
     for key in [("map", "message.created"), ("prophecy", "message.created"), ("notifications", "emergency.alert"),
                 ("notifications", "job.created"), ("notifications", "job.updated"), ("map", "job.created"),
                 ("map", "job.updated"), ("portal", "booking.created"), ("portal", "feedback.created"),
-                ("notifications", "prophecy.alert"), ("notifications", "delivery.send")]:
+                ("notifications", "prophecy.alert"), ("notifications", "delivery.send"), ("prophecy", "job.completed")]:
         assert registered[key].__module__ == handlers.__name__, key
 
 
@@ -247,3 +247,20 @@ def test_a_lost_map_row_is_rebuilt_with_the_messages_own_coordinates(send, anna_
     assert (rebuilt.payload["latitude"], rebuilt.payload["job"], rebuilt.source) == (52.1935, anna_job.pk, "integration")
     anna_job.refresh_from_db()
     assert anna_job.latitude == 52.1935
+
+
+def test_a_completed_job_is_stored_for_semantic_search_with_how_it_was_resolved(anna_job, technician_mokotow,
+                                                                                  django_capture_on_commit_callbacks):
+    from prophecy.selectors import search_similar, vector_exists
+
+    job_transition(job=anna_job, to_status="scheduled", technician=technician_mokotow)
+    job_transition(job=anna_job, to_status="en_route")
+    job_transition(job=anna_job, to_status="on_site")
+    with django_capture_on_commit_callbacks(execute=True):
+        job_transition(job=anna_job, to_status="completed", report={"work_done": "Wymieniono czujnik temperatury"})
+    row = rows_of("hvaccrm.servicejob", anna_job.pk)[("prophecy", "job.completed")]
+    assert row.state == "succeeded"
+    assert vector_exists(object_type="hvaccrm.servicejob", object_id=str(anna_job.pk))
+    found = search_similar(query="klimatyzacja nie chłodzi", limit=5)
+    assert any(str(r.get("id", "")).endswith(str(anna_job.pk)) or r.get("object_id") == str(anna_job.pk)
+               for r in found["results"]), found

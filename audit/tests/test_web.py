@@ -165,3 +165,11 @@ def test_the_repair_changelist_does_not_grow_queries_with_rows(client, administr
                                                    actor=administrator) for _ in range(30)])
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_metrics_are_served_at_the_root_path_to_staff_only(client, administrator):
+    assert client.get("/metrics").status_code in (401, 403)
+    client.force_login(administrator)
+    response = client.get("/metrics")
+    assert response.status_code == 200 and b"# TYPE" in response.content

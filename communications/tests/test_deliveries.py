@@ -183,6 +183,8 @@ def test_the_integration_layers_own_delivery_handler_retries_and_keeps_the_gatew
     log = _log_for(d)
     gateway.status = 502
     assert outbox_process(log_id=log.pk) == "failed"
+    d.refresh_from_db()  # kept by the handler's reported (not raised) failure
+    assert d.state == "failed" and d.attempts == 1 and "502" in d.last_error
     services.delivery_states_sync()
     d.refresh_from_db()
     assert d.state == "failed" and d.attempts == 1 and "502" in d.last_error

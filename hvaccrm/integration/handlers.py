@@ -13,7 +13,7 @@ from typing import Any
 from hvaccrm.integration import services as integration
 from hvaccrm.models import IntegrationLog
 from hvaccrm.models.outbox import Target
-from hvaccrm.services.outbox import outbox_handler
+from hvaccrm.services.outbox import HandlerFailed, outbox_handler
 
 
 def dedupe_key(row: IntegrationLog) -> str:
@@ -113,6 +113,22 @@ def prophecy_to_managers(row: IntegrationLog) -> dict:
                                                dedupe_key=dedupe_key(row))
 
 
+@outbox_handler(Target.PROPHECY, "job.completed")
+def completed_job_to_prophecy(row: IntegrationLog) -> dict:
+    p = row.payload
+    return integration.sync_prophecy_data(
+        object_type="hvaccrm.servicejob", object_id=str(p["job"]), text=p.get("text") or "",
+        district=p.get("district"), service_type=p.get("service_type"), created=p.get("created"),
+        client_id=p.get("client"),
+        extra={"equipment": p.get("equipment", ""), "resolution": p.get("resolution", ""), "status": p.get("status")},
+    )
+
+
 @outbox_handler(Target.NOTIFICATIONS, "delivery.send")
-def delivery_to_channel(row: IntegrationLog) -> dict:
-    return integration.delivery_run(delivery_id=_object_int(row, "delivery"))
+def delivery_to_channel(row: IntegrationLog) -> dict | HandlerFailed:
+    try:
+        return integration.delivery_run(delivery_id=_object_int(row, "delivery"))
+    except integration.DeliveryFailed as exc:
+        # Reported, not raised: the attempt, its error and the delivery's state stay recorded on
+        # the Delivery row while the outbox schedules the retry.
+        return HandlerFailed(str(exc))

@@ -124,6 +124,14 @@ def job_transition(*, job: ServiceJob, to_status: str, actor=None, reason: str =
         job.status_changed_at = timezone.now()
         job.save(update_fields=fields)
         _announce(job, change="status", source="core", previous=current)
+        if to_status == JobStatus.COMPLETED:
+            # A finished job teaches semantic search what was wrong and how it was resolved.
+            record(source="core", target=Target.PROPHECY, kind="job.completed", obj=job, payload={
+                "job": job.pk, "client": job.client_id, "text": job.description, "service_type": job.service_type,
+                "district": job.district.slug if job.district_id else None,
+                "created": job.completed_at.isoformat(), "equipment": str(job.equipment) if job.equipment_id else "",
+                "resolution": str((job.report or {}).get("work_done", "")), "status": job.status,
+            })
     return job
 
 

@@ -33,6 +33,8 @@ def test_every_legal_move_changes_status_records_outbox_and_emits_job_updated(cu
     assert ServiceJob.objects.get(pk=job.pk).status == target
     rows = IntegrationLog.objects.filter(object_id=str(job.pk), kind="job.updated")
     assert sorted(rows.values_list("target", flat=True)) == ["map", "notifications"]
+    completed = IntegrationLog.objects.filter(object_id=str(job.pk), kind="job.completed")
+    assert list(completed.values_list("target", flat=True)) == (["prophecy"] if target == "completed" else [])
     assert rows.first().payload["previous_status"] == current
     assert len(callbacks) >= 1  # the push and the publish wait for the commit
 
