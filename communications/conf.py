@@ -23,4 +23,5 @@ TELEGRAM_BOT_TOKEN = env.str("COMMS_TELEGRAM_BOT_TOKEN", default="")
 # Seconds an HTTP gateway may take before the attempt counts as failed (the outbox retries it).
 GATEWAY_TIMEOUT = env.float("COMMS_GATEWAY_TIMEOUT", default=5.0)
 # Base URL for links in e-mails and SMS (feedback link, inbox).
-SITE_URL = env.str("COMMS_SITE_URL", default="http://localhost:8000")
+# The same public address as the rest of the site unless e-mails must point elsewhere.
+SITE_URL = env.str("COMMS_SITE_URL", default=env.str("SITE_URL", default="http://127.0.0.1:8000"))

@@ -168,14 +168,8 @@ WEAVIATE_URL = env.str("WEAVIATE_URL", default="")
 WEAVIATE_API_KEY = env.str("WEAVIATE_API_KEY", default="")
 VECTOR_STORE_BACKEND = env.str("VECTOR_STORE_BACKEND", default="weaviate" if WEAVIATE_URL else "embedded")
 
-# --- Outside services (all optional) -----------------------------------------------------------
-GEOCODER_URL = env.str("GEOCODER_URL", default="")
-ROUTING_URL = env.str("ROUTING_URL", default="")
+# --- Outside services (all optional; each app reads its own gateways in <app>/conf.py) ---------
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
-SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
-SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
-TELEGRAM_GATEWAY_URL = env.str("TELEGRAM_GATEWAY_URL", default="")
-TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- E-mail ------------------------------------------------------------------------------------

@@ -118,6 +118,7 @@ def cmd_run() -> int:
         env.setdefault("DEBUG", "true")
         host = env.get("HOST", "127.0.0.1")
         port = env.get("PORT", "8000")
+        env.setdefault("SITE_URL", f"http://{host}:{port}")  # links in the demo's e-mails
         manage(env, "migrate", "--noinput")
         manage(env, "compiletranslations")
         manage(env, "seed_demo", "--once")
