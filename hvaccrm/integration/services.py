@@ -413,22 +413,10 @@ def health_alert_send(*, integration: str, label: str, state: str, previous: str
 
 
 def _vector_sync_forget(*, object_type: str, object_id: str) -> None:
-    """Make prophecy's next `sync_object` of this object really write it.
-
-    `sync_object` skips an object whose text it already synced (its SyncState says so), which is
-    right for the outbox's retries but wrong when the store itself lost the vector. Prophecy's own
-    `sync_state_forget` is used when it exists; until then its sync row's hash is cleared here.
-    """
-    forget = getattr(__import__("prophecy.services", fromlist=["*"]), "sync_state_forget", None)
-    if forget is not None:
-        forget(object_type=object_type, object_id=object_id)
-        return
-    try:
-        sync_state = apps.get_model("prophecy", "SyncState")
-    except LookupError:
-        return
-    sync_state.objects.filter(object_type=object_type, object_id=object_id).exclude(state="erased").update(
-        content_hash="")
+    """Make prophecy's next `sync_object` of this object really write it: `sync_object` skips an
+    object whose text it already synced, which is right for retries but wrong when the store itself
+    lost the vector."""
+    _service("prophecy", "sync_state_forget")(object_type=object_type, object_id=object_id)
 
 
 def vector_sync_requeue(*, log_id: int) -> dict[str, Any]:

@@ -211,3 +211,10 @@ def vectors_reindex(*, batch: int = 500) -> int:
         done += len(chunk)
     search_cache_invalidate()
     return done
+
+
+def sync_state_forget(*, object_type: str, object_id: str) -> int:
+    """Forget that an object was synced, so its next `sync_object` writes it again (used by audit's
+    repair when the store lost a vector). Objects erased on a client's request stay erased."""
+    return SyncState.objects.filter(object_type=object_type, object_id=str(object_id)).exclude(state="erased").update(
+        content_hash="")
