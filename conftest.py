@@ -94,7 +94,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _database_url_for_test_db() -> str:
+def database_url_for_test_db() -> str:
+    """DATABASE_URL of the test database, for subprocesses (servers, workers) of a test."""
     from urllib.parse import quote
 
     from django.db import connection
@@ -124,7 +125,7 @@ def live_asgi_url(transactional_db):
 
     port = _free_port()
     env = dict(os.environ)
-    env.update({"DATABASE_URL": _database_url_for_test_db(), "DEBUG": "true", "TESTING": "true",
+    env.update({"DATABASE_URL": database_url_for_test_db(), "DEBUG": "true", "TESTING": "true",
                 "CELERY_TASK_ALWAYS_EAGER": "true", "ALLOWED_HOSTS": "127.0.0.1,localhost"})
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hvaccrm.asgi:application"],

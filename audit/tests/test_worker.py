@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from conftest import database_url_for_test_db
 from hvaccrm.celery import app as celery_app
 from hvaccrm.models import IntegrationLog
 from hvaccrm.services import outbox
@@ -33,8 +34,7 @@ class Worker:
         self.log = ROOT / "var" / f"worker-{queue}.log"
 
     def start(self) -> None:
-        db = connection.settings_dict
-        env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        env = {**os.environ, "DATABASE_URL": database_url_for_test_db(),
                "CELERY_QUEUE": self.queue, "CELERY_TASK_ALWAYS_EAGER": "false", "TESTING": "true", "DEBUG": "true",
                "CACHE_KEY_PREFIX": django_settings.CACHES["default"]["KEY_PREFIX"],
                "CHANNEL_PREFIX": django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]}

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
+from conftest import database_url_for_test_db
 from prophecy import selectors, services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +45,7 @@ print(json.dumps(selectors.search_output(answer)))
 
 
 def _run(script: str) -> dict:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    url = database_url_for_test_db()
     env = {**os.environ, "DATABASE_URL": url, "VECTOR_STORE_BACKEND": "embedded",
            "PROPHECY_EMBEDDING_PROVIDER": "hashgram",
            "CACHE_KEY_PREFIX": f"xproc-{os.getpid()}"}
