@@ -97,40 +97,10 @@ def notify(
     )
 
 
-def _notify(
-    *,
-    user_ids,
-    kind,
-    title,
-    body,
-    payload,
-    priority,
-    related_type,
-    related_id,
-    channels,
-    marketing,
-    dedupe_key,
-    push: bool,
-    extra: dict[int, dict] | None = None,
-    fresh_key: bool = False,
-) -> list[int]:
-    """notify() for many users; ids in the order of user_ids (existing ones for a used dedupe key)."""
-    by_user = _notify_map(
-        user_ids=user_ids,
-        kind=kind,
-        title=title,
-        body=body,
-        payload=payload,
-        priority=priority,
-        related_type=related_type,
-        related_id=related_id,
-        channels=channels,
-        marketing=marketing,
-        dedupe_key=dedupe_key,
-        push=push,
-        extra=extra,
-        fresh_key=fresh_key,
-    )
+def _notify(*, user_ids, extra: dict[int, dict] | None = None, fresh_key: bool = False, **options) -> list[int]:
+    """notify() for many users; ids in the order of user_ids (existing ones for a used dedupe key).
+    `options` are _notify_map's keyword arguments (kind, title, body, payload, priority, ...)."""
+    by_user = _notify_map(user_ids=user_ids, extra=extra, fresh_key=fresh_key, **options)
     return [by_user[u] for u in dict.fromkeys(int(u) for u in user_ids) if u in by_user]
 
 
