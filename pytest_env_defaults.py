@@ -8,6 +8,7 @@ browser tests start inherit the same prefixes, so a push from a test reaches the
 from __future__ import annotations
 
 import os
+import secrets
 
 os.environ.setdefault("TESTING", "true")
 os.environ.setdefault("DEBUG", "true")
@@ -15,3 +16,6 @@ os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{os.getpid()}")
 os.environ.setdefault("CHANNEL_PREFIX", f"test{os.getpid()}")
 os.environ.setdefault("CELERY_QUEUE", f"test-{os.getpid()}")
 os.environ.setdefault("AXES_ENABLED", "true")
+# One random key per run, shared with the servers and workers the tests start (signed links,
+# sessions); never a literal in the repository.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +32,21 @@ def seeders() -> list[Seeder]:
     return sorted(_seeders.values(), key=lambda s: (s.order, s.name))
 
 
-DEMO_PASSWORD = "Demo-Warszawa-2026"  # noqa: S105 - demo data only; printed by seed_demo --logins
+_generated_password: str | None = None
+
+
+def demo_password() -> str:
+    """The demo accounts' password: DEMO_PASSWORD (make run keeps a random one per checkout in
+    var/local.env), else one generated for this seed run and printed with the logins."""
+    global _generated_password
+    value = os.environ.get("DEMO_PASSWORD", "")
+    if value:
+        return value
+    if _generated_password is None:
+        _generated_password = secrets.token_urlsafe(12)
+    return _generated_password
+
+
 DEMO_LOGINS = [
     ("administrator", "admin", "/admin/"),
     ("manager", "manager", "/admin/"),

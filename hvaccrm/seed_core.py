@@ -19,7 +19,7 @@ from shapely.geometry import Point, shape
 
 from hvaccrm.models import Client, Consent, District, Equipment, ServiceJob, Site, Technician
 from hvaccrm.models.jobs import JobSource, JobStatus
-from hvaccrm.seed import DEMO_PASSWORD, register_seeder
+from hvaccrm.seed import demo_password, register_seeder
 from hvaccrm.services.bootstrap import districts_ensure, roles_ensure
 from hvaccrm.validators import NIP_WEIGHTS
 
@@ -77,7 +77,7 @@ def _point_in(geom, rng: random.Random) -> tuple[float, float]:
 @functools.lru_cache(maxsize=1)
 def _demo_password_hash() -> str:
     # One slow hash for every demo account: PBKDF2 per user would dominate the seed's time.
-    return make_password(DEMO_PASSWORD)
+    return make_password(demo_password())
 
 
 def _user(username: str, *, first: str = "", last: str = "", email: str = "", staff: bool = False,

@@ -18,10 +18,14 @@ env = environ.Env()
 # A local .env is read when present (never committed); real deployments set the environment.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEV_SECRET_KEY = "dev-insecure-key-do-not-use-in-production"  # noqa: S105 - refused when DEBUG is off
-
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+# Always from the environment. `make run` keeps a random one per checkout in var/local.env; a
+# development one-off command without it gets a throw-away key; production refuses to start.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and DEBUG:
+    from django.core.management.utils import get_random_secret_key
+
+    SECRET_KEY = get_random_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TESTING = env.bool("TESTING", default=False)
@@ -31,7 +35,7 @@ def _check_production_settings() -> None:
     """Refuse to start a production process on settings that would make it unsafe."""
     if DEBUG:
         return
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
             "SECRET_KEY is missing or insecure: set a random value of at least 50 characters."
         )

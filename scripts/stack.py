@@ -101,6 +101,27 @@ def services(stack: ExitStack, database: str) -> dict[str, str]:
     return env
 
 
+def local_secrets(env: dict[str, str]) -> dict[str, str]:
+    """SECRET_KEY and DEMO_PASSWORD for this checkout, made once and kept in var/local.env (never
+    committed), so sessions and the demo logins survive restarts. The environment wins."""
+    import secrets
+
+    path = VAR / "local.env"
+    stored: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition("=")
+            stored[key.strip()] = value.strip()
+    stored.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+    stored.setdefault("DEMO_PASSWORD", "Demo-" + secrets.token_urlsafe(9))
+    VAR.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
+    path.chmod(0o600)
+    for key, value in stored.items():
+        env.setdefault(key, value)
+    return env
+
+
 def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PY, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
@@ -114,7 +135,7 @@ def cmd_exec(argv: list[str]) -> int:
 
 def cmd_run() -> int:
     with ExitStack() as stack:
-        env = services(stack, database="hvaccrm")
+        env = local_secrets(services(stack, database="hvaccrm"))
         env.setdefault("DEBUG", "true")
         host = env.get("HOST", "127.0.0.1")
         port = env.get("PORT", "8000")

@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from hvaccrm.seed import DEMO_LOGINS, DEMO_PASSWORD, seeders
+from hvaccrm.seed import DEMO_LOGINS, demo_password, seeders
 
 
 class Command(BaseCommand):
@@ -32,6 +32,6 @@ class Command(BaseCommand):
         self._print_logins()
 
     def _print_logins(self) -> None:
-        self.stdout.write(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write(f"  Demo logins (password for all: {demo_password()}):")
         for role, username, url in DEMO_LOGINS:
             self.stdout.write(f"    {role:<24} {username:<28} {url}")
