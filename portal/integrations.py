@@ -1,7 +1,7 @@
 """The portal's calls into the other subsystems (it is the only app allowed to make them).
 
-Each call goes through the contract names in docs; a subsystem that is not installed yet (or lacks
-the function) is skipped with a safe default, so the portal keeps working while the others land.
+Each call goes through the contract names in docs. A missing function is an error, never a silent
+skip: an erasure that quietly left a subsystem's data behind would break the client's rights.
 """
 
 from __future__ import annotations
@@ -14,28 +14,23 @@ logger = logging.getLogger(__name__)
 
 
 def _function(module: str, name: str):
-    try:
-        return getattr(import_module(module), name, None)
-    except ImportError:
-        return None
+    return getattr(import_module(module), name)
 
 
 def communications_export(*, client_id: int) -> dict[str, Any]:
     fn = _function("communications.selectors", "client_data_export")
-    return fn(client_id=client_id) if fn else {}
+    return fn(client_id=client_id)
 
 
 def communications_anonymise(*, client_id: int) -> int | None:
     fn = _function("communications.services", "client_data_anonymise")
-    return fn(client_id=client_id) if fn else None
+    return fn(client_id=client_id)
 
 
 def managers_tell(*, kind: str, title: str, body: str, related_type: str = "", related_id: str = "",
                   dedupe_key: str | None = None) -> list[int]:
     """Notify the managers through communications' notification engine (nothing if it is absent)."""
     fn = _function("communications.services", "notify_role")
-    if fn is None:
-        return []
     try:
         return fn(role="manager", kind=kind, title=str(title), body=str(body), related_type=related_type,
                   related_id=related_id, dedupe_key=dedupe_key)
@@ -49,10 +44,7 @@ def communications_notifications_scrub(*, client_id: int, job_ids: list[int], me
     client's words (an emergency alert's text, a booking's description). communications'
     client_data_anonymise covers the client's own notifications only; until it covers these too,
     the erasure clears them here (title and body; the row stays for delivery statistics)."""
-    try:
-        models = import_module("communications.models")
-    except ImportError:
-        return 0
+    models = import_module("communications.models")
     from django.db.models import Q
 
     alerts = list(models.EmergencyAlert.objects.filter(
@@ -66,14 +58,12 @@ def communications_notifications_scrub(*, client_id: int, job_ids: list[int], me
 
 def vectors_erase(*, client_id: int) -> int | None:
     fn = _function("prophecy.services", "vectors_erase_for_client")
-    return fn(client_id=client_id) if fn else None
+    return fn(client_id=client_id)
 
 
 def emergency_dispatch(*, job_id: int, district_slug: str | None, text: str) -> dict | None:
     """Route an emergency booking to on-shift technicians at once (communications' alert engine)."""
     fn = _function("communications.services", "emergency_dispatch")
-    if fn is None:
-        return None
     return fn(message_id=None, job_id=job_id, district_slug=district_slug, text=text,
               dedupe_key=f"portal:booking:{job_id}:emergency")
 
@@ -81,8 +71,6 @@ def emergency_dispatch(*, job_id: int, district_slug: str | None, text: str) -> 
 def classify(text: str) -> dict[str, Any] | None:
     """Communications' text classifier when present: {"urgency", "gas", "safety_instruction"}, else None."""
     fn = _function("communications.classifier", "classify")
-    if fn is None:
-        return None
     try:
         result = fn(text)
     except Exception:  # a classifier bug must not stop a booking; the portal's keyword check runs instead
@@ -103,20 +91,18 @@ def notification_unread_count(*, user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     fn = _function("communications.selectors", "notification_list_for_user")
-    return fn(user=user).filter(read_at__isnull=True).count() if fn else 0
+    return fn(user=user).filter(read_at__isnull=True).count()
 
 
 def notification_list(*, user, limit: int = 50) -> list:
     fn = _function("communications.selectors", "notification_list_for_user")
-    return list(fn(user=user).order_by("-created_at", "-id")[:limit]) if fn else []
+    return list(fn(user=user).order_by("-created_at", "-id")[:limit])
 
 
 def notification_read_all(*, user, limit: int = 500) -> int:
     """Mark the user's unread notifications read, one by one through communications' service."""
     lister = _function("communications.selectors", "notification_list_for_user")
     reader = _function("communications.services", "notification_read")
-    if lister is None or reader is None:
-        return 0
     ids = list(lister(user=user).filter(read_at__isnull=True).values_list("pk", flat=True)[:limit])
     for pk in ids:
         reader(user=user, notification_id=pk)

@@ -14,7 +14,7 @@ when its audit level is "detailed".
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.apps import apps
@@ -105,38 +105,25 @@ def message_payloads(*, message_id: int) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _first_attr(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None and value != "":
-            return value
-    return default
-
-
 def _message_payload_from_row(message_id: int) -> dict[str, Any]:
-    message = _message_model().objects.filter(pk=message_id).first()
+    message = (_message_model().objects.select_related("conversation", "district")
+               .filter(pk=message_id).first())
     if message is None:
         raise LookupError(f"message {message_id} does not exist")
-    conversation = getattr(message, "conversation", None)
-    district = _first_attr(message, "district_slug", "district")
-    if district is not None and not isinstance(district, str):
-        district = getattr(district, "slug", None)
-    created = _first_attr(message, "created_at", "created")
-    job = _first_attr(message, "job_id", default=None) or _first_attr(conversation, "job_id", default=None)
+    conversation = message.conversation
     return {
         "message": message.pk,
-        "conversation": getattr(message, "conversation_id", None),
-        "client": _first_attr(conversation, "client_id", default=None),
-        "text": _first_attr(message, "body", "text", "content", default=""),
-        "language": _first_attr(message, "language", default="pl"),
-        "district": district,
-        "service_type": _first_attr(message, "service_type", default=None)
-        or next(iter(getattr(message, "service_types", None) or []), None),
-        "urgency": _first_attr(message, "urgency", default=Urgency.NORMAL),
-        "created": created.isoformat() if isinstance(created, datetime) else created,
-        "job": job,
-        "latitude": _first_attr(message, "latitude", default=None),
-        "longitude": _first_attr(message, "longitude", default=None),
+        "conversation": conversation.pk,
+        "client": conversation.client_id,
+        "text": message.body,
+        "language": message.language,
+        "district": message.district.slug if message.district_id else None,
+        "service_type": next(iter(message.service_types or []), None),
+        "urgency": message.urgency,
+        "created": message.created_at.isoformat(),
+        "job": conversation.job_id,
+        "latitude": message.latitude,
+        "longitude": message.longitude,
     }
 
 
@@ -387,8 +374,6 @@ def delivery_run(*, delivery_id: int) -> dict[str, Any]:
     """
     attempt = _service("communications", "delivery_attempt")
     state = attempt(delivery_id=delivery_id)
-    if isinstance(state, dict):  # tolerate a richer answer: {"state": ..., "error": ...}
-        state = state.get("state", "failed")
     if state in ("failed", "dead"):
         raise DeliveryFailed(f"delivery {delivery_id} {state}")
     return {"delivery": delivery_id, "state": str(state)}
