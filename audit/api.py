@@ -89,7 +89,7 @@ class SyncMessageView(AuditAPIView):
 
     @extend_schema(request=SyncMessageInput, responses=AnyJson, summary="Sync one message across the systems")
     def post(self, request):
-        from hvaccrm.integration.services import sync_communication_data
+        from integration.services import sync_communication_data
 
         data = SyncMessageInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,6 +1,6 @@
 """Audit writes: the five-minute health run, repairs, checkpoints, access-trail retention.
 
-Audit repairs through the integration service (hvaccrm.integration.services), never by writing
+Audit repairs through the integration service (integration.services), never by writing
 another subsystem's rows itself; every repair it makes is recorded as a RepairRecord.
 """
 
@@ -32,7 +32,7 @@ CHECKPOINT_APPS = ("hvaccrm", "communications", "mapping", "prophecy", "portal")
 def health_run() -> dict[str, Any]:
     """Compute every integration's health, keep a snapshot, and alert administrators of each
     change of state, once: the stored state moves only when its alert went out."""
-    from hvaccrm.integration.services import health_alert_send
+    from integration.services import health_alert_send
 
     data = health_compute()
     changes = []
@@ -91,7 +91,7 @@ def access_trail_retention_apply(*, days: int | None = None) -> int:
 
 def _repair_one(kind: str, obj: Any, *, run_id: str) -> tuple[str, dict[str, Any]]:
     """Do one repair through the integration service; returns (action, result)."""
-    from hvaccrm.integration import services as integration
+    from integration import services as integration
 
     # Stable per object for the emergency (at most one repair alert per message); per run for the
     # map, whose job_locate remembers a key for days and would otherwise skip a later repair.

@@ -74,7 +74,7 @@ INSTALLED_APPS = [
     "prophecy",
     "audit",
     "portal",
-    "hvaccrm.integration",
+    "integration",
 ]
 
 MIDDLEWARE = [

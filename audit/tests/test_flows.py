@@ -19,7 +19,7 @@ EMERGENCY = "Klimatyzacja nie chłodzi, serwerownia się przegrzewa!"
 
 
 def test_every_contract_target_and_kind_has_a_handler_of_the_integration_layer():
-    from hvaccrm.integration import handlers
+    from integration import handlers
 
     registered = outbox.registered_handlers()
     for key in [("map", "message.created"), ("prophecy", "message.created"), ("notifications", "emergency.alert"),
@@ -116,7 +116,7 @@ def test_a_booking_for_today_replans_the_day(client_anna, technician_mokotow, dj
                          requested_start=start, requested_end=start + timedelta(minutes=59))
     row = rows_of("hvaccrm.servicejob", job.pk)[("map", "job.created")]
     assert row.state == "succeeded", row.error
-    from hvaccrm.integration.services import job_day, job_replan_if_needed
+    from integration.services import job_day, job_replan_if_needed
 
     assert job_day(job_id=job.pk, payload=row.payload) == timezone.localdate()
     assert row.payload.get("scheduled_start") is None  # a booking: the requested day counts
@@ -162,7 +162,7 @@ def test_low_feedback_is_stored_and_reaches_managers_but_good_feedback_does_not(
 
 
 def test_a_failed_delivery_raises_so_the_outbox_retries_it(settings):
-    from hvaccrm.integration.services import DeliveryFailed, delivery_run
+    from integration.services import DeliveryFailed, delivery_run
 
     settings.OUTBOX_MAX_ATTEMPTS = 8
     with pytest.raises(Exception) as info:
@@ -194,7 +194,7 @@ def test_a_job_deleted_before_its_row_runs_is_skipped_not_failed(client_anna, dj
 
 
 def test_sync_communication_data_runs_owed_work_and_rebuilds_missing_rows(send, technician_mokotow):
-    from hvaccrm.integration.services import sync_communication_data
+    from integration.services import sync_communication_data
 
     message = send(EMERGENCY, latitude=52.1935, longitude=21.0260)
     IntegrationLog.objects.filter(object_type="communications.message", object_id=str(message.pk)).delete()
@@ -237,7 +237,7 @@ def test_a_real_forecast_hotspot_becomes_a_district_alert_to_managers(manager, d
 
 
 def test_a_lost_map_row_is_rebuilt_with_the_messages_own_coordinates(send, anna_job):
-    from hvaccrm.integration.services import sync_communication_data
+    from integration.services import sync_communication_data
 
     message = send("Proszę o przegląd klimatyzacji", latitude=52.1935, longitude=21.0260)
     IntegrationLog.objects.filter(object_type="communications.message", target="map").delete()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hvaccrm.integration import services as integration
+from integration import services as integration
 from hvaccrm.models import IntegrationLog
 from hvaccrm.models.outbox import Target
 from hvaccrm.services.outbox import HandlerFailed, outbox_handler

@@ -6,9 +6,9 @@ from django.apps import AppConfig
 class IntegrationConfig(AppConfig):
     """The integration service as an app, so its outbox handlers register in every process."""
 
-    name = "hvaccrm.integration"
+    name = "integration"
     label = "integration"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hvaccrm.integration import handlers  # noqa: F401 - registers the outbox handlers
+        from integration import handlers  # noqa: F401 - registers the outbox handlers
