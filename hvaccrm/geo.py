@@ -1,22 +1,24 @@
 """Districts as geometry: the project's default boundaries and the fast point lookup.
 
-The default geometry is made here, not copied: a Voronoi partition of one seed point per district
-(placed by hand near each district's centre), clipped to a coarse outline of the city. It is good
-enough to route alerts before an operator loads the official boundaries (`manage.py
-load_districts`), which replace it in the database; every process picks the change up.
+The default geometry ships with the project: a simplified copy of the official boundaries (public
+administrative data) in hvaccrm/data/districts_default.geojson, made by scripts/districts_default.py
+(topology kept, within tens of metres of the official lines). An operator can load the exact file
+(`manage.py load_districts`), which replaces it in the database; every process picks the change up.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
+from shapely.geometry import shape
 
 # slug: (Polish name, seed latitude, seed longitude, affluence tier, weight)
 DISTRICTS: dict[str, tuple[str, float, float, str, float]] = {
@@ -40,31 +42,14 @@ DISTRICTS: dict[str, tuple[str, float, float, str, float]] = {
     "zoliborz": ("Żoliborz", 52.2700, 20.9850, "high", 1.1),
 }
 
-# A coarse outline of the city (lat, lng), clockwise from the north.
-CITY_OUTLINE = [
-    (52.368, 20.980), (52.360, 21.050), (52.330, 21.100), (52.300, 21.130), (52.290, 21.200),
-    (52.270, 21.271), (52.220, 21.271), (52.170, 21.240), (52.120, 21.190), (52.100, 21.120),
-    (52.098, 21.050), (52.120, 21.000), (52.150, 20.960), (52.160, 20.900), (52.180, 20.860),
-    (52.210, 20.851), (52.240, 20.870), (52.270, 20.890), (52.300, 20.900), (52.320, 20.930),
-    (52.350, 20.950),
-]  # fmt: skip
+DEFAULT_GEOMETRY_FILE = Path(__file__).resolve().parent / "data" / "districts_default.geojson"
 
 
 @functools.lru_cache(maxsize=1)
 def default_geometries() -> dict[str, dict]:
-    """GeoJSON MultiPolygon per slug, built from the seed points and the outline."""
-    outline = Polygon([(lng, lat) for lat, lng in CITY_OUTLINE])
-    seeds = shapely.MultiPoint([(v[2], v[1]) for v in DISTRICTS.values()])
-    cells = shapely.voronoi_polygons(seeds, extend_to=outline.buffer(0.5))
-    result: dict[str, dict] = {}
-    for slug, (_name, lat, lng, _tier, _weight) in DISTRICTS.items():
-        seed = Point(lng, lat)
-        cell = next(c for c in cells.geoms if c.contains(seed))
-        clipped = cell.intersection(outline)
-        if isinstance(clipped, Polygon):
-            clipped = MultiPolygon([clipped])
-        result[slug] = mapping(shapely.set_precision(clipped, 1e-6))
-    return result
+    """GeoJSON MultiPolygon per slug from the shipped simplified official boundaries."""
+    data = json.loads(DEFAULT_GEOMETRY_FILE.read_text(encoding="utf-8"))
+    return {f["properties"]["slug"]: f["geometry"] for f in data["features"]}
 
 
 @functools.lru_cache(maxsize=1)
