@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -244,3 +245,17 @@ def district_index_reset() -> None:
 def district_for_point(lat: float, lng: float) -> str | None:
     """The slug of the district containing the point, or None outside Warsaw."""
     return district_index().lookup(lat, lng)
+
+
+EARTH_RADIUS_M = 6_371_000.0
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres: enough for ranking technicians and estimating travel in a city.
+
+    In the core because communications (alert routing) and mapping (tracking, travel times) both
+    need it and may not import each other."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))

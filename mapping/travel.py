@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import urllib.request
 from collections.abc import Sequence
 
-logger = logging.getLogger(__name__)
+from hvaccrm.geo import haversine_m
 
-EARTH_RADIUS_M = 6_371_000.0
+logger = logging.getLogger(__name__)
 
 # Typical door-to-door driving speeds (km/h) in each district: dense centre slow, outskirts faster.
 DISTRICT_SPEED_KMH: dict[str, float] = {
@@ -29,13 +28,6 @@ def hour_factor(hour: int) -> float:
     if hour >= 21 or hour < 6:
         return 1.25
     return 1.0
-
-
-def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
 
 
 def speed_kmh(district_a: str | None, district_b: str | None, hour: int) -> float:

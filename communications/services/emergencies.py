@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -26,18 +25,10 @@ from communications.services.common import (
     _technician_of,
 )
 from communications.services.notifications import _notify_map, notify_role
-from hvaccrm.geo import DISTRICTS
+from hvaccrm.geo import DISTRICTS, haversine_m
 from hvaccrm.models import District, ServiceJob, Technician
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
-
-
-def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance (haversine), enough for ranking technicians within a city."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
 def _alert_point(alert: EmergencyAlert) -> tuple[float, float] | None:
@@ -66,7 +57,7 @@ def _rank_technicians(alert: EmergencyAlert, district_ids: list[int], exclude_us
         else:
             km = None
             if point and tech.last_latitude is not None and tech.last_longitude is not None:
-                km = _km(point[0], point[1], tech.last_latitude, tech.last_longitude)
+                km = haversine_m(point[0], point[1], tech.last_latitude, tech.last_longitude) / 1000
             routed.append((tech, km))
     # Unknown positions last; ties by id so the order is stable.
     routed.sort(key=lambda tk: (tk[1] is None, tk[1] if tk[1] is not None else 0.0, tk[0].pk))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hvaccrm.errors import ServiceError
+from hvaccrm.geo import haversine_m
 from hvaccrm.models import ServiceJob, Technician
 from hvaccrm.models.jobs import JobStatus
 from hvaccrm.realtime import events
@@ -21,7 +22,7 @@ from hvaccrm.realtime import groups as g
 from hvaccrm.services import job_eta_set
 from mapping import conf
 from mapping.models import LocationPing
-from mapping.travel import haversine_m, matrix_haversine
+from mapping.travel import matrix_haversine
 
 
 class PingRejected(ServiceError):
