@@ -7,8 +7,9 @@ this check always runs too, because a missed gas smell costs far more than a fal
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from hvaccrm.text import text_fold
 
 # Stems, matched at word starts on accent-free lower-case text (Polish inflects heavily).
 GAS_PATTERNS = (
@@ -35,14 +36,9 @@ class Triage:
     emergency: bool
 
 
-def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower().replace("ł", "l"))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def triage(text: str) -> Triage:
     """A gas smell is always an emergency; other keywords make an emergency on their own."""
-    plain = normalise(text or "")
+    plain = text_fold(text or "")
     gas = any(p.search(plain) for p in _gas)
     emergency = gas or any(p.search(plain) for p in _emergency)
     return Triage(gas=gas, emergency=emergency)

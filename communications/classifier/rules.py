@@ -8,18 +8,14 @@ Negations that turn an alarm off ("nie czuć gazu", "no gas smell") are removed 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 
-FOLD = str.maketrans("ąćęłńóśźż", "acelnoszz")
+from hvaccrm.text import text_fold
 
 
 def normalise(text: str) -> str:
-    """Lower case, Polish letters folded, other accents stripped, whitespace collapsed."""
-    text = text.lower().translate(FOLD)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip()
+    """The core's folding (lower case, no diacritics), whitespace collapsed."""
+    return re.sub(r"\s+", " ", text_fold(text)).strip()
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from hvaccrm.geo import DISTRICTS, DistrictIndex, district_index_reset
 from hvaccrm.models import District, ServiceJob, Site
 from hvaccrm.models.jobs import OPEN_STATUSES
 from hvaccrm.services import job_location_set
+from hvaccrm.text import text_fold
 
 CITY_NAMES = {"warszawa", "warsaw", "mstwarszawa"}
 # Warsaw lies well inside this box; a file in another projection or with swapped axes does not.
@@ -24,11 +24,8 @@ PLAUSIBLE_BOUNDS = (20.5, 51.9, 21.6, 52.6)  # min lng, min lat, max lng, max la
 
 
 def name_normalise(name: str) -> str:
-    """Case, diacritics (ł too, which Unicode does not decompose), spaces and hyphens removed."""
-    text = name.strip().lower().replace("ł", "l")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return "".join(c for c in text if c.isalnum())
+    """The core's folding (case, diacritics), then spaces, hyphens and punctuation removed."""
+    return "".join(c for c in text_fold(name) if c.isalnum())
 
 
 SLUG_BY_NAME = {name_normalise(v[0]): slug for slug, v in DISTRICTS.items()}
