@@ -1,0 +1,529 @@
+"""The labelled triage corpus: a seeded generator of paraphrase families plus hand-written messages.
+
+Why a generator and not only hand-written text: 1,500+ messages in two languages, with and without
+Polish letters, typos and SMS style, cannot be typed by hand in a day; but templates alone teach a
+model their own stems. So every family below is one *situation* written in several independent
+phrasings, its slots filled from lists, its output perturbed (diacritics stripped, typos, SMS
+abbreviations, a greeting or sign-off in the other language). The hand-written files add phrasing
+no template has.
+
+The frozen test split holds out whole families (every phrasing of them) and a fixed share of the
+hand-written messages, chosen by a hash of the text, so its figures measure messages whose wording
+the model never saw. `python -m communications.classifier.corpus` rewrites the two files; the test
+file's sha256 is recorded in docs/triage.md and checked by a test, so it cannot change unnoticed.
+
+Labels: `emergency` = danger to people or property now (gas, carbon monoxide, smoke or fire, water
+on electrics or flooding, refrigerant leaking into an occupied room, a server room or cold store or
+pharmacy losing cooling with stock at risk, a vulnerable person without heating in frost);
+`high` = a failure or loss of service without that danger; `normal` = quotes, inspections,
+maintenance, scheduling, questions, and the hard negatives that name a danger without one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+TRAIN_FILE = DATA / "corpus_train.tsv"
+TEST_FILE = DATA / "corpus_test.tsv"
+HANDWRITTEN_FILES = (DATA / "handwritten.tsv", Path(__file__).parents[1] / "tests" / "data" / "labelled_messages.tsv",
+                     Path(__file__).parents[1] / "tests" / "data" / "heldout_messages.tsv")
+SEED = 20240214
+LABELS = ("normal", "high", "emergency")
+TEST_SHARE_HANDWRITTEN = 0.3
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    language: str
+    source: str  # "family:<id>" or "hand"
+    text: str
+
+    def line(self) -> str:
+        return f"{self.label}\t{self.language}\t{self.source}\t{self.text}"
+
+
+SLOTS: dict[str, list[str]] = {
+    # Polish
+    "pl_room": ["w kuchni", "w łazience", "w piwnicy", "na korytarzu", "w kotłowni", "w salonie", "w garażu",
+                "na klatce schodowej", "w pralni", "w sypialni"],
+    "pl_heater": ["kocioł", "piec", "piec gazowy", "kocioł gazowy", "Vaillant", "junkers", "termet", "kocioł kondensacyjny"],
+    "pl_ac": ["klimatyzacja", "klima", "klimatyzator", "split", "jednostka wewnętrzna", "klimatyzator Daikin", "klima LG"],
+    "pl_when": ["od rana", "od godziny", "od wczoraj", "od 20 minut", "od nocy", "od kilku godzin", "od pół godziny", ""],
+    "pl_who": ["babcia (89 lat)", "moja mama, 84 lata", "niemowlę", "dwoje małych dzieci", "schorowany dziadek",
+               "sąsiadka po osiemdziesiątce", "ojciec po udarze", "chory tata", "noworodek"],
+    "pl_cold": ["na dworze -15", "mróz -12 stopni", "w nocy ma być minus 18", "jest -20 na zewnątrz", "siarczysty mróz",
+                "temperatura w domu spadła do 9 stopni, na dworze mróz"],
+    "pl_place": ["na Mokotowie", "na Woli", "na Pradze", "w Wilanowie", "na Ursynowie", "na Bielanach", "w Śródmieściu", ""],
+    "pl_greet": ["Dzień dobry,", "Witam,", "Dobry wieczór,", "Halo,", "", "", ""],
+    "pl_sign": ["Pozdrawiam", "Dziękuję", "Proszę o kontakt", "Z góry dzięki", "", "", ""],
+    "pl_shop": ["apteka", "przychodnia", "gabinet stomatologiczny", "apteka przy Puławskiej", "punkt szczepień"],
+    "pl_store": ["chłodnia", "mroźnia", "komora chłodnicza", "chłodnia w magazynie", "lada chłodnicza w sklepie"],
+    "pl_goods": ["mięso", "lody", "ryby", "nabiał", "towar za 80 tysięcy", "mrożonki"],
+    "pl_error": ["F28", "E10", "F.75", "E1", "H6", "błąd 501", "EA", "P4"],
+    "pl_size": ["30 m2", "45m2", "20 metrów", "do biura 60 m2", "do sypialni", "do trzech pokoi"],
+    "pl_date": ["w przyszłym tygodniu", "w czwartek", "po 15 maja", "w weekend", "jutro po południu", "na początku miesiąca"],
+    # English
+    "en_room": ["in the kitchen", "in the basement", "in the hallway", "in the boiler room", "in the bathroom",
+                "upstairs", "in the utility room", "in the garage", "in the living room"],
+    "en_heater": ["boiler", "furnace", "gas boiler", "combi boiler", "Vaillant boiler", "heater"],
+    "en_ac": ["AC", "air conditioner", "aircon", "split unit", "indoor unit", "A/C", "mini split"],
+    "en_when": ["since this morning", "for an hour", "since last night", "for 20 minutes", "for a few hours", ""],
+    "en_who": ["my 88-year-old grandmother", "a newborn baby", "two toddlers", "my elderly father", "my mum who is 85",
+               "a sick child", "an elderly neighbour who lives alone", "my disabled brother"],
+    "en_cold": ["it's -15 outside", "it is minus 12 tonight", "it's freezing outside", "temperatures below zero",
+                "the house is down to 9 degrees and it's snowing"],
+    "en_greet": ["Hi,", "Hello,", "Good morning,", "Hi there,", "", "", ""],
+    "en_sign": ["Thanks", "Please call me", "Regards", "Cheers", "", "", ""],
+    "en_shop": ["pharmacy", "clinic", "dental practice", "GP surgery", "vaccination point"],
+    "en_store": ["cold store", "walk-in freezer", "cold room", "freezer room", "refrigerated warehouse"],
+    "en_goods": ["meat", "ice cream", "fish", "dairy", "stock worth 20k", "frozen food"],
+    "en_error": ["F28", "E10", "F75", "E1", "H6", "error 501", "EA", "P4"],
+    "en_size": ["a 30 m2 room", "our office, about 60 m2", "the bedroom", "three rooms", "a small shop"],
+    "en_date": ["next week", "on Thursday", "after the 15th", "at the weekend", "tomorrow afternoon", "early next month"],
+}
+
+# (family id, label, language, phrasings). Each family is one situation in independent wordings.
+FAMILIES: list[tuple[str, str, str, list[str]]] = [
+    # --- emergency: gas ---
+    ("gas_smell_pl", "emergency", "pl", [
+        "{pl_greet} czuć gaz {pl_room} {pl_when}, co robić?",
+        "Śmierdzi gazem {pl_room}, {pl_heater} chyba nieszczelny",
+        "Bardzo mocny zapach gazu {pl_room}, boimy się",
+        "Wyczuwam gaz przy kuchence {pl_when}",
+        "{pl_heater} syczy i jest smród gazu w całym mieszkaniu",
+        "Ulatnia się gaz {pl_room}! {pl_place}",
+    ]),
+    ("gas_smell_en", "emergency", "en", [
+        "{en_greet} I can smell gas {en_room} {en_when}",
+        "Strong smell of gas {en_room}, what should we do?",
+        "There's a gas leak near the {en_heater}",
+        "Whole flat smells of gas, the {en_heater} is hissing",
+        "We think gas is escaping {en_room}",
+        "Gas odour {en_room} {en_when}, please help",
+    ]),
+    ("gas_pipe_pl", "emergency", "pl", [
+        "Przy liczniku gazowym coś syczy i czuć gaz",
+        "Pękła rurka gazowa przy piecu, słychać syczenie",
+        "Sąsiad mówi, że na klatce czuć gaz od naszego {pl_heater}",
+        "Po wymianie licznika czuć gaz w mieszkaniu",
+    ]),
+    ("gas_pipe_en", "emergency", "en", [
+        "Hissing from the gas meter and a gas smell",
+        "The gas pipe to the {en_heater} is damaged and we can smell it",
+        "Neighbour says our stairwell smells of gas, coming from the {en_heater}",
+    ]),
+    # --- emergency: carbon monoxide ---
+    ("co_alarm_pl", "emergency", "pl", [
+        "Czujnik czadu piszczy {pl_when} {pl_room}",
+        "Alarm tlenku węgla wyje, {pl_heater} pracuje",
+        "Włączył się czujnik CO przy {pl_heater}",
+        "Detektor czadu pokazuje 150 ppm i alarmuje",
+        "Czujnik czadu ciągle się włącza jak chodzi {pl_heater}",
+    ]),
+    ("co_alarm_en", "emergency", "en", [
+        "The carbon monoxide alarm is going off {en_room}",
+        "CO detector keeps beeping {en_when}",
+        "Our CO alarm went off next to the {en_heater}",
+        "CO sensor reading 120 ppm and sounding",
+    ]),
+    ("co_symptoms_pl", "emergency", "pl", [
+        "Po włączeniu pieca boli nas głowa i kręci się w głowie, dzieci wymiotują",
+        "Wszyscy w domu senni i mają mdłości odkąd działa {pl_heater}, może czad?",
+        "Podejrzewam zatrucie czadem, mama zasłabła w łazience",
+        "W łazience z piecykiem gazowym duszno, żona straciła przytomność",
+    ]),
+    ("co_symptoms_en", "emergency", "en", [
+        "Since the {en_heater} came on we all have headaches and feel dizzy, kids are sick",
+        "Everyone is drowsy and nauseous at home, could it be carbon monoxide?",
+        "My husband fainted in the bathroom where the gas water heater is",
+        "Dizzy children and a headache, the CO alarm chirped once",
+    ]),
+    # --- emergency: smoke, fire ---
+    ("fire_pl", "emergency", "pl", [
+        "Z jednostki zewnętrznej leci dym",
+        "{pl_ac} się pali, widać płomień",
+        "Czuć spaleniznę z {pl_heater} i jest dym {pl_room}",
+        "Iskrzy w skrzynce klimatyzatora i śmierdzi spalonym plastikiem",
+        "Pożar przy centrali wentylacyjnej na dachu",
+        "Z wentylatora na dachu wydobywa się gęsty dym",
+        "Kable przy pompie ciepła się stopiły i dymią",
+    ]),
+    ("fire_en", "emergency", "en", [
+        "Smoke coming out of the outdoor unit",
+        "The {en_ac} caught fire, there are flames",
+        "Burning smell and smoke from the {en_heater}",
+        "Sparks from the AC electrical box",
+        "Fire at the ventilation unit on the roof",
+        "The wiring at the heat pump melted and is smoking",
+    ]),
+    # --- emergency: water on electrics, flooding ---
+    ("water_electric_pl", "emergency", "pl", [
+        "Woda z klimatyzatora leci prosto na gniazdko",
+        "Z sufitu pod {pl_ac} kapie woda na rozdzielnię elektryczną",
+        "Leje się woda z jednostki na tablicę z bezpiecznikami",
+        "Zalało szafę sterowniczą pod klimatyzacją, iskrzy",
+        "Woda spływa po ścianie do kontaktu {pl_room}",
+    ]),
+    ("water_electric_en", "emergency", "en", [
+        "Water pouring from the {en_ac} onto the electrical panel",
+        "Water is running down the wall into a socket {en_room}",
+        "The AC is leaking onto the fuse box",
+        "Condensate dripping straight onto the server rack power strip",
+    ]),
+    ("flood_pl", "emergency", "pl", [
+        "Pękła rura przy {pl_heater}, zalewa piwnicę",
+        "Kotłownia zalana, woda po kostki",
+        "Tryska woda z instalacji grzewczej, nie możemy zakręcić",
+        "Woda leje się z sufitu pod kotłem",
+    ]),
+    ("flood_en", "emergency", "en", [
+        "A pipe burst by the {en_heater} and the basement is flooding",
+        "Boiler room flooded, water everywhere",
+        "Water gushing out of the heating system and we can't shut it off",
+    ]),
+    # --- emergency: refrigerant in an occupied room ---
+    ("refrigerant_pl", "emergency", "pl", [
+        "Z klimatyzatora w sypialni syczy i czuć chemiczny zapach, dzieci śpią obok",
+        "Wyciek czynnika chłodniczego w pokoju, głośne syczenie i dziwny zapach",
+        "W biurze coś syczy w jednostce, ludzie skarżą się na ból głowy",
+        "Rurka od klimy pękła w pokoju dziecka, ulatnia się czynnik",
+    ]),
+    ("refrigerant_en", "emergency", "en", [
+        "Loud hissing from the AC in the bedroom and a chemical smell",
+        "Refrigerant leaking into the office, people feel sick",
+        "The indoor unit is hissing and there's a sweet chemical smell in the kids' room",
+    ]),
+    # --- emergency: business-critical ---
+    ("server_pl", "emergency", "pl", [
+        "Serwerownia się przegrzewa, klimatyzacja stanęła, jest 38 stopni",
+        "Padło chłodzenie w serwerowni, temperatura rośnie",
+        "Klima w serwerowni nie działa, serwery się wyłączają",
+        "Awaria precyzyjnej klimatyzacji w serwerowni {pl_place}",
+    ]),
+    ("server_en", "emergency", "en", [
+        "Server room overheating, cooling is down",
+        "The server room AC has failed and it's already 35 degrees",
+        "Our data room cooling stopped, servers are shutting down",
+    ]),
+    ("coldstore_pl", "emergency", "pl", [
+        "{pl_store} nie chłodzi, temperatura wzrosła do 8 stopni, {pl_goods} się zepsuje",
+        "Agregat chłodni stanął, tracimy {pl_goods}",
+        "Awaria mroźni, jest już -2 zamiast -18",
+    ]),
+    ("coldstore_en", "emergency", "en", [
+        "The {en_store} stopped cooling, it's 8 degrees and rising, we'll lose the {en_goods}",
+        "Compressor on the {en_store} died, stock is thawing",
+    ]),
+    ("pharmacy_pl", "emergency", "pl", [
+        "{pl_shop}: lodówka na szczepionki nie chłodzi, leki są zagrożone",
+        "W aptece padła klimatyzacja, 31 stopni, leki nie mogą przekroczyć 25",
+        "Przychodnia bez chłodzenia, szczepionki trzeba ratować",
+    ]),
+    ("pharmacy_en", "emergency", "en", [
+        "The {en_shop} vaccine fridge stopped cooling, medication at risk",
+        "AC failure at the {en_shop}, 30 degrees inside and the medicines must stay below 25",
+    ]),
+    ("frost_pl", "emergency", "pl", [
+        "Nie grzeje, w domu {pl_who}, {pl_cold}",
+        "{pl_heater} stanął w nocy, {pl_cold}, a w domu {pl_who}",
+        "Brak ogrzewania od wczoraj, {pl_who} marznie",
+        "Zimne kaloryfery, {pl_cold}, mieszka tu {pl_who}",
+    ]),
+    ("frost_en", "emergency", "en", [
+        "No heating and {en_cold}, we have {en_who} at home",
+        "The {en_heater} died overnight, {en_cold}, and {en_who} lives here",
+        "{en_who} is without heat and {en_cold}",
+    ]),
+    # --- high: failures without danger ---
+    ("noheat_pl", "high", "pl", [
+        "{pl_heater} nie grzeje {pl_when}",
+        "Brak ciepłej wody {pl_when}",
+        "Kaloryfery letnie, {pl_heater} się wyłącza",
+        "{pl_heater} nie chce się uruchomić",
+        "Ogrzewanie przestało działać, prosimy o serwis",
+    ]),
+    ("noheat_en", "high", "en", [
+        "The {en_heater} isn't heating {en_when}",
+        "No hot water {en_when}",
+        "Radiators are only lukewarm and the {en_heater} keeps cutting out",
+        "{en_heater} won't start",
+    ]),
+    ("nocool_pl", "high", "pl", [
+        "{pl_ac} nie chłodzi {pl_when}",
+        "{pl_ac} dmucha ciepłym powietrzem",
+        "W biurze nie działa klimatyzacja, jest gorąco",
+        "Klimatyzator się nie włącza, pilot nie reaguje",
+    ]),
+    ("nocool_en", "high", "en", [
+        "The {en_ac} stopped cooling {en_when}",
+        "Our {en_ac} blows warm air",
+        "Office air conditioning not working, it's hot",
+    ]),
+    ("error_pl", "high", "pl", [
+        "{pl_heater} pokazuje błąd {pl_error}",
+        "Na wyświetlaczu klimy miga kod {pl_error}",
+        "Pompa ciepła wyświetla {pl_error} i nie grzeje",
+    ]),
+    ("error_en", "high", "en", [
+        "The {en_heater} shows error {en_error}",
+        "Code {en_error} flashing on the {en_ac}",
+        "Heat pump displays {en_error}",
+    ]),
+    ("drip_pl", "high", "pl", [
+        "Z {pl_ac} kapie woda na parapet",
+        "Cieknie skropliny z jednostki, podstawiliśmy miskę",
+        "Mokra plama na ścianie pod klimatyzatorem",
+    ]),
+    ("drip_en", "high", "en", [
+        "Water dripping from the {en_ac} into a bucket",
+        "Condensate leaking from the indoor unit onto the floor",
+        "Wet patch on the wall under the {en_ac}",
+    ]),
+    ("noise_pl", "high", "pl", [
+        "{pl_ac} strasznie hałasuje i wyłącza się",
+        "Jednostka zewnętrzna stuka i przestała działać",
+        "Wentylator rekuperatora zgrzyta i stanął",
+    ]),
+    ("noise_en", "high", "en", [
+        "The outdoor unit is rattling and then shuts down",
+        "Grinding noise from the {en_ac} and it stopped",
+    ]),
+    ("business_high_pl", "high", "pl", [
+        "Klimatyzacja w sklepie nie działa, klienci narzekają",
+        "Rekuperacja w przedszkolu nie działa od wczoraj",
+        "Awaria wentylacji w restauracji, kuchnia pracuje",
+    ]),
+    ("business_high_en", "high", "en", [
+        "Shop AC not working, customers complaining",
+        "Ventilation failure in the restaurant kitchen",
+    ]),
+    # --- normal: quotes, maintenance, inspections, admin ---
+    ("quote_pl", "normal", "pl", [
+        "{pl_greet} proszę o wycenę klimatyzacji {pl_size}",
+        "Ile kosztuje montaż klimatyzatora {pl_size}?",
+        "Interesuje mnie pompa ciepła do domu 150 m2, proszę o ofertę",
+        "Chcemy wymienić stary {pl_heater} na nowy, proszę o wycenę",
+    ]),
+    ("quote_en", "normal", "en", [
+        "{en_greet} could you quote for air conditioning in {en_size}?",
+        "How much to install a heat pump in a 150 m2 house?",
+        "Looking for a price to replace our old {en_heater}",
+    ]),
+    ("maint_pl", "normal", "pl", [
+        "Chciałbym umówić przegląd klimatyzacji {pl_date}",
+        "Proszę o czyszczenie i odgrzybianie klimy {pl_date}",
+        "Coroczny serwis pompy ciepła, kiedy macie termin?",
+        "Wymiana filtrów w rekuperatorze {pl_date}",
+    ]),
+    ("maint_en", "normal", "en", [
+        "I'd like to book an AC service {en_date}",
+        "Can you clean and disinfect our split units {en_date}?",
+        "Annual heat pump maintenance, when are you free?",
+    ]),
+    ("admin_pl", "normal", "pl", [
+        "Proszę o fakturę za ostatnią wizytę",
+        "Czy technik może przyjść {pl_date} zamiast jutro?",
+        "Dziękuję za sprawną naprawę, wszystko działa",
+        "Jaki jest status mojego zlecenia?",
+        "Zmiana numeru telefonu kontaktowego",
+    ]),
+    ("admin_en", "normal", "en", [
+        "Please send the invoice for the last visit",
+        "Can the technician come {en_date} instead?",
+        "Thanks for the quick repair, all good now",
+        "What's the status of my job?",
+    ]),
+    # --- normal: hard negatives that name a danger without one ---
+    ("hardneg_gas_pl", "normal", "pl", [
+        "Proszę o coroczny przegląd kotła gazowego {pl_date}",
+        "Potrzebuję protokołu ze sprawdzenia szczelności instalacji gazowej",
+        "Kiedy przegląd gazowy? Zarządca wymaga go do końca miesiąca",
+        "Po wczorajszej wizycie już nie czuć gazu, dziękujemy",
+    ]),
+    ("hardneg_gas_en", "normal", "en", [
+        "Annual gas boiler inspection {en_date}, please",
+        "We need a gas safety certificate for our tenants",
+        "After your visit there is no gas smell any more, thanks",
+    ]),
+    ("hardneg_co_pl", "normal", "pl", [
+        "Ile kosztuje montaż czujnika czadu?",
+        "Proszę o wycenę czujników CO do trzech mieszkań",
+        "Czy przy przeglądzie możecie wymienić baterię w czujniku czadu?",
+    ]),
+    ("hardneg_co_en", "normal", "en", [
+        "Quote for CO sensor installation please",
+        "Can you fit a carbon monoxide detector during the service?",
+        "How often should the CO alarm be replaced?",
+    ]),
+    ("hardneg_fire_pl", "normal", "pl", [
+        "Potrzebujemy przeglądu klap dymowych i wentylacji pożarowej",
+        "Czy montujecie czujniki dymu w biurze?",
+        "Proszę o wycenę oddymiania klatki schodowej",
+    ]),
+    ("hardneg_fire_en", "normal", "en", [
+        "We need the smoke extraction system inspected",
+        "Do you install smoke detectors in offices?",
+        "Fire damper inspection for our building {en_date}",
+    ]),
+    ("hardneg_business_pl", "normal", "pl", [
+        "Wycena klimatyzacji do nowej serwerowni",
+        "Umowa serwisowa na chłodnię, proszę o ofertę",
+        "Apteka: prosimy o przegląd klimatyzacji {pl_date}",
+        "Przegląd F-gazowy agregatu chłodni {pl_date}",
+    ]),
+    ("hardneg_business_en", "normal", "en", [
+        "Quote for cooling in our new server room",
+        "Maintenance contract for the {en_store}, please send an offer",
+        "F-gas leak check for the cold room {en_date}",
+    ]),
+]
+
+# Families whose every phrasing goes to the frozen test split: at least one per label and language,
+# chosen by hand before any tuning so the split holds situations phrased in ways training never saw.
+TEST_FAMILIES = frozenset({
+    "gas_pipe_pl", "gas_pipe_en", "co_symptoms_en", "water_electric_pl", "refrigerant_en", "server_en",
+    "pharmacy_pl", "frost_en", "coldstore_en", "error_pl", "drip_en", "noise_pl", "business_high_en",
+    "maint_en", "admin_pl", "hardneg_co_en", "hardneg_fire_pl", "hardneg_business_en", "quote_pl",
+})
+
+SMS = {
+    "proszę": ["pls", "prosze", "prosze"], "please": ["pls", "plz"], "you": ["u"], "are": ["r"],
+    "jak najszybciej": ["asap", "jak najszybciej"], "dziękuję": ["dzieki", "dzk", "thx"], "thanks": ["thx", "ty"],
+    "because": ["bc"], "tomorrow": ["tmrw"], "wiadomość": ["wiad"], "jest": ["jst"], "nie": ["ni", "nie"],
+    "i am": ["im"], "what": ["wat"], "co robić": ["co robic??", "co robimy"], "should": ["shud"],
+}
+MIXERS = {
+    "pl": ["Hi,", "Hello,", "thx", "sorry for my Polish", "help pls", "ok?"],
+    "en": ["Dzień dobry,", "dzięki", "pozdrawiam", "proszę", "sorry za angielski", "halo"],
+}
+FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+
+
+def strip_diacritics(text: str) -> str:
+    text = text.translate(FOLD)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def typo(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    candidates = [i for i, w in enumerate(words) if len(w) > 4 and w.isalpha()]
+    for i in rng.sample(candidates, k=min(len(candidates), rng.choice((1, 1, 2)))):
+        w = words[i]
+        j = rng.randrange(1, len(w) - 1)
+        op = rng.choice(("swap", "drop", "double", "near"))
+        if op == "swap":
+            w = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+        elif op == "drop":
+            w = w[:j] + w[j + 1:]
+        elif op == "double":
+            w = w[:j] + w[j] + w[j:]
+        else:
+            w = w[:j] + rng.choice("aeiounmrstkl") + w[j + 1:]
+        words[i] = w
+    return " ".join(words)
+
+
+def sms(text: str, rng: random.Random) -> str:
+    out = text.lower()
+    for word, subs in SMS.items():
+        out = re.sub(rf"\b{re.escape(word)}\b", lambda _m, subs=subs: rng.choice(subs), out)
+    out = re.sub(r"[,.;:]", "", out)
+    return out + rng.choice(("", "!!", "??", " !!!", ""))
+
+
+def perturb(text: str, language: str, rng: random.Random) -> str:
+    if rng.random() < 0.45:
+        text = strip_diacritics(text)
+    if rng.random() < 0.35:
+        text = typo(text, rng)
+    if rng.random() < 0.25:
+        text = sms(text, rng)
+    if rng.random() < 0.12:
+        mixer = rng.choice(MIXERS[language])
+        text = f"{mixer} {text}" if mixer[0].isupper() else f"{text} {mixer}"
+    if rng.random() < 0.05:
+        text = text.upper()
+    return re.sub(r"\s+", " ", text).strip(" ,")
+
+
+def fill(template: str, rng: random.Random) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: rng.choice(SLOTS[m.group(1)]), template)
+
+
+def generated(*, per_phrasing: int = 6, seed: int = SEED) -> list[Row]:
+    rng = random.Random(seed)
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for family, label, language, phrasings in FAMILIES:
+        for template in phrasings:
+            made = 0
+            for _ in range(per_phrasing * 3):
+                text = perturb(fill(template, rng), language, rng)
+                if text.lower() not in seen:
+                    seen.add(text.lower())
+                    rows.append(Row(label, language, f"family:{family}", text))
+                    made += 1
+                if made == per_phrasing:
+                    break
+    return rows
+
+
+def handwritten() -> list[Row]:
+    rows: list[Row] = []
+    for path in HANDWRITTEN_FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                label, language, text = line.split("\t")
+                rows.append(Row(label, language, "hand", text.strip()))
+    return rows
+
+
+def _held_out(row: Row) -> bool:
+    if row.source.startswith("family:"):
+        return row.source.removeprefix("family:") in TEST_FAMILIES
+    digest = hashlib.sha256(row.text.encode("utf-8")).digest()
+    return digest[0] < 256 * TEST_SHARE_HANDWRITTEN
+
+
+def build() -> tuple[list[Row], list[Row]]:
+    """(train, test): the frozen split by family and by hash, duplicates across the split removed."""
+    rows = generated() + handwritten()
+    train, test = [r for r in rows if not _held_out(r)], [r for r in rows if _held_out(r)]
+    test_keys = {r.text.lower() for r in test}
+    train = [r for r in train if r.text.lower() not in test_keys]
+    return train, test
+
+
+def read(path: Path) -> list[Row]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, language, source, text = line.split("\t", 3)
+            rows.append(Row(label, language, source, text))
+    return rows
+
+
+def write(path: Path, rows: list[Row], *, note: str) -> None:
+    header = f"# label\tlanguage\tsource\ttext   ({note})\n"
+    path.write_text(header + "".join(r.line() + "\n" for r in rows), encoding="utf-8")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+if __name__ == "__main__":
+    train, test = build()
+    write(TRAIN_FILE, train, note="generated by communications/classifier/corpus.py; train and cross-validate on this")
+    write(TEST_FILE, test, note="FROZEN test split: held-out families and hand-written share; never tune on it")
+    for name, rows in (("train", train), ("test", test)):
+        counts = {label: sum(r.label == label for r in rows) for label in LABELS}
+        print(name, len(rows), counts, "hand", sum(r.source == "hand" for r in rows))
+    print("test sha256", sha256(TEST_FILE))
