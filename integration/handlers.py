@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration import services as integration
 from hvaccrm.models import IntegrationLog
 from hvaccrm.models.outbox import Target
 from hvaccrm.services.outbox import HandlerFailed, outbox_handler
+from integration import services as integration
 
 
 def dedupe_key(row: IntegrationLog) -> str:

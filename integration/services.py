@@ -2,9 +2,8 @@
 
 The outbox handlers (handlers.py) unpack a log row and call one function here; audit's repairs
 and `integration_check` call the same functions, so there is one way in for every cross-system
-write. Subsystem modules are imported inside each function: the integration package must import
-(and its handlers register) even in a process where a subsystem is missing or broken; the row
-then fails, waits and is retried by the sweep instead of taking the whole process down.
+write. The subsystems' public services are imported plainly, so ruff, import-linter and
+go-to-definition follow every call; a call that raises leaves its row failed for the sweep.
 
 Every function is keyword-only and idempotent for a given `dedupe_key` (the outbox is
 at-least-once), and returns a small JSON-able dict that the outbox stores as the row's details
@@ -17,18 +16,21 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from communications import services as comms
+from communications.models import Message
 from hvaccrm.models import IntegrationLog, JobFeedback, ServiceJob
 from hvaccrm.models.jobs import Urgency
 from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
 from hvaccrm.services.outbox import outbox_process, outbox_retry, record
+from mapping import services as mapping
+from prophecy import services as prophecy
 
 logger = logging.getLogger(__name__)
 
@@ -42,30 +44,7 @@ REPLAN_CHANGES = {"created", "status", "assignment", "rescheduled"}
 State = IntegrationLog.State
 
 
-class IntegrationUnavailable(RuntimeError):
-    """A subsystem the row needs is not installed in this process; the row waits for the sweep."""
-
-
-def _service(app: str, name: str, module: str = "services"):
-    """The named function of a subsystem, imported now (lazily) so the package always imports."""
-    try:
-        mod = __import__(f"{app}.{module}", fromlist=[name])
-    except ImportError as exc:
-        raise IntegrationUnavailable(f"{app}.{module} cannot be imported: {exc}") from exc
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise IntegrationUnavailable(f"{app}.{module}.{name} does not exist")
-    return fn
-
-
 # --- message -> map, prophecy and notifications ----------------------------------------------
-
-
-def _message_model():
-    try:
-        return apps.get_model("communications", "Message")
-    except LookupError as exc:
-        raise IntegrationUnavailable("communications.Message is not installed") from exc
 
 
 def message_payloads(*, message_id: int) -> dict[str, dict[str, Any]]:
@@ -106,7 +85,7 @@ def message_payloads(*, message_id: int) -> dict[str, dict[str, Any]]:
 
 
 def _message_payload_from_row(message_id: int) -> dict[str, Any]:
-    message = (_message_model().objects.select_related("conversation", "district")
+    message = (Message.objects.select_related("conversation", "district")
                .filter(pk=message_id).first())
     if message is None:
         raise LookupError(f"message {message_id} does not exist")
@@ -183,13 +162,11 @@ def update_map_system(*, dedupe_key: str, message_id: int | None = None, job_id:
         job_id = None  # the job was deleted since: still show the message on the map
     if job_id is None and message_id is None:
         return {"located": False, "reason": "nothing to locate"}
-    job_locate = _service("mapping", "job_locate")
-    located = job_locate(job_id=job_id, latitude=latitude, longitude=longitude, district_slug=district_slug,
+    located = mapping.job_locate(job_id=job_id, latitude=latitude, longitude=longitude, district_slug=district_slug,
                          message_id=message_id, dedupe_key=dedupe_key)
     result: dict[str, Any] = {"located": located}
     if urgency == Urgency.HIGH and district_slug:
-        notify_district = _service("communications", "notify_district_technicians")
-        result["notified"] = notify_district(
+        result["notified"] = comms.notify_district_technicians(
             district_slug=district_slug, kind="message.urgent",
             title=_("Urgent request in your district"),
             body=_("A client in your district sent an urgent message; see the dispatch map."),
@@ -207,8 +184,7 @@ def sync_prophecy_data(*, object_type: str, object_id: str | int, text: str, dis
 
     prophecy's `sync_object` is deterministic by object: a second call for the same text is a no-op.
     """
-    sync_object = _service("prophecy", "sync_object")
-    return sync_object(object_type=object_type, object_id=str(object_id), text=text or "", district=district,
+    return prophecy.sync_object(object_type=object_type, object_id=str(object_id), text=text or "", district=district,
                        service_type=service_type, created=created or timezone.now().isoformat(),
                        client_id=client_id, extra=extra or {})
 
@@ -216,8 +192,7 @@ def sync_prophecy_data(*, object_type: str, object_id: str | int, text: str, dis
 def emergency_dispatch_run(*, message_id: int | None, job_id: int | None, district_slug: str | None, text: str,
                            dedupe_key: str) -> dict[str, Any]:
     """An emergency goes to the district's on-shift technicians nearest first (communications)."""
-    dispatch = _service("communications", "emergency_dispatch")
-    return dispatch(message_id=message_id, job_id=job_id, district_slug=district_slug, text=text or "",
+    return comms.emergency_dispatch(message_id=message_id, job_id=job_id, district_slug=district_slug, text=text or "",
                     dedupe_key=dedupe_key)
 
 
@@ -232,11 +207,9 @@ def _job_notify_technicians(*, job: ServiceJob, kind: str, title: str, body: str
               "related_id": str(job.pk), "dedupe_key": dedupe_key,
               "priority": "high" if job.urgency != Urgency.NORMAL else "normal"}
     if job.technician_id:
-        notify = _service("communications", "notify")
-        return list(notify(user_ids=[job.technician.user_id], **common))
+        return list(comms.notify(user_ids=[job.technician.user_id], **common))
     if job.district_id:
-        notify_district = _service("communications", "notify_district_technicians")
-        return list(notify_district(district_slug=job.district.slug, **common))
+        return list(comms.notify_district_technicians(district_slug=job.district.slug, **common))
     return []
 
 
@@ -276,8 +249,7 @@ def sync_client_portal_activity(*, kind: str, dedupe_key: str, job_id: int | Non
         )
         result: dict[str, Any] = {"prophecy": _small(stored), "low_score": fb.rating <= LOW_RATING}
         if fb.rating <= LOW_RATING:
-            notify_role = _service("communications", "notify_role")
-            result["notified"] = list(notify_role(
+            result["notified"] = list(comms.notify_role(
                 role="manager", kind="feedback.low", priority="high",
                 title=_("Low rating: %(n)s/5") % {"n": fb.rating},
                 body=_("A client rated visit #%(job)s %(n)s/5.") % {"job": job.pk, "n": fb.rating},
@@ -295,8 +267,7 @@ def job_update_notify_run(*, job_id: int, change: str, previous_status: str | No
     """The client hears about their job (booking confirmed, on the way with ETA, completed)."""
     if not ServiceJob.objects.filter(pk=job_id).exists():
         return {"skipped": "job deleted"}
-    notify = _service("communications", "job_update_notify")
-    ids = notify(job_id=job_id, change=change or "", previous_status=previous_status, dedupe_key=dedupe_key)
+    ids = comms.job_update_notify(job_id=job_id, change=change or "", previous_status=previous_status, dedupe_key=dedupe_key)
     return {"notified": list(ids or [])}
 
 
@@ -330,8 +301,7 @@ def job_replan_if_needed(*, job_id: int, change: str, day: date | None) -> dict[
         return {"replanned": False, "reason": "not today or tomorrow"}
     if change not in REPLAN_CHANGES:
         return {"replanned": False, "reason": f"change {change!r} does not move routes"}
-    day_replan = _service("mapping", "day_replan")
-    result = day_replan(day=day, reason=f"job {job_id}: {change}", job_id=job_id)
+    result = mapping.day_replan(day=day, reason=f"job {job_id}: {change}", job_id=job_id)
     return {"replanned": True, "day": day.isoformat(), "result": _small(result)}
 
 
@@ -340,14 +310,13 @@ def job_replan_if_needed(*, job_id: int, change: str, day: date | None) -> dict[
 
 def prophecy_alert_dispatch(*, prediction_id: int | None, payload: dict[str, Any], dedupe_key: str) -> dict[str, Any]:
     """A hotspot: managers get a notification and the managers' and dispatch dashboards a push."""
-    notify_role = _service("communications", "notify_role")
     district = payload.get("district") or payload.get("district_slug") or ""
     data = {
         "prediction": prediction_id, "district": district, "district_slug": payload.get("district_slug"),
         "predictedDemand": payload.get("predictedDemand"), "confidence": payload.get("confidence"),
         "serviceTypes": payload.get("serviceTypes") or [], "week_start": payload.get("week_start"),
     }
-    ids = notify_role(
+    ids = comms.notify_role(
         role="manager", kind="prophecy.alert", priority="high",
         title=_("Expected demand peak: %(district)s") % {"district": district},
         body=_("Predicted demand %(demand)s (confidence %(conf)s) for the week of %(week)s.") % {
@@ -372,8 +341,7 @@ def delivery_run(*, delivery_id: int) -> dict[str, Any]:
     communications' `delivery_attempt` returns the delivery's state afterwards; "failed" or
     "dead" mean the channel did not take it.
     """
-    attempt = _service("communications", "delivery_attempt")
-    state = attempt(delivery_id=delivery_id)
+    state = comms.delivery_attempt(delivery_id=delivery_id)
     if state in ("failed", "dead"):
         raise DeliveryFailed(f"delivery {delivery_id} {state}")
     return {"delivery": delivery_id, "state": str(state)}
@@ -385,9 +353,8 @@ def delivery_run(*, delivery_id: int) -> dict[str, Any]:
 def health_alert_send(*, integration: str, label: str, state: str, previous: str, detail: str,
                       dedupe_key: str) -> list[int]:
     """Tell administrators that an integration changed state (called once per change by audit)."""
-    notify_role = _service("communications", "notify_role")
     priority = "high" if state == "red" else "normal"
-    return list(notify_role(
+    return list(comms.notify_role(
         role="administrator", kind="integration.health", priority=priority,
         title=_("Integration %(name)s: %(state)s") % {"name": label, "state": state},
         body=_("%(name)s changed from %(old)s to %(new)s. %(detail)s") % {
@@ -401,7 +368,7 @@ def _vector_sync_forget(*, object_type: str, object_id: str) -> None:
     """Make prophecy's next `sync_object` of this object really write it: `sync_object` skips an
     object whose text it already synced, which is right for retries but wrong when the store itself
     lost the vector."""
-    _service("prophecy", "sync_state_forget")(object_type=object_type, object_id=object_id)
+    prophecy.sync_state_forget(object_type=object_type, object_id=object_id)
 
 
 def vector_sync_requeue(*, log_id: int) -> dict[str, Any]:

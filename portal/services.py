@@ -27,6 +27,7 @@ from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent, Equipment, ServiceJob, Site
 from hvaccrm.models.jobs import JobSource, JobStatus, ServiceType, Urgency
 from hvaccrm.services import access_record, job_create, job_feedback_give, job_reschedule, job_transition
+from integration import portal as subsystems
 from portal import conf, integrations, selectors
 from portal.models import Booking, ErasureRequest, LoginLink, PortalSession
 from portal.triage import triage
@@ -200,7 +201,7 @@ def session_end_all(*, user) -> int:
 
 def description_triage(description: str) -> tuple[bool, str]:
     """(gas smell, urgency): communications' classifier when installed, else the portal's keywords."""
-    verdict = integrations.classify(description)
+    verdict = subsystems.classify(description)
     if verdict is not None:
         return bool(verdict["gas"]), verdict["urgency"] if verdict["urgency"] in Urgency.values else Urgency.NORMAL
     result = triage(description)
@@ -277,7 +278,7 @@ def booking_create(*, user, site_id: int, service_type: str, description: str = 
 
 def _emergency(*, job_id: int, district_slug: str | None, text: str) -> None:
     try:
-        integrations.emergency_dispatch(job_id=job_id, district_slug=district_slug, text=text)
+        subsystems.emergency_dispatch(job_id=job_id, district_slug=district_slug, text=text)
     except Exception:  # the job and its outbox rows are saved: dispatch sees it even if this push fails
         logger.exception("emergency dispatch of booking %s failed", job_id)
 
@@ -401,7 +402,7 @@ def erasure_request_create(*, user, client: Client, reason: str = "") -> Erasure
         access_record(actor=user, action="create", object_type="portal.erasurerequest", object_id=req.pk,
                       subject_client_id=client.pk, purpose="erasure requested by the client (art. 17)")
         req_id = req.pk
-        transaction.on_commit(lambda: integrations.managers_tell(
+        transaction.on_commit(lambda: subsystems.managers_tell(
             kind="portal.erasure_requested", title=_("Erasure request"),
             body=_("A client asked for erasure of their data (request %(id)s); execute it in the admin.") % {"id": req_id},
             related_type="portal.erasurerequest", related_id=str(req_id), dedupe_key=f"portal:erasure:{req_id}"))

@@ -22,7 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent
 from hvaccrm.services import access_record
-from portal import conf, integrations, selectors, services
+from integration import portal as subsystems
+from portal import conf, selectors, services
 from portal.forms import (
     BookingForm,
     ConsentForm,
@@ -39,7 +40,7 @@ from portal.triage import keywords_for_browser
 
 def _page(request, template: str, context: dict | None = None, status: int = 200):
     """Render a portal page with what the navigation needs (unread notifications)."""
-    ctx = {"portal_nav": True, "unread_count": integrations.notification_unread_count(user=request.user)}
+    ctx = {"portal_nav": True, "unread_count": subsystems.notification_unread_count(user=request.user)}
     ctx.update(context or {})
     return render(request, template, ctx, status=status)
 
@@ -362,8 +363,6 @@ def booked(request, job_id: int):
 @require_http_methods(["GET", "POST"])
 def messages_page(request):
     """The client's conversation with the office; new messages and replies arrive live (live.js)."""
-    if not integrations.messaging_available():
-        return _page(request, "portal/messages_unavailable.html", status=503)
     client = request.portal_client
     try:
         conversation_id = int(request.GET.get("conversation") or request.POST.get("conversation") or 0) or None
@@ -375,14 +374,18 @@ def messages_page(request):
             messages.error(request, _("Write a message first."))
         else:
             try:
-                message = integrations.message_send(user=request.user, client_id=client.pk, body=body,
-                                                    conversation_id=conversation_id)
+                message = subsystems.client_message_send(user=request.user, client_id=client.pk, body=body,
+                                                         conversation_id=conversation_id)
             except ServiceError as err:
+                if err.status_code == 404:
+                    raise Http404 from None
                 messages.error(request, err.message)
             else:
                 return redirect(f"{reverse('portal:messages')}?conversation={message.conversation_id}")
-    context = integrations.conversation_for_client(user=request.user, client_id=client.pk,
-                                                   conversation_id=conversation_id)
+    context = subsystems.conversation_for_client(user=request.user, client_id=client.pk,
+                                                 conversation_id=conversation_id)
+    if not context["found"]:
+        raise Http404
     access_record(actor=request.user, action="view", obj=client, subject_client_id=client.pk,
                   purpose="client's conversation with the office", request=request)
     context["labels"] = {"you": _("You"), "office": _("Office"), "system": _("Automatic message")}
@@ -391,14 +394,14 @@ def messages_page(request):
 
 @client_required
 def notifications_page(request):
-    items = integrations.notification_list(user=request.user)
+    items = subsystems.notification_list(user=request.user)
     return _page(request, "portal/notifications.html", {"items": items})
 
 
 @require_POST
 @client_required
 def notifications_read(request):
-    integrations.notification_read_all(user=request.user)
+    subsystems.notification_read_all(user=request.user)
     return redirect("portal:notifications")
 
 

@@ -26,7 +26,13 @@ from communications.services.deliveries import (
 )
 from communications.services.emergencies import alert_escalate, emergency_dispatch, escalation_sweep
 from communications.services.jobs import job_update_notify, reminders_send
-from communications.services.messages import conversation_start, message_data, message_read, message_send
+from communications.services.messages import (
+    client_message_send,
+    conversation_start,
+    message_data,
+    message_read,
+    message_send,
+)
 from communications.services.notifications import (
     notification_ack,
     notification_read,
@@ -47,6 +53,7 @@ __all__ = [
     "ServiceError",
     "alert_escalate",
     "client_data_anonymise",
+    "client_message_send",
     "consent_granted",
     "conversation_can_access",
     "conversation_start",

@@ -51,6 +51,24 @@ def conversation_start(
         return Conversation.objects.create(client=client, job=job, subject=subject[:200], channel=channel)
 
 
+def client_message_send(*, author, client_id: int, body: str, conversation_id: int | None = None) -> Message:
+    """A client's message to the office: into their conversation, or the newest one, or a new one.
+
+    One transaction, so a first message never leaves an empty conversation behind. A conversation
+    that is not this client's answers like a missing one.
+    """
+    with transaction.atomic():
+        if conversation_id is None:
+            conversation = (Conversation.objects.filter(client_id=client_id, client__users=author)
+                            .order_by("-last_message_at", "-id").first())
+            if conversation is None:
+                conversation = conversation_start(author=author, client_id=client_id)
+            conversation_id = conversation.pk
+        elif not Conversation.objects.filter(pk=conversation_id, client_id=client_id).exists():
+            raise _not_found(_("Conversation"))
+        return message_send(author=author, conversation_id=conversation_id, body=body)
+
+
 def _author_role(user, conversation: Conversation) -> str:
     if user_is_office(user):
         return Message.AuthorRole.STAFF

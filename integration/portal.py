@@ -1,0 +1,117 @@
+"""What the client portal asks of the subsystems: the portal imports no subsystem itself.
+
+The portal is a user interface: it calls these functions (and its own and the core's services and
+selectors), and these call the subsystems' public services and selectors by plain import. Nothing
+here opens a transaction of another app or raises an HTTP error: the services own their
+transactions and refuse with `ServiceError`, and the portal's views turn "not found" into a 404.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import QuerySet
+
+from communications import selectors as comms_selectors
+from communications import services as comms
+from communications.classifier import classify as comms_classify
+from communications.models import Conversation, Message, Notification
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "classify",
+    "client_message_send",
+    "conversation_for_client",
+    "emergency_dispatch",
+    "managers_tell",
+    "notification_list",
+    "notification_read_all",
+    "notification_unread_count",
+]
+
+
+# --- booking -------------------------------------------------------------------------------------
+
+
+def classify(text: str) -> dict[str, Any] | None:
+    """Communications' text classifier: {"urgency", "gas", "safety_instruction"}, None if it failed."""
+    try:
+        result = comms_classify(text)
+    except Exception:  # a classifier bug must not stop a booking; the portal's keyword check runs instead
+        logger.warning("communications classifier failed", exc_info=True)
+        return None
+    safety = result.safety_instruction
+    return {"urgency": result.urgency, "gas": safety is not None, "safety_instruction": safety}
+
+
+def emergency_dispatch(*, job_id: int, district_slug: str | None, text: str) -> dict[str, Any]:
+    """Route an emergency booking to on-shift technicians at once (communications' alert engine)."""
+    return comms.emergency_dispatch(message_id=None, job_id=job_id, district_slug=district_slug, text=text,
+                                    dedupe_key=f"portal:booking:{job_id}:emergency")
+
+
+def managers_tell(*, kind: str, title: str, body: str, related_type: str = "", related_id: str = "",
+                  dedupe_key: str | None = None) -> list[int]:
+    """Notify the managers through communications' notification engine."""
+    try:
+        return list(comms.notify_role(role="manager", kind=kind, title=str(title), body=str(body),
+                                      related_type=related_type, related_id=related_id, dedupe_key=dedupe_key))
+    except Exception:  # the request row is saved and listed in the admin; a lost notice is not data loss
+        logger.warning("notify_role(manager) failed for %s", kind, exc_info=True)
+        return []
+
+
+# --- messages and notifications ------------------------------------------------------------------
+
+
+def _conversations(*, user, client_id: int) -> QuerySet[Conversation]:
+    return (comms_selectors.conversation_list_visible(user=user).filter(client_id=client_id)
+            .order_by("-last_message_at", "-id"))
+
+
+def conversation_for_client(*, user, client_id: int, conversation_id: int | None = None,
+                            limit: int = 200) -> dict[str, Any]:
+    """The client's conversations and the messages of the chosen one (the newest by default).
+
+    A conversation id that is not the client's gives `conversation` None and `found` False.
+    """
+    conversations = list(_conversations(user=user, client_id=client_id)[:50])
+    current = None
+    if conversation_id is not None:
+        current = next((c for c in conversations if c.pk == conversation_id), None) or \
+            _conversations(user=user, client_id=client_id).filter(pk=conversation_id).first()
+    elif conversations:
+        current = conversations[0]
+    thread: list[Message] = []
+    if current is not None:
+        newest = (comms_selectors.message_list_visible(user=user).filter(conversation_id=current.pk)
+                  .order_by("-created_at", "-id")[:limit])
+        thread = list(reversed(list(newest)))
+    return {"conversations": conversations, "conversation": current, "thread": thread,
+            "found": conversation_id is None or current is not None}
+
+
+def client_message_send(*, user, client_id: int, body: str, conversation_id: int | None = None) -> Message:
+    """Send a client's message to the office (communications opens a conversation on the first one)."""
+    return comms.client_message_send(author=user, client_id=client_id, body=body, conversation_id=conversation_id)
+
+
+def notification_unread_count(*, user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return comms_selectors.notification_list_for_user(user=user).filter(read_at__isnull=True).count()
+
+
+def notification_list(*, user, limit: int = 50) -> list[Notification]:
+    return list(comms_selectors.notification_list_for_user(user=user).order_by("-created_at", "-id")[:limit])
+
+
+def notification_read_all(*, user, limit: int = 500) -> int:
+    """Mark the user's unread notifications read, one by one through communications' service."""
+    unread = comms_selectors.notification_list_for_user(user=user).filter(read_at__isnull=True)
+    ids = list(unread.values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        comms.notification_read(user=user, notification_id=pk)
+    return len(ids)
