@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACK := $(PY) scripts/stack.py
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test lint bench setup clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ run: $(STAMP)
 test: $(STAMP)
 	DEBUG=true $(PY) manage.py compiletranslations
 	DEBUG=true TESTING=true $(STACK) exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The .po files are the only source of translations: extract every app's strings (and the core's,
+# into locale/), keep what translators wrote, then compile. Locations without line numbers and no
+# obsolete entries, so a second run on a clean tree changes nothing.
+MAKEMESSAGES_OPTS := -l pl -l en --add-location=file --no-obsolete \
+	--ignore=bench --ignore=scripts --ignore=static --ignore=docs --ignore=var \
+	--ignore=test-artifacts --ignore=tests --ignore=conftest.py --ignore=pytest_env_defaults.py
+
+messages: $(STAMP)
+	DEBUG=true $(PY) manage.py makemessages $(MAKEMESSAGES_OPTS)
+	DEBUG=true $(PY) manage.py compiletranslations
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

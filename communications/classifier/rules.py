@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from hvaccrm.safety import gas_safety_instruction
 from hvaccrm.text import text_fold
 
 
@@ -153,14 +154,6 @@ EN_WORDS = frozenset(
     "displays shows working broken office flat house home please".split()
 )
 
-SAFETY_INSTRUCTION = {
-    "pl": "Natychmiast opuść budynek, nie używaj ognia ani włączników elektrycznych, otwórz okna, jeśli to "
-          "bezpieczne, i zadzwoń pod 112 lub na pogotowie gazowe 992.",
-    "en": "Leave the building now, do not use flames or electrical switches, open windows if it is safe, and "
-          "call 112 or the gas emergency line 992.",
-}
-
-
 @dataclass
 class Classification:
     urgency: str = "normal"
@@ -210,7 +203,7 @@ def classify(text: str) -> Classification:
         if hit:
             reasons.append(f"{label}: '{hit}'")
             emergency = True
-            result.safety_instruction = SAFETY_INSTRUCTION[language]
+            result.safety_instruction = gas_safety_instruction(language=language)
     for label, pattern in (("smoke or fire", FIRE), ("water leaking", WATER)):
         hit = _hit(pattern, scan)
         if hit:
