@@ -20,9 +20,8 @@ GPS_PUSH_INTERVAL_S = env.float("GPS_PUSH_INTERVAL_S", default=1.0)
 ROUTING_URL = env.str("ROUTING_URL", default="")  # OSRM-compatible /table service, optional
 ROUTING_TIMEOUT_S = env.float("ROUTING_TIMEOUT_S", default=5.0)
 ROUTE_DETOUR_FACTOR = env.float("ROUTE_DETOUR_FACTOR", default=1.35)
-ROUTE_EXPLORATION_LEVEL = env.int("ROUTE_EXPLORATION_LEVEL", default=3)  # 1-5; 3: ~1 s for 120 jobs
-ROUTE_THREADS = env.int("ROUTE_THREADS", default=1)
-ROUTE_TIMEOUT_S = env.float("ROUTE_TIMEOUT_S", default=10.0)
+ROUTE_TIMEOUT_S = env.float("ROUTE_TIMEOUT_S", default=10.0)  # a whole day's plan improves this long
+ROUTE_REPLAN_TIMEOUT_S = env.float("ROUTE_REPLAN_TIMEOUT_S", default=1.0)  # after one booking, from the plan
 
 # Geocoding (Nominatim-compatible); empty: staff pick the point on the map
 GEOCODER_URL = env.str("GEOCODER_URL", default="")

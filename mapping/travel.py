@@ -8,7 +8,10 @@ import logging
 import urllib.request
 from collections.abc import Sequence
 
-from hvaccrm.geo import haversine_m
+import numpy as np
+
+from hvaccrm.geo import EARTH_RADIUS_M, haversine_m
+from mapping.solver import TimeBands
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +81,63 @@ def matrix_for(
     timeout: float = 5.0,
 ) -> tuple[list[list[int]], str]:
     """The matrix and where it came from ("osrm" or "haversine"); OSRM failures fall back."""
+    routed = _osrm_or_none(points, routing_url=routing_url, timeout=timeout)
+    if routed is not None:
+        return routed, "osrm"
+    return matrix_haversine(points, districts, detour=detour), "haversine"
+
+
+def _osrm_or_none(points: Sequence[tuple[float, float]], *, routing_url: str, timeout: float) -> list[list[int]] | None:
     if routing_url and len(points) > 1:
         try:
-            return matrix_osrm(points, base_url=routing_url, timeout=timeout), "osrm"
+            return matrix_osrm(points, base_url=routing_url, timeout=timeout)
         except Exception:  # an unreachable routing server must not stop planning
             logger.warning("routing server failed; using great-circle estimates", exc_info=True)
-    return matrix_haversine(points, districts, detour=detour), "haversine"
+    return None
+
+
+# The hours at which the speed model's hour factor changes, with the band's name: travel times are
+# one matrix per band (bands with the same factor share it), chosen by the hour of departure.
+HOUR_BANDS: tuple[tuple[int, str], ...] = (
+    (0, "night"), (6, "early"), (7, "morning_peak"), (9, "midday"), (15, "evening_peak"), (18, "evening"),
+    (21, "night"),
+)
+
+
+def _seconds_at_factor_one(points: Sequence[tuple[float, float]], districts: Sequence[str | None],
+                           detour: float) -> np.ndarray:
+    """Seconds between every pair at midday speeds (hour factor 1), vectorised."""
+    if not points:
+        return np.zeros((0, 0))
+    arr = np.radians(np.asarray(points, dtype=float))
+    lat, lng = arr[:, 0], arr[:, 1]
+    dlat = lat[:, None] - lat[None, :]
+    dlng = lng[:, None] - lng[None, :]
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlng / 2) ** 2
+    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(1.0, a))) * detour
+    speed = np.array([DISTRICT_SPEED_KMH.get(d or "", DEFAULT_SPEED_KMH) for d in districts])
+    kmh = (speed[:, None] + speed[None, :]) / 2
+    return metres / (kmh / 3.6)
+
+
+def _bands(base_s: np.ndarray) -> TimeBands:
+    factors = [hour_factor(h) for h, _name in HOUR_BANDS]
+    by_factor = {f: np.rint(base_s / f).astype(np.int64) for f in sorted(set(factors))}
+    return TimeBands(starts=tuple(h * 3600 for h, _n in HOUR_BANDS),
+                     matrices=tuple(by_factor[f] for f in factors), names=tuple(n for _h, n in HOUR_BANDS))
+
+
+def bands_haversine(points: Sequence[tuple[float, float]], districts: Sequence[str | None], *,
+                    detour: float = 1.35) -> TimeBands:
+    """Seconds between every pair for each hour band of the district speed model."""
+    return _bands(_seconds_at_factor_one(points, districts, detour))
+
+
+def bands_for(points: Sequence[tuple[float, float]], districts: Sequence[str | None], *, routing_url: str = "",
+              detour: float = 1.35, timeout: float = 5.0) -> tuple[TimeBands, str]:
+    """Travel times by hour band and where they came from. An OSRM-compatible router knows no hour:
+    its times are taken as midday ones and scaled by the speed model's hour factors."""
+    routed = _osrm_or_none(points, routing_url=routing_url, timeout=timeout)
+    if routed is not None:
+        return _bands(np.asarray(routed, dtype=float)), "osrm"
+    return bands_haversine(points, districts, detour=detour), "haversine"

@@ -78,11 +78,12 @@ def jobs_of_day(*, day: date) -> list[ServiceJob]:
 class _Problem:
     vehicles: list[solver.Vehicle]
     jobs: list[solver.Job]
-    matrix: list[list[int]]
+    matrix: solver.TimeBands  # travel times by hour band
     source: str
     fixed: dict[int, ServiceJob]  # technician id -> started job kept in place
     job_rows: dict[int, ServiceJob]
     unroutable: dict[int, str]
+    initial: dict[int, list[int]] | None = None  # the stored plan: technician id -> job ids in order
 
 
 def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob], now: datetime) -> _Problem:
@@ -142,14 +143,26 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
             skills |= {pin_skill(job.technician_id)}
         sjobs.append(solver.Job(id=job.pk, location=loc, service=job.estimated_duration_min * 60, windows=windows,
                                 skills=skills, priority=job.priority))
-    matrix, source = travel.matrix_for(points, districts, routing_url=conf.ROUTING_URL,
-                                       detour=conf.ROUTE_DETOUR_FACTOR, timeout=conf.ROUTING_TIMEOUT_S)
-    return _Problem(vehicles, sjobs, matrix, source, fixed, rows, unroutable)
+    matrix, source = travel.bands_for(points, districts, routing_url=conf.ROUTING_URL,
+                                      detour=conf.ROUTE_DETOUR_FACTOR, timeout=conf.ROUTING_TIMEOUT_S)
+    return _Problem(vehicles, sjobs, matrix, source, fixed, rows, unroutable, initial=_stored_plan(day=day))
 
 
-def day_plan(*, day: date, reason: str = "manual", now: datetime | None = None, apply: bool = True) -> dict[str, Any]:
+def _stored_plan(*, day: date) -> dict[int, list[int]]:
+    """The day's current plan, where a re-plan starts its search (technician id -> job ids)."""
+    stops = (RouteStop.objects.filter(route__plan__day=day, fixed=False)
+             .order_by("route__technician_id", "sequence").values_list("route__technician_id", "job_id"))
+    plan: dict[int, list[int]] = {}
+    for tech_id, job_id in stops:
+        plan.setdefault(tech_id, []).append(job_id)
+    return plan
+
+
+def day_plan(*, day: date, reason: str = "manual", now: datetime | None = None, apply: bool = True,
+             timeout_s: float | None = None) -> dict[str, Any]:
     """Optimise `day`: started jobs stay fixed, the rest are (re)assigned in the best order. Stores
-    the plan, assigns jobs, updates ETAs and pushes route.updated. Returns the JSON summary."""
+    the plan, assigns jobs, updates ETAs and pushes route.updated. Returns the JSON summary.
+    The search starts from the stored plan and improves it for `timeout_s` (ROUTE_TIMEOUT_S)."""
     now = now or timezone.now()
     base = day_start(day)
     if now < base:
@@ -159,8 +172,7 @@ def day_plan(*, day: date, reason: str = "manual", now: datetime | None = None, 
     problem = _problem(day=day, technicians=technicians, jobs=jobs, now=now)
     t0 = clock.perf_counter()
     solution = solver.solve(problem.vehicles, problem.jobs, problem.matrix,
-                            exploration_level=conf.ROUTE_EXPLORATION_LEVEL, threads=conf.ROUTE_THREADS,
-                            timeout_s=conf.ROUTE_TIMEOUT_S)
+                            timeout_s=timeout_s or conf.ROUTE_TIMEOUT_S, initial=problem.initial)
     solve_ms = (clock.perf_counter() - t0) * 1000
     unassigned = {**problem.unroutable, **solution.unassigned}
     if not apply:
@@ -249,7 +261,10 @@ def day_replan(*, day: date, reason: str, job_id: int | None = None, now: dateti
     through the outbox) re-plans nothing, so planning never feeds on itself."""
     if job_id is not None and _plan_reflects(day=day, job_id=job_id):
         return {"day": day.isoformat(), "skipped": True, "reason": "the plan already reflects this job", "job": job_id}
-    summary = day_plan(day=day, reason=reason if job_id is None else f"{reason} #{job_id}", now=now)
+    # One changed job: the stored plan is nearly right, a short search from it suffices (stored
+    # within ROUTE_REPLAN_TIMEOUT_S + about half a second).
+    summary = day_plan(day=day, reason=reason if job_id is None else f"{reason} #{job_id}", now=now,
+                       timeout_s=conf.ROUTE_REPLAN_TIMEOUT_S)
     return {"day": summary["day"], "routes": len(summary["routes"]), "unassigned": len(summary["unassigned"]),
             "total_travel_s": summary["total_travel_s"], "job": job_id}
 

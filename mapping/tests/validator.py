@@ -1,12 +1,22 @@
 """An independent check of a solver result: written apart from the solver, it recomputes every
-route from the matrix and the input and lists every broken rule."""
+route from the matrix and the input and lists every broken rule. With travel times by hour band,
+each leg takes the band of its departure (the route's start, then the end of the previous job)."""
 
 from __future__ import annotations
 
-from mapping.solver import Job, Solution, Vehicle
+from mapping.solver import Job, Solution, TimeBands, Vehicle
 
 
-def violations(vehicles: list[Vehicle], jobs: list[Job], matrix: list[list[int]], solution: Solution) -> list[str]:
+def _leg(matrix, i: int | None, j: int | None, t: int) -> int:
+    if i is None or j is None:
+        return 0
+    if isinstance(matrix, TimeBands):
+        band = max(k for k, s in enumerate(matrix.starts) if s <= t % 86_400)
+        return int(matrix.matrices[band][i][j])
+    return int(matrix[i][j])
+
+
+def violations(vehicles: list[Vehicle], jobs: list[Job], matrix, solution: Solution) -> list[str]:
     problems: list[str] = []
     vmap = {v.id: v for v in vehicles}
     jmap = {j.id: j for j in jobs}
@@ -20,7 +30,7 @@ def violations(vehicles: list[Vehicle], jobs: list[Job], matrix: list[list[int]]
         if v.max_jobs is not None and len(route.stops) > v.max_jobs:
             problems.append(f"vehicle {v.id}: {len(route.stops)} jobs > max {v.max_jobs}")
         load = [0] * len(v.capacity)
-        t, here, travel = v.shift[0], v.start, 0
+        t, here, travel = max(v.shift[0], route.start), v.start, 0
         for stop in route.stops:
             j = jmap.get(stop.job)
             if j is None:
@@ -34,13 +44,15 @@ def violations(vehicles: list[Vehicle], jobs: list[Job], matrix: list[list[int]]
             for i, d in enumerate(j.demand):
                 if i < len(load):
                     load[i] += d
-            leg = matrix[here][j.location] if here is not None else 0
+            leg = _leg(matrix, here, j.location, t)
             travel += leg
             t += leg
             if stop.arrival < t:
                 problems.append(f"job {j.id}: arrival {stop.arrival} before it can get there ({t})")
             t = max(t, stop.arrival)
-            windows = j.windows or ((0, 2**31 - 1),)
+            windows = tuple(w for w in j.windows if w[0] <= w[1]) or ((0, 2**31 - 1),)
+            if j.windows and not any(a <= b for a, b in j.windows):
+                problems.append(f"job {j.id} is served though every window closes before it opens")
             start = max(t, stop.start)
             if not any(a <= start <= b for a, b in windows):
                 problems.append(f"job {j.id}: service starts at {start}, outside its windows {windows}")
@@ -48,11 +60,15 @@ def violations(vehicles: list[Vehicle], jobs: list[Job], matrix: list[list[int]]
                 problems.append(f"job {j.id}: service lasts {stop.end - stop.start}, not {j.service}")
             t = start + j.service
             here = j.location
-        back = matrix[here][v.end] if (v.end is not None and here is not None) else 0
+        back = _leg(matrix, here, v.end, t)
         travel += back
         t += back
         if t > v.shift[1]:
             problems.append(f"vehicle {v.id}: back at {t}, after its shift ends at {v.shift[1]}")
+        if route.stops and route.end < t:
+            problems.append(f"vehicle {v.id}: reported back at {route.end}, recomputed {t}")
+        if route.stops and v.shift[1] <= v.shift[0]:
+            problems.append(f"vehicle {v.id} has no shift but a route")
         if route.stops and route.start < v.shift[0]:
             problems.append(f"vehicle {v.id}: leaves at {route.start} before its shift")
         for i, cap in enumerate(v.capacity):
