@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import conf
 from audit.health import HEALTH_CACHE_KEY, health_cached
-from hvaccrm.models import IntegrationLog, ServiceJob, Technician
-from hvaccrm.models.jobs import OPEN_STATUSES
+from hvaccrm.models import IntegrationLog
+from hvaccrm.selectors import job_list_open, technician_list_on_shift
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def emergencies_without_notification(params: dict) -> Found | None:
 
 def jobs_without_location(params: dict) -> Found | None:
     """Open jobs the map cannot show or route: no coordinates or no district."""
-    qs = (ServiceJob.objects.filter(status__in=OPEN_STATUSES)
+    qs = (job_list_open()
           .filter(Q(latitude__isnull=True) | Q(longitude__isnull=True) | Q(district__isnull=True))
           .values_list("id", "site__latitude", "site__district_id"))
     rows = list(qs.order_by("id"))
@@ -224,7 +224,7 @@ def technicians_with_stale_position(params: dict) -> Found | None:
     nearest-first routing of emergencies cannot count on them."""
     cutoff = timezone.now() - timedelta(minutes=params.get("stale_position_minutes", conf.STALE_POSITION_MINUTES))
     ids = list(
-        Technician.objects.filter(active=True, on_shift=True, private_mode=False)
+        technician_list_on_shift()
         .filter(Q(last_position_at__isnull=True) | Q(last_position_at__lt=cutoff))
         .order_by("id").values_list("id", flat=True)
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import CharField, OuterRef, Subquery
-from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +18,6 @@ from communications.models import (
     NotificationPreference,
 )
 from hvaccrm.errors import ServiceError
-from hvaccrm.models import IntegrationLog
 
 
 class MessageInline(admin.TabularInline):
@@ -119,11 +116,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        log_state = IntegrationLog.objects.filter(
-            target="notifications", kind=services.DELIVERY_KIND, object_type=services.DELIVERY_OBJECT,
-            object_id=Cast(OuterRef("pk"), output_field=CharField()),
-        ).order_by("-id").values("state")[:1]
-        return super().get_queryset(request).annotate(_outbox_state=Subquery(log_state))
+        return super().get_queryset(request).annotate(_outbox_state=selectors.delivery_outbox_state())
 
     @admin.display(description=_("notification"))
     def notification_title(self, obj) -> str:

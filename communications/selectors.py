@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 
-from communications.models import Conversation, Delivery, EmergencyAlert, Message, MessageRead, Notification
+from communications.models import Conversation, EmergencyAlert, Message, MessageRead, Notification
+from communications.services.common import DELIVERY_KIND, DELIVERY_OBJECT
 from hvaccrm.models import IntegrationLog, Technician
 from hvaccrm.realtime.groups import is_staff_role
 
@@ -45,11 +47,15 @@ def notification_list_for_user(*, user) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient_id=user.pk).prefetch_related("deliveries")
 
 
-def delivery_outbox_state(*, delivery_id: int) -> str | None:
-    """The state of the latest outbox row that sends this delivery (None for in-app)."""
-    return (IntegrationLog.objects.filter(target="notifications", kind="delivery.send",
-                                          object_type="communications.delivery", object_id=str(delivery_id))
-            .order_by("-id").values_list("state", flat=True).first())
+def delivery_outbox_state() -> Subquery:
+    """For a Delivery queryset's annotate(): the state of the latest outbox row that sends the
+    delivery in `OuterRef("pk")` (None for in-app)."""
+    return Subquery(
+        IntegrationLog.objects.filter(
+            target="notifications", kind=DELIVERY_KIND, object_type=DELIVERY_OBJECT,
+            object_id=Cast(OuterRef("pk"), output_field=CharField()),
+        ).order_by("-id").values("state")[:1]
+    )
 
 
 def alert_list_open() -> QuerySet[EmergencyAlert]:
@@ -78,6 +84,3 @@ def client_data_export(*, client_id: int) -> dict:
         })
     return {"conversations": conversations, "notifications": notifications}
 
-
-def delivery_counts_by_state() -> dict[str, int]:
-    return dict(Delivery.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))

@@ -31,8 +31,13 @@ def job_list_visible(*, user) -> QuerySet[ServiceJob]:
     return qs.filter(client__users=user)
 
 
-def technician_list_on_shift(*, district_slug: str | None = None) -> QuerySet[Technician]:
+def technician_list_on_shift(*, district_slug: str | None = None,
+                             include_private: bool = False) -> QuerySet[Technician]:
+    """Active technicians on shift; without those in private mode unless asked, because routing,
+    alerts and position checks cannot count on a technician whose position is private."""
     qs = Technician.objects.filter(active=True, on_shift=True).select_related("user", "home_district")
+    if not include_private:
+        qs = qs.filter(private_mode=False)
     if district_slug:
         qs = qs.filter(home_district__slug=district_slug)
     return qs

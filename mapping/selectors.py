@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hvaccrm.models import District, ServiceJob, Technician
 from hvaccrm.models.jobs import OPEN_STATUSES
+from hvaccrm.selectors import job_list_open
 from mapping.models import DayPlan, RouteStop
 
 
@@ -69,7 +70,7 @@ def technicians_geojson() -> dict[str, Any]:
 
 
 def jobs_geojson(*, day: date | None = None) -> dict[str, Any]:
-    qs = ServiceJob.objects.filter(status__in=OPEN_STATUSES, latitude__isnull=False).select_related("district")
+    qs = job_list_open().filter(latitude__isnull=False)
     if day is not None:
         start = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
         qs = qs.filter(Q(scheduled_start__gte=start, scheduled_start__lt=start + timedelta(days=1))

@@ -36,6 +36,3 @@ def register_frame(name: str, *, serializer: type, allow: Callable[[Any], bool] 
 def frame_type(name: str) -> FrameType | None:
     return _frames.get(name)
 
-
-def frame_names() -> list[str]:
-    return sorted(_frames)

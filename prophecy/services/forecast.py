@@ -21,7 +21,6 @@ from prophecy.models import BacktestResult, Prediction
 
 logger = logging.getLogger(__name__)
 
-SERVICE_TYPES = ("installation", "maintenance", "repair", "inspection")
 DEFAULT_JOB_HOURS = 1.5
 MIN_WEEKS = 12
 
