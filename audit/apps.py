@@ -10,6 +10,6 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit import checks, seed  # noqa: F401 - registers the demo seeder
+        from audit import checks, privacy, seed  # noqa: F401 - registers client data and the demo seeder
 
         checks.register()

@@ -9,5 +9,6 @@ class CommunicationsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
-        # Registrations: socket frames and the conversation group authoriser, seeder, health check.
-        from communications import checks, handlers, seed  # noqa: F401
+        # Registrations: socket frames and the conversation group authoriser, seeder, health check,
+        # the client's data (privacy registry).
+        from communications import checks, handlers, privacy, seed  # noqa: F401

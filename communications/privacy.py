@@ -1,28 +1,36 @@
-"""The client's data in this app (RODO): anonymisation."""
+"""The client's data in communications (RODO): export and erasure, registered with the core's
+privacy registry (order 20: first, while the client's users and jobs are still as they were)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
+from communications import selectors
 from communications.models import (
     Conversation,
     Delivery,
     EmergencyAlert,
     Message,
+    MessageRead,
     Notification,
     NotificationPreference,
 )
 from hvaccrm.models import Client
+from hvaccrm.privacy import ERASED, ErasureContext, register_privacy
 
-ERASED = "[usunięto / removed]"
+
+def _client_user_ids(client_id: int) -> list[int]:
+    user_ids = Client.objects.filter(pk=client_id).values_list("users", flat=True)
+    return [u for u in user_ids if u is not None]
 
 
 def client_data_anonymise(*, client_id: int) -> int:
     """Erase the personal content of a client's conversations and notifications; rows stay for counts."""
     with transaction.atomic():
-        user_ids = list(Client.objects.filter(pk=client_id).values_list("users", flat=True))
-        user_ids = [u for u in user_ids if u is not None]
+        user_ids = _client_user_ids(client_id)
         changed = (
             Message.objects.filter(conversation__client_id=client_id)
             .exclude(body=ERASED)
@@ -48,3 +56,40 @@ def client_data_anonymise(*, client_id: int) -> int:
             .update(text=ERASED, latitude=None, longitude=None)
         )
     return changed
+
+
+def _staff_notifications_scrub(*, alert_ids: list[int], job_ids: list[int], message_ids: list[int]) -> int:
+    """Staff and technicians' notifications about this client's alerts, jobs or messages carry the
+    client's words (an emergency alert's text, a booking's description): title and body go, the
+    row stays for delivery statistics."""
+    related = (Q(related_type="communications.emergencyalert", related_id__in=[str(a) for a in alert_ids])
+               | Q(related_type="hvaccrm.servicejob", related_id__in=[str(j) for j in job_ids])
+               | Q(related_type="communications.message", related_id__in=[str(m) for m in message_ids]))
+    return Notification.objects.filter(related).exclude(body=ERASED).update(title=ERASED, body=ERASED, payload={})
+
+
+def export(*, client: Client) -> dict[str, Any]:
+    """Conversations, messages, notifications and deliveries of one client."""
+    return selectors.client_data_export(client_id=client.pk)
+
+
+def erase(*, client: Client, context: ErasureContext) -> dict[str, int]:
+    alerts = EmergencyAlert.objects.filter(Q(message__conversation__client_id=client.pk) | Q(job__client_id=client.pk))
+    alert_ids = list(alerts.values_list("pk", flat=True))
+    message_ids = list(Message.objects.filter(conversation__client_id=client.pk).values_list("pk", flat=True))
+    # The core scrubs the outbox copies of these (message texts and alert positions in payloads).
+    context.relate("communications.message", message_ids)
+    context.relate("communications.emergencyalert", alert_ids)
+    changed = client_data_anonymise(client_id=client.pk)
+    changed += _staff_notifications_scrub(alert_ids=alert_ids, job_ids=context.job_ids, message_ids=message_ids)
+    # Read receipts of the client's logins: when the client read what (the office's stay).
+    reads = MessageRead.objects.filter(user_id__in=context.user_ids).delete()[0]
+    return {"messages": changed, "read_receipts": reads}
+
+
+register_privacy(
+    "communications", order=20, export=export, erase=erase,
+    covers=("communications.Conversation", "communications.Message", "communications.MessageRead",
+            "communications.Notification", "communications.Delivery", "communications.NotificationPreference",
+            "communications.EmergencyAlert"),
+)

@@ -11,7 +11,8 @@ class HvaccrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hvaccrm import checks, seed_core  # noqa: F401 - registers health checks and the seeder
+        # Registrations: health checks, the core's seeder and its part of a client's personal data.
+        from hvaccrm import checks, privacy_core, seed_core  # noqa: F401
         from hvaccrm.services.bootstrap import bootstrap_after_migrate
 
         post_migrate.connect(bootstrap_after_migrate)

@@ -10,4 +10,4 @@ class MappingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from mapping import checks, handlers, seed  # noqa: F401 - registers frames, checks, seeder
+        from mapping import checks, handlers, privacy, seed  # noqa: F401 - frames, checks, privacy, seeder

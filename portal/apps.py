@@ -10,5 +10,5 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from portal import seed, signals  # noqa: F401 - the sign-in receiver and the demo seeder
+        from portal import privacy, seed, signals  # noqa: F401 - sign-in receiver, client data, demo seeder
 

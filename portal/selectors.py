@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from hvaccrm.models import AccessRecord, Client, Consent, Equipment, JobFeedback, ServiceJob, Site, Technician
 from hvaccrm.models.jobs import OPEN_STATUSES, JobStatus
+from hvaccrm.privacy import client_export_all
 from portal import conf
-from portal.models import Booking, ErasureRequest
+from portal.models import ErasureRequest
 
 # --- whose data ---------------------------------------------------------------------------------
 
@@ -270,75 +271,16 @@ def consent_history(*, client: Client) -> QuerySet[Consent]:
 # --- RODO: export and retained records ----------------------------------------------------------
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
 def client_data_export(*, client: Client) -> dict[str, Any]:
-    """Everything the company holds about one client (RODO art. 15 and 20), as plain JSON."""
-    sites = list(Site.objects.filter(client=client).select_related("district").order_by("id"))
-    equipment = list(Equipment.objects.filter(site__client=client).order_by("id"))
-    jobs = list(ServiceJob.objects.filter(client=client).select_related("technician__user").order_by("id"))
-    bookings = {b.job_id: b for b in Booking.objects.filter(job__client=client)}
-    data: dict[str, Any] = {
-        "generated_at": timezone.now().isoformat(),
-        "client": {
-            "id": client.pk, "kind": client.kind, "name": client.name, "nip": client.nip, "email": client.email,
-            "phone": client.phone, "billing_address": client.billing_address,
-            "preferred_language": client.preferred_language, "created_at": _iso(client.created_at),
-            "updated_at": _iso(client.updated_at),
-        },
-        "portal_users": [
-            {"id": u.pk, "username": u.username, "email": u.email, "first_name": u.first_name,
-             "last_name": u.last_name, "date_joined": _iso(u.date_joined), "last_login": _iso(u.last_login)}
-            for u in client.users.order_by("pk")
-        ],
-        "sites": [
-            {"id": s.pk, "label": s.label, "street": s.street, "postal_code": s.postal_code, "city": s.city,
-             "district": s.district.name if s.district_id else None, "latitude": s.latitude, "longitude": s.longitude}
-            for s in sites
-        ],
-        "equipment": [
-            {"id": e.pk, "site": e.site_id, "kind": e.kind, "brand": e.brand, "model": e.model,
-             "serial_number": e.serial_number, "refrigerant": e.refrigerant,
-             "refrigerant_charge_kg": str(e.refrigerant_charge_kg), "installed_on": _iso(e.installed_on),
-             "warranty_until": _iso(e.warranty_until), "last_maintenance_on": _iso(e.last_maintenance_on),
-             "last_leak_check_on": _iso(e.last_leak_check_on)}
-            for e in equipment
-        ],
-        "visits": [
-            {"id": j.pk, "site": j.site_id, "equipment": j.equipment_id, "service_type": j.service_type,
-             "urgency": j.urgency, "status": j.status, "source": j.source, "description": j.description,
-             "requested_start": _iso(j.requested_start), "requested_end": _iso(j.requested_end),
-             "scheduled_start": _iso(j.scheduled_start), "scheduled_end": _iso(j.scheduled_end),
-             "technician": technician_name(j) or None, "completed_at": _iso(j.completed_at),
-             "report": j.report, "created_at": _iso(j.created_at),
-             "preferred_windows": bookings[j.pk].windows if j.pk in bookings else []}
-            for j in jobs
-        ],
-        "feedback": [
-            {"id": f.pk, "visit": f.job_id, "rating": f.rating, "comment": f.comment, "created_at": _iso(f.created_at)}
-            for f in JobFeedback.objects.filter(client=client).order_by("id")
-        ],
-        "consents": [
-            {"purpose": c.purpose, "granted": c.granted, "channel": c.channel, "text_version": c.text_version,
-             "created_at": _iso(c.created_at)}
-            for c in Consent.objects.filter(client=client).order_by("created_at", "id")
-        ],
-        "access_trail": [
-            {"time": _iso(a.created_at), "who": a.actor_label, "action": a.action, "object": f"{a.object_type}:{a.object_id}",
-             "purpose": a.purpose}
-            for a in AccessRecord.objects.filter(subject_client_id=client.pk).order_by("created_at", "id")[:1000]
-        ],
-        "erasure_requests": [
-            {"state": r.state, "requested_at": _iso(r.requested_at), "executed_at": _iso(r.executed_at)}
-            for r in ErasureRequest.objects.filter(client_id=client.pk).order_by("requested_at")
-        ],
-    }
-    from portal import integrations
-
-    data["communications"] = integrations.communications_export(client_id=client.pk)
-    return data
+    """Everything the company holds about one client (RODO art. 15 and 20), as plain JSON: every
+    app's privacy export (hvaccrm.privacy). The core's part is at the top level, as the export page
+    shows it; each other app's part under its name."""
+    by_app = client_export_all(client=client)
+    core, portal = by_app.pop("core"), by_app.pop("portal")
+    windows = portal.pop("preferred_windows")
+    for visit in core["visits"]:
+        visit["preferred_windows"] = windows.get(visit["id"], [])
+    return {"generated_at": timezone.now().isoformat(), **core, **portal, **by_app}
 
 
 def retained_records(*, client_id: int | None = None) -> list[dict[str, Any]]:

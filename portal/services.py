@@ -26,9 +26,11 @@ from django.utils.translation import gettext as _
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent, Equipment, ServiceJob, Site
 from hvaccrm.models.jobs import JobSource, JobStatus, ServiceType, Urgency
+from hvaccrm.privacy import client_erase_all
+from hvaccrm.privacy_core import erasure_context
 from hvaccrm.services import access_record, job_create, job_feedback_give, job_reschedule, job_transition
 from integration import portal as subsystems
-from portal import conf, integrations, selectors
+from portal import conf, selectors
 from portal.models import Booking, ErasureRequest, LoginLink, PortalSession
 from portal.triage import triage
 
@@ -433,97 +435,18 @@ def _erasure_confirm(*, email: str, language: str) -> None:
         send_mail(_("Your data has been erased"), body, None, [email])
 
 
-def pseudonym(client_id: int) -> str:
-    return f"anon-{client_id}"
-
-
 def client_erase(*, client_id: int, actor) -> dict[str, Any]:
-    """Anonymise one client everywhere; keep, pseudonymised, only what the law requires (see
-    selectors.retained_records). Idempotent: running it twice changes nothing more."""
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    from hvaccrm.models import IntegrationLog, JobFeedback
-
+    """Anonymise one client everywhere: every app's privacy module, in the registry's order (see
+    hvaccrm.privacy); what the law requires is kept, pseudonymised (selectors.retained_records).
+    Idempotent: running it twice changes nothing more. Returns the counts of all apps, flat (each
+    app names its own counts)."""
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client_id)
-        alias = pseudonym(client_id)
-        users = list(client.users.all())
-        user_ids = [u.pk for u in users]
-        old_usernames = [u.username for u in users] + [u.email for u in users if u.email]
-        job_ids = list(ServiceJob.objects.filter(client_id=client_id).values_list("pk", flat=True))
-        site_ids = list(Site.objects.filter(client_id=client_id).values_list("pk", flat=True))
-
-        exported = integrations.communications_export(client_id=client_id)
-        message_ids = [m["id"] for c in exported.get("conversations", []) for m in c.get("messages", [])]
-        # Communications and vectors first: they may look rows up by the client before it changes.
-        messages = integrations.communications_anonymise(client_id=client_id)
-        messages = (messages or 0) + integrations.communications_notifications_scrub(
-            client_id=client_id, job_ids=job_ids, message_ids=message_ids)
-        vectors = integrations.vectors_erase(client_id=client_id)
-
-        Client.objects.filter(pk=client_id).update(
-            name=alias, email="", phone="", billing_address="", notes="", kind=Client.Kind.RESIDENTIAL, nip="",
-            anonymised_at=timezone.now(), updated_at=timezone.now())
-        Site.objects.filter(client_id=client_id).update(label="", street=alias, postal_code="", latitude=None,
-                                                        longitude=None)
-        Equipment.objects.filter(site__client_id=client_id).update(serial_number="")
-        jobs_updated = 0
-        for job in ServiceJob.objects.filter(client_id=client_id).only("pk", "report"):
-            report = {k: v for k, v in (job.report or {}).items() if not isinstance(v, str) or k in REPORT_KEEP}
-            jobs_updated += ServiceJob.objects.filter(pk=job.pk).update(
-                description="", report=report, latitude=None, longitude=None)
-        JobFeedback.objects.filter(client_id=client_id).update(comment="")
-        Booking.objects.filter(job__client_id=client_id).update(windows=[])
-
-        for user in users:
-            session_end_all(user=user)
-            user.username = f"{alias}-user-{user.pk}"
-            user.email = user.first_name = user.last_name = ""
-            user.is_active = False
-            user.set_unusable_password()
-            user.save(update_fields=["username", "email", "first_name", "last_name", "is_active", "password"])
-        LoginLink.objects.filter(user_id__in=user_ids).delete()
-
-        # Copies of personal values in logs: outbox payloads (message texts, coordinates), the access
-        # trail's actor label, the admin's change log, django-axes' attempt records.
-        scrubbed = 0
-        targets = [("hvaccrm.servicejob", job_ids), ("hvaccrm.client", [client_id]), ("hvaccrm.site", site_ids),
-                   ("communications.message", message_ids)]
-        log_q = IntegrationLog.objects.filter(payload__client=client_id)
-        for object_type, ids in targets:
-            if ids:
-                log_q = log_q | IntegrationLog.objects.filter(object_type=object_type, object_id__in=[str(i) for i in ids])
-        for row in log_q.distinct():
-            payload = {k: v for k, v in (row.payload or {}).items() if k not in PAYLOAD_PERSONAL}
-            if payload != row.payload:
-                IntegrationLog.objects.filter(pk=row.pk).update(payload=payload)
-                scrubbed += 1
-        # The access trail is immutable (audit's database trigger); portal logins have pseudonymous
-        # usernames for that reason, so its actor labels carry no e-mail address.
-        for model, ids in ((Client, [client_id]), (Site, site_ids), (ServiceJob, job_ids)):
-            ct = ContentType.objects.get_for_model(model)
-            LogEntry.objects.filter(content_type=ct, object_id__in=[str(i) for i in ids]).update(
-                object_repr=f"{alias}", change_message="")
-        _axes_forget(old_usernames)
-
+        context = erasure_context(client=client, actor=actor)
+        done = client_erase_all(client=client, context=context)
         access_record(actor=actor, action="erase", obj=client, subject_client_id=client_id,
                       purpose="erasure executed (art. 17); retained records pseudonymised")
-    return {"client": client_id, "users": len(user_ids), "jobs": jobs_updated, "sites": len(site_ids),
-            "messages": messages, "vectors": vectors, "log_rows_scrubbed": scrubbed}
-
-
-# Report keys kept after erasure: the F-gas register needs refrigerant amounts and the leak check.
-REPORT_KEEP = {"refrigerant", "leak_check", "refrigerant_added_kg", "refrigerant_recovered_kg", "result"}
-# Payload keys that can carry personal data (free text, precise location, names).
-PAYLOAD_PERSONAL = {"text", "latitude", "longitude", "description", "comment", "name", "email", "phone", "address", "street"}
-
-
-def _axes_forget(usernames: list[str]) -> None:
-    try:
-        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    except ImportError:
-        return
-    names = [n for n in usernames if n]
-    for model in (AccessAttempt, AccessLog, AccessFailureLog):
-        model.objects.filter(username__in=names).delete()
+    summary: dict[str, Any] = {"client": client_id}
+    for counts in done.values():
+        summary.update(counts)
+    return summary

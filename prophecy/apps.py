@@ -9,4 +9,4 @@ class ProphecyConfig(AppConfig):
     verbose_name = "Prophecy"
 
     def ready(self) -> None:
-        from prophecy import checks, seed  # noqa: F401 - register the health check and the demo seeder
+        from prophecy import checks, privacy, seed  # noqa: F401 - health check, client data, demo seeder

@@ -8,6 +8,7 @@ emergency_dispatch, job_update_notify, delivery_attempt, client_data_anonymise) 
 
 from __future__ import annotations
 
+from communications.privacy import client_data_anonymise
 from communications.services.common import (
     ALERT_OBJECT,
     DELIVERY_KIND,
@@ -41,7 +42,6 @@ from communications.services.notifications import (
     notify_role,
     preference_set,
 )
-from communications.services.privacy import client_data_anonymise
 from hvaccrm.errors import ServiceError
 
 __all__ = [

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hvaccrm.models import AccessRecord, Client, Consent, JobFeedback, ServiceJob
+from hvaccrm.privacy import pseudonym
 from portal import selectors, services
 from portal.models import ErasureRequest
 from portal.tests.factories import EquipmentFactory, ServiceJobFactory, next_weekday, window_key
@@ -171,7 +172,7 @@ def test_after_erasure_no_personal_value_of_the_client_is_left_in_the_database(
     assert objects and not [o for o in objects if vector_exists(object_type=o[0], object_id=o[1])]
     # Retained, pseudonymised: the jobs (accounting) and the unit with its refrigerant (F-gas register).
     client_anna.refresh_from_db()
-    assert client_anna.name == services.pseudonym(client_anna.pk) and client_anna.anonymised_at
+    assert client_anna.name == pseudonym(client_anna.pk) and client_anna.anonymised_at
     assert ServiceJob.objects.filter(client=client_anna).count() == 2
     unit.refresh_from_db()
     assert unit.refrigerant == "R32" and unit.refrigerant_charge_kg
