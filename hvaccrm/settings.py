@@ -141,6 +141,10 @@ CACHES = {
 # RedisChannelLayer by measurement (bench/bench_communications.py): PubSub fans out faster but
 # buffers without limit in a slow consumer's process; the core layer's capacity keeps memory bounded.
 CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.core.RedisChannelLayer")
+# Seconds a group membership lives in Redis unless renewed (channels-redis's own default is a day).
+# It exists to drop memberships leaked by a crashed server process; an open socket renews its own
+# on every heartbeat (WS_HEARTBEAT_SECONDS, at most a third of this), so it never goes deaf.
+CHANNEL_GROUP_EXPIRY = env.int("CHANNEL_GROUP_EXPIRY", default=3600)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": CHANNEL_LAYER_BACKEND,
@@ -152,7 +156,7 @@ CHANNEL_LAYERS = {
 }
 if CHANNEL_LAYER_BACKEND.endswith("core.RedisChannelLayer"):
     # Bounded per-channel queues so one slow consumer cannot grow Redis without limit.
-    CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 200, "expiry": 30, "group_expiry": 3600})
+    CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 200, "expiry": 30, "group_expiry": CHANNEL_GROUP_EXPIRY})
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -312,6 +316,10 @@ WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16 * 1024)
 WS_RATE_LIMIT = env.int("WS_RATE_LIMIT", default=30)  # frames per WS_RATE_WINDOW seconds
 WS_RATE_WINDOW = env.float("WS_RATE_WINDOW", default=10.0)
 WS_TICKET_TTL = env.int("WS_TICKET_TTL", default=60)
+# A heartbeat frame every this many seconds (capped at a third of the group expiry): it renews the
+# socket's group memberships and its slot in the per-user count, and lets the page show "live".
+WS_HEARTBEAT_SECONDS = min(env.float("WS_HEARTBEAT_SECONDS", default=25.0), CHANNEL_GROUP_EXPIRY / 3)
+WS_MAX_SOCKETS_PER_USER = env.int("WS_MAX_SOCKETS_PER_USER", default=10)
 
 # --- Outbox ------------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
