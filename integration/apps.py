@@ -11,4 +11,6 @@ class IntegrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from integration import handlers  # noqa: F401 - registers the outbox handlers
+        from integration.contracts import contracts_register
+
+        contracts_register()  # the outbox handlers and payload checks, in every process

@@ -56,8 +56,9 @@ def managers_tell(*, kind: str, title: str, body: str, related_type: str = "", r
                   dedupe_key: str | None = None) -> list[int]:
     """Notify the managers through communications' notification engine."""
     try:
-        return list(comms.notify_role(role="manager", kind=kind, title=str(title), body=str(body),
-                                      related_type=related_type, related_id=related_id, dedupe_key=dedupe_key))
+        return list(comms.notify_role(role="manager", spec=comms.NotificationSpec(
+            kind=kind, title=str(title), body=str(body), related_type=related_type, related_id=related_id,
+            dedupe_key=dedupe_key)))
     except Exception:  # the request row is saved and listed in the admin; a lost notice is not data loss
         logger.warning("notify_role(manager) failed for %s", kind, exc_info=True)
         return []

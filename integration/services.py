@@ -29,6 +29,7 @@ from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
 from hvaccrm.services.outbox import outbox_process, outbox_retry, record
+from integration.payloads import HotspotAlert, JobChange
 from mapping import services as mapping
 from prophecy import services as prophecy
 
@@ -166,14 +167,14 @@ def update_map_system(*, dedupe_key: str, message_id: int | None = None, job_id:
                          message_id=message_id, dedupe_key=dedupe_key)
     result: dict[str, Any] = {"located": located}
     if urgency == Urgency.HIGH and district_slug:
-        result["notified"] = comms.notify_district_technicians(
-            district_slug=district_slug, kind="message.urgent",
+        result["notified"] = comms.notify_district_technicians(district_slug=district_slug, spec=comms.NotificationSpec(
+            kind="message.urgent",
             title=_("Urgent request in your district"),
             body=_("A client in your district sent an urgent message; see the dispatch map."),
             payload={"message": message_id, "job": job_id, "district": district_slug}, priority="high",
             related_type=MESSAGE_TYPE if message_id else JOB_TYPE, related_id=str(message_id or job_id),
             dedupe_key=dedupe_key,
-        )
+        ))
     return result
 
 
@@ -203,13 +204,13 @@ def _job_notify_technicians(*, job: ServiceJob, kind: str, title: str, body: str
     """The assigned technician if there is one, else every technician of the job's district."""
     payload = {"job": job.pk, "district": job.district.slug if job.district_id else None,
                "service_type": job.service_type, "urgency": job.urgency}
-    common = {"kind": kind, "title": title, "body": body, "payload": payload, "related_type": JOB_TYPE,
-              "related_id": str(job.pk), "dedupe_key": dedupe_key,
-              "priority": "high" if job.urgency != Urgency.NORMAL else "normal"}
+    spec = comms.NotificationSpec(kind=kind, title=title, body=body, payload=payload, related_type=JOB_TYPE,
+                                  related_id=str(job.pk), dedupe_key=dedupe_key,
+                                  priority="high" if job.urgency != Urgency.NORMAL else "normal")
     if job.technician_id:
-        return list(comms.notify(user_ids=[job.technician.user_id], **common))
+        return list(comms.notify(user_ids=[job.technician.user_id], spec=spec))
     if job.district_id:
-        return list(comms.notify_district_technicians(district_slug=job.district.slug, **common))
+        return list(comms.notify_district_technicians(district_slug=job.district.slug, spec=spec))
     return []
 
 
@@ -249,13 +250,13 @@ def sync_client_portal_activity(*, kind: str, dedupe_key: str, job_id: int | Non
         )
         result: dict[str, Any] = {"prophecy": _small(stored), "low_score": fb.rating <= LOW_RATING}
         if fb.rating <= LOW_RATING:
-            result["notified"] = list(comms.notify_role(
-                role="manager", kind="feedback.low", priority="high",
+            result["notified"] = list(comms.notify_role(role="manager", spec=comms.NotificationSpec(
+                kind="feedback.low", priority="high",
                 title=_("Low rating: %(n)s/5") % {"n": fb.rating},
                 body=_("A client rated visit #%(job)s %(n)s/5.") % {"job": job.pk, "n": fb.rating},
                 payload={"feedback": fb.pk, "job": job.pk, "rating": fb.rating},
                 related_type=FEEDBACK_TYPE, related_id=str(fb.pk), dedupe_key=dedupe_key,
-            ))
+            )))
         return result
     raise ValueError(f"unknown portal activity {kind!r}")
 
@@ -280,10 +281,9 @@ def _local_day(value: str | None) -> date | None:
     return timezone.localtime(moment).date()
 
 
-def job_day(*, job_id: int, payload: dict[str, Any] | None = None) -> date | None:
+def job_day(*, job_id: int, payload: JobChange | None = None) -> date | None:
     """The local day a job is planned for: its scheduled start, else the client's requested one."""
-    payload = payload or {}
-    day = _local_day(payload.get("scheduled_start"))
+    day = _local_day(payload.get("scheduled_start")) if payload else None
     if day is not None:
         return day
     job = ServiceJob.objects.filter(pk=job_id).values("scheduled_start", "requested_start").first()
@@ -308,21 +308,21 @@ def job_replan_if_needed(*, job_id: int, change: str, day: date | None) -> dict[
 # --- prophecy -> notifications ---------------------------------------------------------------
 
 
-def prophecy_alert_dispatch(*, prediction_id: int | None, payload: dict[str, Any], dedupe_key: str) -> dict[str, Any]:
+def prophecy_alert_dispatch(*, prediction_id: int | None, payload: HotspotAlert, dedupe_key: str) -> dict[str, Any]:
     """A hotspot: managers get a notification and the managers' and dispatch dashboards a push."""
-    district = payload.get("district") or payload.get("district_slug") or ""
+    district = payload["district"] or payload["district_slug"]
     data = {
-        "prediction": prediction_id, "district": district, "district_slug": payload.get("district_slug"),
-        "predictedDemand": payload.get("predictedDemand"), "confidence": payload.get("confidence"),
-        "serviceTypes": payload.get("serviceTypes") or [], "week_start": payload.get("week_start"),
+        "prediction": prediction_id, "district": district, "district_slug": payload["district_slug"],
+        "predictedDemand": payload["predictedDemand"], "confidence": payload["confidence"],
+        "serviceTypes": payload["serviceTypes"], "week_start": payload["week_start"],
     }
-    ids = comms.notify_role(
-        role="manager", kind="prophecy.alert", priority="high",
+    ids = comms.notify_role(role="manager", spec=comms.NotificationSpec(
+        kind="prophecy.alert", priority="high",
         title=_("Expected demand peak: %(district)s") % {"district": district},
         body=_("Predicted demand %(demand)s (confidence %(conf)s) for the week of %(week)s.") % {
             "demand": data["predictedDemand"], "conf": data["confidence"], "week": data["week_start"]},
         payload=data, related_type="prophecy.prediction", related_id=str(prediction_id), dedupe_key=dedupe_key,
-    )
+    ))
     # After commit (the outbox commits the row's state with it): a rolled-back run pushes nothing.
     events.emit([g.managers_group(), g.dispatch_group()], "prophecy.alert", row_id=prediction_id or 0, data=data)
     return {"notified": list(ids or [])}
@@ -354,14 +354,14 @@ def health_alert_send(*, integration: str, label: str, state: str, previous: str
                       dedupe_key: str) -> list[int]:
     """Tell administrators that an integration changed state (called once per change by audit)."""
     priority = "high" if state == "red" else "normal"
-    return list(comms.notify_role(
-        role="administrator", kind="integration.health", priority=priority,
+    return list(comms.notify_role(role="administrator", spec=comms.NotificationSpec(
+        kind="integration.health", priority=priority,
         title=_("Integration %(name)s: %(state)s") % {"name": label, "state": state},
         body=_("%(name)s changed from %(old)s to %(new)s. %(detail)s") % {
             "name": label, "old": previous, "new": state, "detail": detail},
         payload={"integration": integration, "state": state, "previous": previous},
         related_type="audit.integration", related_id=integration, dedupe_key=dedupe_key,
-    ))
+    )))
 
 
 def _vector_sync_forget(*, object_type: str, object_id: str) -> None:

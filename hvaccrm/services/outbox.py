@@ -1,7 +1,8 @@
 """The outbox: work owed to other subsystems, written in the same transaction as the change.
 
-`record(...)` writes one IntegrationLog row and, after commit, hands it to Celery. Handlers are
-registered by target (the integration service does that). `outbox_process` runs one row; the
+`record(...)` writes one IntegrationLog row and, after commit, hands it to Celery. Handlers and
+payload checks are registered per (target, kind) by the integration app's contracts when it is
+ready (the core imports no app); a payload that fails its check is refused by `record`. `outbox_process` runs one row; the
 five-minute `outbox_sweep` republishes rows whose publish was lost and retries failures with
 exponential backoff and jitter: it is the only retry loop in the project.
 """
@@ -24,7 +25,9 @@ from hvaccrm.models import IntegrationLog, IntegrationSwitch
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[IntegrationLog], Any]
+PayloadCheck = Callable[[dict], None]
 _handlers: dict[tuple[str, str], Handler] = {}
+_payload_checks: dict[tuple[str, str], PayloadCheck] = {}
 State = IntegrationLog.State
 
 
@@ -48,6 +51,11 @@ def outbox_handler(target: str, kind: str = "*") -> Callable[[Handler], Handler]
         return fn
 
     return decorator
+
+
+def outbox_payload_check(target: str, kind: str, check: PayloadCheck) -> None:
+    """Register the check of a (target, kind)'s payload; it raises (a ValueError) on a bad one."""
+    _payload_checks[(target, kind)] = check
 
 
 def handler_for(target: str, kind: str) -> Handler:
@@ -82,6 +90,9 @@ def record(
     if not connection.in_atomic_block:
         # Outside a transaction the row could commit without the change it follows (or vice versa).
         raise RuntimeError("record() must be called inside transaction.atomic()")
+    check = _payload_checks.get((target, kind))
+    if check is not None:
+        check(payload or {})
     otype, oid = _object_ref(obj, object_type, object_id)
     row = IntegrationLog.objects.create(
         source=source, target=target, kind=kind, object_type=otype, object_id=oid,

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from audit.tests.conftest import rows_of
 from hvaccrm.models import IntegrationLog, ServiceJob
 from hvaccrm.services import outbox
 from hvaccrm.services.jobs import job_create, job_feedback_give, job_transition
 from hvaccrm.tests.factories import TechnicianFactory, district
+from integration.tests.conftest import rows_of
 
 pytestmark = pytest.mark.django_db
 EMERGENCY = "Klimatyzacja nie chłodzi, serwerownia się przegrzewa!"
