@@ -8,7 +8,6 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from hvaccrm.errors import ServiceError
@@ -190,10 +190,11 @@ def session_register(*, user, session_key: str | None) -> None:
 
 def session_end_all(*, user) -> int:
     """End every session of this user (all devices), including the current one."""
-    engine = import_module(settings.SESSION_ENGINE)
+    # The configured session backend, as Django's SessionMiddleware finds it (a setting names it).
+    session_store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     keys = list(PortalSession.objects.filter(user=user).values_list("session_key", flat=True))
     for key in keys:
-        engine.SessionStore(session_key=key).delete()
+        session_store(session_key=key).delete()
     PortalSession.objects.filter(user=user).delete()
     return len(keys)
 

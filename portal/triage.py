@@ -1,6 +1,6 @@
 """A small keyword check of a booking description: gas smell, emergency. Plain Python, no Django.
 
-Communications' classifier takes precedence when it is installed (portal.integrations.classify);
+Communications' classifier takes precedence when it is installed (integration.portal.classify);
 this check always runs too, because a missed gas smell costs far more than a false alarm.
 """
 
