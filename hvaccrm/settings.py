@@ -181,7 +181,12 @@ MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://{s}.tile.openstreetmap.o
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- E-mail ------------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# In development without EMAIL_URL every e-mail is kept as a file in EMAIL_FILE_PATH (the admin's
+# staff page "Sent e-mails" reads them): the console backend printed dozens of demo e-mails over
+# `make run`'s terminal, burying its URLs, logins and errors.
+vars().update(env.email_url("EMAIL_URL", default="filemail://" if DEBUG and not TESTING else "consolemail://"))
+# After the URL: django-environ reads a filemail:// URL's path without its leading slash.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HVAC CRM <biuro@hvac.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -50,6 +50,9 @@ urlpatterns = [
     path("metrics", audit_views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # Before the admin's own URLs, whose catch-all would answer 404 for these.
+    path("admin/sent-emails/", views.sent_emails, name="sent-emails"),
+    path("admin/sent-emails/<str:key>/", views.sent_email, name="sent-email"),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
     path("communications/", include("communications.urls")),
