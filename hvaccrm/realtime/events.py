@@ -1,4 +1,5 @@
-"""The event catalogue: one typed payload per pushed event, and the one helper that sends them.
+"""The event catalogue: the pushed event types, their streams, the one frame type, and the one
+helper that sends them.
 
 Every event names its stream and the id of the persisted row it announces; a client that missed
 frames asks the API for the rows after the last id it saw. Sending happens after commit only, so
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -25,60 +26,15 @@ EVENT_TYPES = (
 )  # fmt: skip
 
 
-class MessageCreated(TypedDict):
-    type: Literal["message.created"]
-    stream: Literal["messages"]
+class Event(TypedDict):
+    """Every pushed frame: its type, the stream and id of the saved row it announces, the row's
+    data and when it was sent. The data of each type is the sender's `*_data` / `job_payload`."""
+
+    type: str
+    stream: str
     id: int
     data: dict[str, Any]
-
-
-class NotificationCreated(TypedDict):
-    type: Literal["notification.created"]
-    stream: Literal["notifications"]
-    id: int
-    data: dict[str, Any]
-
-
-class EmergencyAlert(TypedDict):
-    type: Literal["emergency.alert"]
-    stream: Literal["notifications"]
-    id: int
-    data: dict[str, Any]
-
-
-class LocationUpdated(TypedDict):
-    type: Literal["location.updated"]
-    stream: Literal["locations"]
-    id: int
-    data: dict[str, Any]
-
-
-class JobUpdated(TypedDict):
-    type: Literal["job.updated"]
-    stream: Literal["jobs"]
-    id: int
-    data: dict[str, Any]
-
-
-class BookingCreated(TypedDict):
-    type: Literal["booking.created"]
-    stream: Literal["jobs"]
-    id: int
-    data: dict[str, Any]
-
-
-class RouteUpdated(TypedDict):
-    type: Literal["route.updated"]
-    stream: Literal["routes"]
-    id: int
-    data: dict[str, Any]
-
-
-class ProphecyAlert(TypedDict):
-    type: Literal["prophecy.alert"]
-    stream: Literal["predictions"]
-    id: int
-    data: dict[str, Any]
+    sent_at: str
 
 
 STREAMS = {
@@ -88,16 +44,16 @@ STREAMS = {
 }  # fmt: skip
 
 
-def make_event(event_type: str, *, row_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def make_event(event_type: str, *, row_id: int, data: dict[str, Any]) -> Event:
     """Build a catalogue event; the JSON round trip fails here on a value that cannot travel."""
     if event_type not in STREAMS:
         raise ValueError(f"unknown event type {event_type!r}")
     event = {"type": event_type, "stream": STREAMS[event_type], "id": int(row_id), "data": data,
              "sent_at": timezone.now().isoformat()}
-    return json.loads(json.dumps(event, cls=DjangoJSONEncoder))
+    return cast(Event, json.loads(json.dumps(event, cls=DjangoJSONEncoder)))
 
 
-def send_now(groups: list[str] | str, event: dict[str, Any]) -> None:
+def send_now(groups: list[str] | str, event: Event) -> None:
     """Send to groups at once (callers outside a transaction, e.g. after the outbox committed)."""
     layer = get_channel_layer()
     if layer is None:
@@ -109,7 +65,7 @@ def send_now(groups: list[str] | str, event: dict[str, Any]) -> None:
             logger.warning("group_send to %s failed", group, exc_info=True)
 
 
-def emit(groups: list[str] | str, event_type: str, *, row_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def emit(groups: list[str] | str, event_type: str, *, row_id: int, data: dict[str, Any]) -> Event:
     """Send a catalogue event to groups after the current transaction commits."""
     event = make_event(event_type, row_id=row_id, data=data)
     transaction.on_commit(lambda: send_now(groups, event))
