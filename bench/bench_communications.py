@@ -432,8 +432,8 @@ def fanout() -> None:
                                                                        phone="+48600100200") for u in users])
     try:
         started = time.perf_counter()
-        ids = services.notify(user_ids=[u.pk for u in users], kind="bench.fanout", title="Przegląd",
-                              body="Przypomnienie o przeglądzie", priority="normal")
+        spec = services.NotificationSpec(kind="bench.fanout", title="Przegląd", body="Przypomnienie o przeglądzie")
+        ids = services.notify(user_ids=[u.pk for u in users], spec=spec)
         created = time.perf_counter() - started
         deliveries = Delivery.objects.filter(notification_id__in=ids)
         rows = list(IntegrationLog.objects.filter(kind="delivery.send", object_type="communications.delivery",

@@ -35,6 +35,7 @@ from communications.services.messages import (
     message_send,
 )
 from communications.services.notifications import (
+    NotificationSpec,
     notification_ack,
     notification_read,
     notify,
@@ -50,6 +51,7 @@ __all__ = [
     "DELIVERY_OBJECT",
     "MAX_BODY",
     "DeliveryFailed",
+    "NotificationSpec",
     "ServiceError",
     "alert_escalate",
     "client_data_anonymise",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from communications.models import (
@@ -22,6 +25,7 @@ DELIVERY_KIND = "delivery.send"
 DELIVERY_OBJECT = "communications.delivery"
 ALERT_OBJECT = "communications.emergencyalert"
 MAX_BODY = 5000
+T = TypeVar("T")
 
 
 def _not_found(what: str) -> ServiceError:
@@ -75,3 +79,21 @@ def _send_many(pushes: list[tuple[str, dict]]) -> None:
                 logger.warning("group_send to %s failed: %s", group, result)
 
     async_to_sync(send_all)()
+
+
+def run_deduped(work: Callable[[], T], *, made_by_other_run: Callable[[], T] | None) -> T:
+    """Run `work` in a transaction keyed by a dedupe key; if a concurrent run of the same work won
+    the race (IntegrityError on the unique key), return what that run made.
+
+    No savepoint (each is a round trip on the alert's critical path), so inside a caller's
+    transaction the error is raised: that transaction is broken anyway, and the outbox runs the
+    row again. Without `made_by_other_run` (no key) the error is raised too.
+    """
+    outermost = not transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic(savepoint=False):
+            return work()
+    except IntegrityError:
+        if not outermost or made_by_other_run is None:
+            raise
+        return made_by_other_run()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,12 +19,9 @@ from communications.models import (
     Notification,
     Priority,
 )
-from communications.services.common import (
-    ALERT_OBJECT,
-    _send_many,
-    _technician_of,
-)
-from communications.services.notifications import _notify_map, notify_role
+from communications.services.alerts import alert_data
+from communications.services.common import ALERT_OBJECT, _send_many, run_deduped
+from communications.services.notifications import NotificationSpec, _notify_map, notify_role
 from hvaccrm.geo import DISTRICTS, haversine_m
 from hvaccrm.models import District, ServiceJob, Technician
 from hvaccrm.realtime import events
@@ -64,22 +61,29 @@ def _rank_technicians(alert: EmergencyAlert, district_ids: list[int], exclude_us
     return routed, skipped
 
 
-def _alert_data(alert: EmergencyAlert, **extra) -> dict[str, Any]:
-    data = {
-        "alert": alert.pk,
-        "message": alert.message_id,
-        "job": alert.job_id,
-        "district": alert.district.slug if alert.district_id else None,
-        "text": alert.text,
-        "urgency": "emergency",
-        "state": alert.state,
-        "latitude": alert.latitude,
-        "longitude": alert.longitude,
-    }
-    if alert.message_id and alert.message is not None:
-        data["service_types"] = alert.message.service_types
-    data.update(extra)
-    return data
+def _technicians_route(
+    alert: EmergencyAlert,
+    *,
+    district_ids: list[int],
+    exclude_users: set[int],
+    step_reason: str,
+    skip_prefix: str,
+    key_suffix: str,
+    decisions: list[AlertDecision],
+) -> list[int]:
+    """Alert the available technicians of the districts, nearest first; note who was skipped and why."""
+    routed, skipped = _rank_technicians(alert, district_ids, exclude_users)
+    decisions += [
+        AlertDecision(
+            alert=alert,
+            step=AlertDecision.Step.SKIPPED,
+            user_id=t.user_id,
+            technician=t,
+            reason=f"{skip_prefix}{reason}",
+        )
+        for t, reason in skipped
+    ]
+    return _route_to(alert, routed, step_reason=step_reason, key_suffix=key_suffix, decisions=decisions)
 
 
 def _route_to(
@@ -93,9 +97,7 @@ def _route_to(
     pushes: list[tuple[str, dict]] = []
     transaction.on_commit(lambda: _send_many(pushes))
     title = _("Emergency in %(district)s") % {"district": alert.district.name if alert.district_id else "?"}
-    extra = {tech.user_id: {"rank": rank, "distance_km": km} for rank, (tech, km) in enumerate(routed, start=1)}
-    by_user = _notify_map(
-        user_ids=[t.user_id for t, _km in routed],
+    spec = NotificationSpec(
         kind="emergency.alert",
         title=title,
         body=alert.text[:1000],
@@ -103,13 +105,10 @@ def _route_to(
         priority=Priority.EMERGENCY,
         related_type=ALERT_OBJECT,
         related_id=str(alert.pk),
-        channels=None,
-        marketing=False,
         dedupe_key=f"alert:{alert.pk}:{key_suffix}",
-        push=False,
-        extra=extra,
-        fresh_key=True,
     )
+    extra = {tech.user_id: {"rank": rank, "distance_km": km} for rank, (tech, km) in enumerate(routed, start=1)}
+    by_user = _notify_map(spec=spec, user_ids=[t.user_id for t, _km in routed], push=False, extra=extra, fresh_key=True)
     decisions += [
         AlertDecision(
             alert=alert,
@@ -128,7 +127,7 @@ def _route_to(
             events.make_event(
                 "emergency.alert",
                 row_id=alert.pk,
-                data=_alert_data(alert, notification=by_user.get(tech.user_id), rank=rank, distance_km=km),
+                data=alert_data(alert, notification=by_user.get(tech.user_id), rank=rank, distance_km=km),
             ),
         )
         for rank, (tech, km) in enumerate(routed, start=1)
@@ -147,7 +146,58 @@ def emergency_dispatch(
     """
     existing = EmergencyAlert.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
-        return {"alert": existing.pk, "recipients": _alert_recipients(existing), "duplicate": True}
+        return _alert_duplicate(existing)
+    place = _alert_place(message_id=message_id, job_id=job_id, district_slug=district_slug)
+
+    def work() -> dict:
+        alert = EmergencyAlert.objects.create(
+            message=place.message,
+            job=place.job,
+            district=place.district,
+            text=text[:4000],
+            latitude=place.latitude,
+            longitude=place.longitude,
+            dedupe_key=dedupe_key,
+            escalate_at=timezone.now() + timedelta(seconds=conf.ESCALATION_SECONDS),
+        )
+        decisions: list[AlertDecision] = []
+        recipients = _technicians_route(
+            alert,
+            district_ids=[place.district.pk] if place.district else [],
+            exclude_users=set(),
+            step_reason="district technician",
+            skip_prefix="",
+            key_suffix="district",
+            decisions=decisions,
+        )
+        staff = _staff_spec(alert, district=place.district, text=text)
+        if not recipients:
+            recipients = _dispatchers_alert(alert, staff, decisions)
+        _managers_alert(alert, staff, decisions)
+        AlertDecision.objects.bulk_create(decisions)
+        events.emit(
+            [g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=alert_data(alert, recipients=recipients)
+        )
+        return {"alert": alert.pk, "recipients": recipients}
+
+    # A concurrent run made the alert first (the dedupe key is unique): answer with that one.
+    return run_deduped(
+        work, made_by_other_run=lambda: _alert_duplicate(EmergencyAlert.objects.get(dedupe_key=dedupe_key))
+    )
+
+
+@dataclass(frozen=True)
+class _AlertPlace:
+    """Where an emergency is: from its message, its job, or the district named by the caller."""
+
+    message: Message | None
+    job: ServiceJob | None
+    district: District | None
+    latitude: float | None
+    longitude: float | None
+
+
+def _alert_place(*, message_id: int | None, job_id: int | None, district_slug: str | None) -> _AlertPlace:
     message = (
         Message.objects.select_related("conversation__job", "district").filter(pk=message_id).first()
         if message_id
@@ -169,89 +219,49 @@ def emergency_dispatch(
         district = job.site.district
     lat = message.latitude if message and message.latitude is not None else (job.latitude if job else None)
     lng = message.longitude if message and message.longitude is not None else (job.longitude if job else None)
-    outermost = not transaction.get_connection().in_atomic_block
-    try:
-        # No savepoints (each is a round trip on the alert's critical path): a failure here undoes
-        # the caller's transaction, and the outbox runs the row again.
-        with transaction.atomic(savepoint=False):
-            alert = EmergencyAlert.objects.create(
-                message=message,
-                job=job,
-                district=district,
-                text=text[:4000],
-                latitude=lat,
-                longitude=lng,
-                dedupe_key=dedupe_key,
-                escalate_at=timezone.now() + timedelta(seconds=conf.ESCALATION_SECONDS),
-            )
-            routed, skipped = _rank_technicians(alert, [district.pk] if district else [], set())
-            decisions = [
-                AlertDecision(
-                    alert=alert, step=AlertDecision.Step.SKIPPED, user_id=t.user_id, technician=t, reason=reason
-                )
-                for t, reason in skipped
-            ]
-            recipients = _route_to(
-                alert, routed, step_reason="district technician", key_suffix="district", decisions=decisions
-            )
-            title = _("Emergency in %(district)s") % {
-                "district": district.name if district else _("an unknown district")
-            }
-            staff_language = {"alert": alert.pk, "language": settings.LANGUAGE_CODE[:2]}
-            common = {
-                "title": title,
-                "body": text[:1000],
-                "payload": staff_language,
-                "related_type": ALERT_OBJECT,
-                "related_id": str(alert.pk),
-                "marketing": False,
-                "push": True,
-                "extra": None,
-                "fresh_key": True,
-            }
-            if not recipients:
-                told = _notify_map(
-                    user_ids=[],
-                    role="dispatcher",
-                    kind="emergency.alert",
-                    priority=Priority.EMERGENCY,
-                    channels=None,
-                    dedupe_key=f"alert:{alert.pk}:fallback",
-                    **common,
-                )
-                decisions.append(
-                    AlertDecision(
-                        alert=alert,
-                        step=AlertDecision.Step.FALLBACK,
-                        reason=_("no technician on shift in the district: %(n)s dispatcher notification(s)")
-                        % {"n": len(told)},
-                    )
-                )
-                recipients = list(told)
-            managers = _notify_map(
-                user_ids=[],
-                role="manager",
-                kind="emergency.alert",
-                priority=Priority.HIGH,
-                channels=[Channel.IN_APP],
-                dedupe_key=f"alert:{alert.pk}:managers",
-                **common,
-            )
-            decisions.append(
-                AlertDecision(
-                    alert=alert, step=AlertDecision.Step.MANAGERS, reason=f"{len(managers)} manager notification(s)"
-                )
-            )
-            AlertDecision.objects.bulk_create(decisions)
-            events.emit(
-                [g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=_alert_data(alert, recipients=recipients)
-            )
-    except IntegrityError:
-        if not outermost:
-            raise
-        alert = EmergencyAlert.objects.get(dedupe_key=dedupe_key)  # a concurrent run made it first
-        return {"alert": alert.pk, "recipients": _alert_recipients(alert), "duplicate": True}
-    return {"alert": alert.pk, "recipients": recipients}
+    return _AlertPlace(message=message, job=job, district=district, latitude=lat, longitude=lng)
+
+
+def _staff_spec(alert: EmergencyAlert, *, district: District | None, text: str) -> NotificationSpec:
+    """The office's notification of an alert (dispatchers when no technician is free; managers)."""
+    title = _("Emergency in %(district)s") % {"district": district.name if district else _("an unknown district")}
+    return NotificationSpec(
+        kind="emergency.alert",
+        title=title,
+        body=text[:1000],
+        payload={"alert": alert.pk, "language": settings.LANGUAGE_CODE[:2]},
+        priority=Priority.EMERGENCY,
+        related_type=ALERT_OBJECT,
+        related_id=str(alert.pk),
+    )
+
+
+def _dispatchers_alert(alert: EmergencyAlert, staff: NotificationSpec, decisions: list[AlertDecision]) -> list[int]:
+    """No technician could be alerted: the dispatchers are, with every emergency channel."""
+    spec = replace(staff, dedupe_key=f"alert:{alert.pk}:fallback")
+    told = _notify_map(spec=spec, role="dispatcher", fresh_key=True)
+    decisions.append(
+        AlertDecision(
+            alert=alert,
+            step=AlertDecision.Step.FALLBACK,
+            reason=_("no technician on shift in the district: %(n)s dispatcher notification(s)") % {"n": len(told)},
+        )
+    )
+    return list(told)
+
+
+def _managers_alert(alert: EmergencyAlert, staff: NotificationSpec, decisions: list[AlertDecision]) -> None:
+    """Managers are told of every alert, in the app only (they do not drive out)."""
+    spec = replace(staff, priority=Priority.HIGH, channels=[Channel.IN_APP], dedupe_key=f"alert:{alert.pk}:managers")
+    managers = _notify_map(spec=spec, role="manager", fresh_key=True)
+    decisions.append(
+        AlertDecision(alert=alert, step=AlertDecision.Step.MANAGERS, reason=f"{len(managers)} manager notification(s)")
+    )
+
+
+def _alert_duplicate(alert: EmergencyAlert) -> dict:
+    """The answer to a second run of the same emergency: the first run's alert and recipients."""
+    return {"alert": alert.pk, "recipients": _alert_recipients(alert), "duplicate": True}
 
 
 def _alert_recipients(alert: EmergencyAlert) -> list[int]:
@@ -259,34 +269,6 @@ def _alert_recipients(alert: EmergencyAlert) -> list[int]:
         Notification.objects.filter(related_type=ALERT_OBJECT, related_id=str(alert.pk))
         .exclude(dedupe_key__endswith=":managers")
         .values_list("recipient_id", flat=True)
-    )
-
-
-def _alert_acknowledge(*, alert_id: int, user, now) -> None:
-    alert = (
-        EmergencyAlert.objects.select_for_update(of=("self",))
-        .select_related("district", "message")
-        .filter(pk=alert_id)
-        .first()
-    )
-    if alert is None or alert.state == EmergencyAlert.State.ACKNOWLEDGED:
-        return
-    alert.state, alert.acknowledged_at, alert.acknowledged_by = EmergencyAlert.State.ACKNOWLEDGED, now, user
-    alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
-    AlertDecision.objects.create(
-        alert=alert,
-        step=AlertDecision.Step.ACKNOWLEDGED,
-        user=user,
-        technician=_technician_of(user),
-        reason="acknowledged",
-    )
-    events.emit(
-        [g.dispatch_group()],
-        "emergency.alert",
-        row_id=alert.pk,
-        data=_alert_data(
-            alert, acknowledged_by=user.pk, acknowledged_by_name=user.get_full_name() or user.get_username()
-        ),
     )
 
 
@@ -304,22 +286,13 @@ def alert_escalate(*, alert_id: int) -> list[int]:
         already = set(
             AlertDecision.objects.filter(alert=alert, step=AlertDecision.Step.ROUTED).values_list("user_id", flat=True)
         )
-        neighbour_ids = list(alert.district.neighbours.values_list("pk", flat=True)) if alert.district_id else []
-        routed, skipped = _rank_technicians(alert, neighbour_ids, already)
-        decisions = [
-            AlertDecision(
-                alert=alert,
-                step=AlertDecision.Step.SKIPPED,
-                user_id=t.user_id,
-                technician=t,
-                reason=f"escalation: {reason}",
-            )
-            for t, reason in skipped
-        ]
-        recipients = _route_to(
+        decisions: list[AlertDecision] = []
+        recipients = _technicians_route(
             alert,
-            routed,
+            district_ids=list(alert.district.neighbours.values_list("pk", flat=True)) if alert.district_id else [],
+            exclude_users=already,
             step_reason="neighbouring district (escalation)",
+            skip_prefix="escalation: ",
             key_suffix="escalation",
             decisions=decisions,
         )
@@ -328,14 +301,16 @@ def alert_escalate(*, alert_id: int) -> list[int]:
         }
         ids = notify_role(
             role="dispatcher",
-            kind="emergency.escalated",
-            title=title,
-            body=alert.text[:1000],
-            payload={"alert": alert.pk},
-            priority=Priority.EMERGENCY,
-            related_type=ALERT_OBJECT,
-            related_id=str(alert.pk),
-            dedupe_key=f"alert:{alert.pk}:escalation-dispatch",
+            spec=NotificationSpec(
+                kind="emergency.escalated",
+                title=title,
+                body=alert.text[:1000],
+                payload={"alert": alert.pk},
+                priority=Priority.EMERGENCY,
+                related_type=ALERT_OBJECT,
+                related_id=str(alert.pk),
+                dedupe_key=f"alert:{alert.pk}:escalation-dispatch",
+            ),
         )
         alert.state, alert.escalated_at = EmergencyAlert.State.ESCALATED, timezone.now()
         alert.save(update_fields=["state", "escalated_at"])
@@ -347,7 +322,7 @@ def alert_escalate(*, alert_id: int) -> list[int]:
             )
         )
         AlertDecision.objects.bulk_create(decisions)
-        events.emit([g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=_alert_data(alert, escalated=True))
+        events.emit([g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=alert_data(alert, escalated=True))
     return recipients
 
 

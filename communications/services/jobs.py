@@ -11,7 +11,7 @@ from communications import conf
 from communications.models import (
     Priority,
 )
-from communications.services.notifications import notify
+from communications.services.notifications import NotificationSpec, notify
 from hvaccrm.models import ServiceJob
 from hvaccrm.models.jobs import JobStatus
 
@@ -81,14 +81,16 @@ def job_update_notify(*, job_id: int, change: str, previous_status: str | None, 
     user_ids = list(job.client.users.filter(is_active=True).values_list("pk", flat=True))
     return notify(
         user_ids=user_ids,
-        kind=kind,
-        title=str(title),
-        body=str(body),
-        payload={"job": job.pk, "status": job.status, "language": language, **extra},
-        priority=Priority.NORMAL,
-        related_type="hvaccrm.servicejob",
-        related_id=str(job.pk),
-        dedupe_key=dedupe_key,
+        spec=NotificationSpec(
+            kind=kind,
+            title=str(title),
+            body=str(body),
+            payload={"job": job.pk, "status": job.status, "language": language, **extra},
+            priority=Priority.NORMAL,
+            related_type="hvaccrm.servicejob",
+            related_id=str(job.pk),
+            dedupe_key=dedupe_key,
+        ),
     )
 
 
@@ -106,13 +108,15 @@ def reminders_send(*, day=None) -> int:
         made += len(
             notify(
                 user_ids=user_ids,
-                kind="job.reminder",
-                title=title,
-                body=body,
-                payload={"job": job.pk, "language": language},
-                related_type="hvaccrm.servicejob",
-                related_id=str(job.pk),
-                dedupe_key=f"reminder:{job.pk}:{day.isoformat()}",
+                spec=NotificationSpec(
+                    kind="job.reminder",
+                    title=title,
+                    body=body,
+                    payload={"job": job.pk, "language": language},
+                    related_type="hvaccrm.servicejob",
+                    related_id=str(job.pk),
+                    dedupe_key=f"reminder:{job.pk}:{day.isoformat()}",
+                ),
             )
         )
     return made

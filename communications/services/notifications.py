@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +18,7 @@ from communications.models import (
     NotificationPreference,
     Priority,
 )
+from communications.services.alerts import alert_acknowledge
 from communications.services.common import (
     ALERT_OBJECT,
     DELIVERY_KIND,
@@ -24,6 +27,7 @@ from communications.services.common import (
     User,
     _not_found,
     _send_many,
+    run_deduped,
 )
 from communications.transports import notification_data
 from hvaccrm.errors import ServiceError
@@ -66,155 +70,146 @@ def _user_language(user, pref: NotificationPreference | None) -> str:
     return client.preferred_language if client else settings.LANGUAGE_CODE[:2]
 
 
-def notify(
-    *,
-    user_ids: list[int],
-    kind: str,
-    title: str,
-    body: str,
-    payload: dict | None = None,
-    priority: str = "normal",
-    related_type: str = "",
-    related_id: str = "",
-    channels: list[str] | None = None,
-    marketing: bool = False,
-    dedupe_key: str | None = None,
-) -> list[int]:
-    """Notify users; returns the notification ids (a dedupe key already used for a user makes none new)."""
-    return _notify(
-        user_ids=user_ids,
-        kind=kind,
-        title=title,
-        body=body,
-        payload=payload,
-        priority=priority,
-        related_type=related_type,
-        related_id=related_id,
-        channels=channels,
-        marketing=marketing,
-        dedupe_key=dedupe_key,
-        push=True,
-    )
+@dataclass(frozen=True, kw_only=True)
+class NotificationSpec:
+    """What a notification says and how it goes out; who receives it is the caller's choice
+    (`notify`, `notify_role`, `notify_district_technicians`). Frozen: one spec can be sent to
+    several groups of recipients, and `dataclasses.replace` makes a variant without touching it.
+
+    A dedupe key already used for a recipient makes no new notification for them (the outbox is
+    at-least-once: a handler that runs twice must not tell anyone twice)."""
+
+    kind: str
+    title: str
+    body: str
+    payload: dict | None = None
+    priority: str = Priority.NORMAL
+    related_type: str = ""
+    related_id: str = ""
+    channels: list[str] | None = None
+    marketing: bool = False
+    dedupe_key: str | None = None
 
 
-def _notify(*, user_ids, extra: dict[int, dict] | None = None, fresh_key: bool = False, **options) -> list[int]:
-    """notify() for many users; ids in the order of user_ids (existing ones for a used dedupe key).
-    `options` are _notify_map's keyword arguments (kind, title, body, payload, priority, ...)."""
-    by_user = _notify_map(user_ids=user_ids, extra=extra, fresh_key=fresh_key, **options)
+def notify(*, user_ids: list[int], spec: NotificationSpec) -> list[int]:
+    """Notify users; the notification ids in the order of user_ids (existing ones for a used dedupe key)."""
+    by_user = _notify_map(spec=spec, user_ids=user_ids)
     return [by_user[u] for u in dict.fromkeys(int(u) for u in user_ids) if u in by_user]
 
 
 def _notify_map(
     *,
-    user_ids,
-    kind,
-    title,
-    body,
-    payload,
-    priority,
-    related_type,
-    related_id,
-    channels,
-    marketing,
-    dedupe_key,
-    push: bool,
-    extra: dict[int, dict] | None,
-    fresh_key: bool,
+    spec: NotificationSpec,
+    user_ids: list[int] | tuple[int, ...] = (),
     role: str | None = None,
+    push: bool = True,
+    extra: dict[int, dict] | None = None,
+    fresh_key: bool = False,
 ) -> dict[int, int]:
     """{user id: notification id}, in a fixed number of queries whatever the number of users.
 
-    `extra` adds per-user payload keys; `fresh_key` skips the dedupe lookup when the caller knows
-    the key was just made (an alert's own id is in it). No savepoints: each is a round trip, and
-    an error must undo the caller's whole transaction anyway (the outbox then retries it).
+    `role` notifies the users of a role group instead of `user_ids`; `extra` adds per-user payload
+    keys; `fresh_key` skips the dedupe lookup when the caller knows the key was just made (an
+    alert's own id is in it). No savepoints: each is a round trip, and an error must undo the
+    caller's whole transaction anyway (the outbox then retries it).
     """
-    if priority not in Priority.values:
-        raise ServiceError(_("Unknown priority."), fields={"priority": [_("Unknown priority.")]})
-    unknown = set(channels or []) - set(Channel.values)
-    if unknown:
-        raise ServiceError(_("Unknown channel."), fields={"channels": [", ".join(sorted(unknown))]})
+    _spec_check(spec)
     ids = list(dict.fromkeys(int(u) for u in user_ids))
     if not ids and role is None:
         return {}
+
+    def work() -> dict[int, int]:
+        existing = _notified_by_key(ids, spec.dedupe_key) if spec.dedupe_key and not fresh_key else {}
+        users = _recipients(spec, role=role, user_ids=[u for u in ids if u not in existing])
+        notifications = _notifications_save(spec, users, extra=extra, push=push)
+        return {**existing, **{n.recipient_id: n.pk for n in notifications}}
+
+    # Two runs of the same work raced on the dedupe key: the other run made them.
+    return run_deduped(
+        work, made_by_other_run=(lambda: _notified_by_key(ids, spec.dedupe_key)) if spec.dedupe_key else None
+    )
+
+
+def _spec_check(spec: NotificationSpec) -> None:
+    if spec.priority not in Priority.values:
+        raise ServiceError(_("Unknown priority."), fields={"priority": [_("Unknown priority.")]})
+    unknown = set(spec.channels or []) - set(Channel.values)
+    if unknown:
+        raise ServiceError(_("Unknown channel."), fields={"channels": [", ".join(sorted(unknown))]})
+
+
+def _notified_by_key(user_ids: list[int], dedupe_key: str | None) -> dict[int, int]:
+    """{user id: notification id} of the users who already have a notification with this key."""
+    rows = Notification.objects.filter(recipient_id__in=user_ids, dedupe_key=dedupe_key)
+    return dict(rows.values_list("recipient_id", "id"))
+
+
+def _recipients(spec: NotificationSpec, *, role: str | None, user_ids: list[int]) -> list:
+    """The active users to notify, with what the delivery plan reads, in one query."""
+    users_qs = User.objects.filter(is_active=True).select_related("notification_preference", "technician")
+    # `role`: the users of a role group, in the same query (the alert path counts round trips).
+    users_qs = users_qs.filter(groups__name=role) if role is not None else users_qs.filter(pk__in=user_ids)
+    if "language" not in (spec.payload or {}):
+        users_qs = users_qs.prefetch_related("clients")  # the language of a client's users
+    return list(users_qs)
+
+
+def _notifications_save(
+    spec: NotificationSpec, users: list, *, extra: dict[int, dict] | None, push: bool
+) -> list[Notification]:
+    """One notification per user and its deliveries, in bulk; the in-app pushes after commit."""
     now = timezone.now()
-    outermost = not transaction.get_connection().in_atomic_block
-    try:
-        with transaction.atomic(savepoint=False):
-            existing: dict[int, int] = {}
-            if dedupe_key and not fresh_key:
-                existing = dict(
-                    Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key).values_list(
-                        "recipient_id", "id"
-                    )
-                )
-            users_qs = User.objects.filter(is_active=True).select_related("notification_preference", "technician")
-            # `role`: the users of a role group, in the same query (the alert path counts round trips).
-            users_qs = (
-                users_qs.filter(groups__name=role)
-                if role is not None
-                else users_qs.filter(pk__in=[u for u in ids if u not in existing])
-            )
-            if "language" not in (payload or {}):
-                users_qs = users_qs.prefetch_related("clients")  # the language of a client's users
-            users = list(users_qs)
-            notifications: list[Notification] = []
-            plans: list[tuple[Notification, list[tuple[str, str, str, str]]]] = []
-            for user in users:
-                pref = (
-                    getattr(user, "notification_preference", None) if hasattr(user, "notification_preference") else None
-                )
-                language = (payload or {}).get("language") or _user_language(user, pref)
-                n = Notification(
-                    recipient=user,
-                    kind=kind[:64],
-                    title=title[:200],
-                    body=body,
-                    payload={**(payload or {}), **((extra or {}).get(user.pk) or {}), "language": language},
-                    priority=priority,
-                    related_type=related_type,
-                    related_id=str(related_id),
-                    marketing=marketing,
-                    dedupe_key=dedupe_key,
-                )
-                notifications.append(n)
-                plans.append((n, _delivery_plan(user, pref, channels, priority, now)))
-            Notification.objects.bulk_create(notifications)
-            deliveries = [
-                Delivery(
-                    notification=n,
-                    channel=ch,
-                    state=state,
-                    address=addr,
-                    last_error=err,
-                    sent_at=now if state == Delivery.State.SENT else None,
-                )
-                for n, plan in plans
-                for ch, addr, state, err in plan
-            ]
-            Delivery.objects.bulk_create(deliveries)
-            _deliveries_record(
-                [d.pk for d in deliveries if d.channel != Channel.IN_APP and d.state == Delivery.State.PENDING]
-            )
-            if push:
-                in_app = {d.notification_id for d in deliveries if d.channel == Channel.IN_APP}
-                pushes = [
-                    (
-                        g.user_group(n.recipient_id),
-                        events.make_event("notification.created", row_id=n.pk, data=notification_data(n)),
-                    )
-                    for n in notifications
-                    if n.pk in in_app
-                ]
-                if pushes:
-                    transaction.on_commit(lambda: _send_many(pushes))
-    except IntegrityError:
-        if not outermost or not dedupe_key:
-            raise
-        # Two runs of the same work raced on a dedupe key: the other run made them.
-        return dict(
-            Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key).values_list("recipient_id", "id")
+    notifications: list[Notification] = []
+    plans: list[tuple[Notification, list[tuple[str, str, str, str]]]] = []
+    for user in users:
+        pref = getattr(user, "notification_preference", None) if hasattr(user, "notification_preference") else None
+        language = (spec.payload or {}).get("language") or _user_language(user, pref)
+        n = Notification(
+            recipient=user,
+            kind=spec.kind[:64],
+            title=spec.title[:200],
+            body=spec.body,
+            payload={**(spec.payload or {}), **((extra or {}).get(user.pk) or {}), "language": language},
+            priority=spec.priority,
+            related_type=spec.related_type,
+            related_id=str(spec.related_id),
+            marketing=spec.marketing,
+            dedupe_key=spec.dedupe_key,
         )
-    return {**existing, **{n.recipient_id: n.pk for n in notifications}}
+        notifications.append(n)
+        plans.append((n, _delivery_plan(user, pref, spec.channels, spec.priority, now)))
+    Notification.objects.bulk_create(notifications)
+    deliveries = [
+        Delivery(
+            notification=n,
+            channel=ch,
+            state=state,
+            address=addr,
+            last_error=err,
+            sent_at=now if state == Delivery.State.SENT else None,
+        )
+        for n, plan in plans
+        for ch, addr, state, err in plan
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    _deliveries_record([d.pk for d in deliveries if d.channel != Channel.IN_APP and d.state == Delivery.State.PENDING])
+    if push:
+        _pushes_after_commit(notifications, {d.notification_id for d in deliveries if d.channel == Channel.IN_APP})
+    return notifications
+
+
+def _pushes_after_commit(notifications: list[Notification], in_app: set[int]) -> None:
+    """A `notification.created` push to each recipient with an in-app delivery, once committed."""
+    pushes = [
+        (
+            g.user_group(n.recipient_id),
+            events.make_event("notification.created", row_id=n.pk, data=notification_data(n)),
+        )
+        for n in notifications
+        if n.pk in in_app
+    ]
+    if pushes:
+        transaction.on_commit(lambda: _send_many(pushes))
 
 
 def _deliveries_record(delivery_ids: list[int]) -> None:
@@ -272,70 +267,20 @@ def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, 
     return plan
 
 
-def notify_role(
-    *,
-    role: str,
-    kind: str,
-    title: str,
-    body: str,
-    payload: dict | None = None,
-    priority: str = "normal",
-    related_type: str = "",
-    related_id: str = "",
-    channels: list[str] | None = None,
-    marketing: bool = False,
-    dedupe_key: str | None = None,
-) -> list[int]:
+def notify_role(*, role: str, spec: NotificationSpec) -> list[int]:
     """Notify every active user of a role group ("manager", "dispatcher", "administrator")."""
     user_ids = list(User.objects.filter(groups__name=role, is_active=True).values_list("pk", flat=True))
-    return notify(
-        user_ids=user_ids,
-        kind=kind,
-        title=title,
-        body=body,
-        payload=payload,
-        priority=priority,
-        related_type=related_type,
-        related_id=related_id,
-        channels=channels,
-        marketing=marketing,
-        dedupe_key=dedupe_key,
-    )
+    return notify(user_ids=user_ids, spec=spec)
 
 
-def notify_district_technicians(
-    *,
-    district_slug: str,
-    kind: str,
-    title: str,
-    body: str,
-    payload: dict | None = None,
-    priority: str = "normal",
-    related_type: str = "",
-    related_id: str = "",
-    channels: list[str] | None = None,
-    marketing: bool = False,
-    dedupe_key: str | None = None,
-) -> list[int]:
+def notify_district_technicians(*, district_slug: str, spec: NotificationSpec) -> list[int]:
     """Notify the active, on-shift technicians of a district who are not in private mode."""
     user_ids = list(
         Technician.objects.filter(
             home_district__slug=district_slug, active=True, on_shift=True, private_mode=False
         ).values_list("user_id", flat=True)
     )
-    return notify(
-        user_ids=user_ids,
-        kind=kind,
-        title=title,
-        body=body,
-        payload=payload,
-        priority=priority,
-        related_type=related_type,
-        related_id=related_id,
-        channels=channels,
-        marketing=marketing,
-        dedupe_key=dedupe_key,
-    )
+    return notify(user_ids=user_ids, spec=spec)
 
 
 def notification_ack(*, user, notification_id: int) -> Notification:
@@ -355,10 +300,7 @@ def notification_ack(*, user, notification_id: int) -> Notification:
             notification=n, channel=Channel.IN_APP, state__in=[Delivery.State.PENDING, Delivery.State.SENT]
         ).update(state=Delivery.State.DELIVERED, delivered_at=now, updated_at=now)
         if n.related_type == ALERT_OBJECT and n.related_id:
-            # Imported here: emergencies builds on this module's _notify_map (no import cycle).
-            from communications.services.emergencies import _alert_acknowledge
-
-            _alert_acknowledge(alert_id=int(n.related_id), user=user, now=now)
+            alert_acknowledge(alert_id=int(n.related_id), user=user, now=now)
     return n
 
 

@@ -31,7 +31,9 @@ def anna_message(anna_conv, anna_user):
 
 @pytest.fixture
 def anna_notification(anna_user):
-    return services.notify(user_ids=[anna_user.pk], kind="t", title="Wizyta", body="jutro")[0]
+    return services.notify(
+        user_ids=[anna_user.pk], spec=services.NotificationSpec(kind="t", title="Wizyta", body="jutro")
+    )[0]
 
 
 URLS = [

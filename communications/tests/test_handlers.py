@@ -98,8 +98,8 @@ async def test_reading_a_message_records_the_read_state(anna_user, dispatcher, a
 async def test_acknowledging_a_notification_marks_its_in_app_delivery_delivered(technician_mokotow):
     user = await sync_to_async(lambda: technician_mokotow.user)()
     tech = await _connect(user)
-    [nid] = await sync_to_async(services.notify)(user_ids=[user.pk], kind="t", title="Nowe zlecenie", body="x",
-                                                  channels=["in_app"])
+    spec = services.NotificationSpec(kind="t", title="Nowe zlecenie", body="x", channels=["in_app"])
+    [nid] = await sync_to_async(services.notify)(user_ids=[user.pk], spec=spec)
     pushed = await _until(tech, lambda f: f["type"] == "notification.created")
     assert pushed["id"] == nid
     ack = await _frame(tech, "notification.ack", {"notification": nid})

@@ -60,7 +60,7 @@ def test_the_office_replies_from_the_conversation_page(office, conversations, di
 def test_admin_changelists_load_in_a_bounded_number_of_queries(client, administrator, conversations, anna_user, model,
                                                                 django_assert_max_num_queries):
     for _ in range(5):
-        services.notify(user_ids=[anna_user.pk], kind="t", title="x", body="y")
+        services.notify(user_ids=[anna_user.pk], spec=services.NotificationSpec(kind="t", title="x", body="y"))
     services.emergency_dispatch(message_id=None, job_id=None, district_slug="mokotow", text="gaz", dedupe_key="a")
     client.force_login(administrator)
     with django_assert_max_num_queries(20):
@@ -69,7 +69,7 @@ def test_admin_changelists_load_in_a_bounded_number_of_queries(client, administr
 
 
 def test_the_admin_retry_action_requeues_dead_deliveries(client, administrator, anna_user):
-    [nid] = services.notify(user_ids=[anna_user.pk], kind="t", title="x", body="y")
+    [nid] = services.notify(user_ids=[anna_user.pk], spec=services.NotificationSpec(kind="t", title="x", body="y"))
     d = Delivery.objects.get(notification_id=nid, channel="email")
     Delivery.objects.filter(pk=d.pk).update(state="dead", last_error="boom")
     client.force_login(administrator)

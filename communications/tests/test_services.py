@@ -135,7 +135,9 @@ def test_the_clients_data_is_exported_then_anonymised(anna_user, client_anna):
     conv = ConversationFactory(client=client_anna)
     services.message_send(author=anna_user, conversation_id=conv.pk, body="Mój numer to 600 100 200",
                           latitude=52.19, longitude=21.02)
-    services.notify(user_ids=[anna_user.pk], kind="t", title="Wizyta", body="Jutro o 10")
+    services.notify(
+        user_ids=[anna_user.pk], spec=services.NotificationSpec(kind="t", title="Wizyta", body="Jutro o 10")
+    )
     exported = selectors.client_data_export(client_id=client_anna.pk)
     assert exported["conversations"][0]["messages"][0]["body"] == "Mój numer to 600 100 200"
     assert exported["notifications"][0]["title"] == "Wizyta"

@@ -37,9 +37,16 @@ def test_a_client_cannot_read_or_write_to_another_clients_conversation(anna_http
 
 
 def test_notifications_show_an_unread_badge_and_can_be_marked_read(anna_http, anna_user, bartek_user):
-    comms.notify(user_ids=[anna_user.pk], kind="job.confirmed", title="Wizyta potwierdzona", body="Jutro 8-12")
-    comms.notify(user_ids=[anna_user.pk], kind="job.reminder", title="Przypomnienie", body="Jutro")
-    comms.notify(user_ids=[bartek_user.pk], kind="job.reminder", title="Bartek only", body="x")
+    comms.notify(
+        user_ids=[anna_user.pk],
+        spec=comms.NotificationSpec(kind="job.confirmed", title="Wizyta potwierdzona", body="Jutro 8-12"),
+    )
+    comms.notify(
+        user_ids=[anna_user.pk], spec=comms.NotificationSpec(kind="job.reminder", title="Przypomnienie", body="Jutro")
+    )
+    comms.notify(
+        user_ids=[bartek_user.pk], spec=comms.NotificationSpec(kind="job.reminder", title="Bartek only", body="x")
+    )
     page = anna_http.get(reverse("portal:home"))
     assert page.context["unread_count"] == 2 and 'id="unread-badge"' in page.content.decode()
     listing = anna_http.get(reverse("portal:notifications"))
