@@ -1,15 +1,25 @@
 """The one WebSocket consumer: it authenticates, authorises, validates and relays. Nothing else.
 
 Frames in:  {"type": "<frame type>", "id": "<client correlation id>", "data": {...}}
-Frames out: catalogue events (see events.py), {"type": "ack", "id": ..., "data": {...}} and
-            {"type": "error", "id": ..., "code": ..., "message": ..., "errors": {...}}.
-Close codes: 4401 not authenticated, 4403 forbidden (Origin), 4429 too many frames.
+Frames out: catalogue events (see events.py), {"type": "ack", "id": ..., "data": {...}},
+            {"type": "error", "id": ..., "code": ..., "message": ..., "errors": {...}},
+            {"type": "heartbeat"} every WS_HEARTBEAT_SECONDS and {"type": "rights.changed", ...}.
+Close codes: 4401 not authenticated (or deactivated while connected), 4403 forbidden (a foreign
+Origin, or a session cookie without an Origin), 4409 too many sockets for this user,
+4429 too many frames.
+
+A socket lives all day: every heartbeat re-joins its groups (channels-redis drops a membership
+CHANNEL_GROUP_EXPIRY seconds after it was last added) and renews its slot in the per-user count
+(presence.py). Rights are re-checked while connected: a `rights.changed` control message to the
+user's group (control.py) makes each socket drop the groups it may no longer hear.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
@@ -22,6 +32,7 @@ from django.http.request import validate_host
 
 from hvaccrm.errors import ServiceError
 from hvaccrm.realtime import groups as g
+from hvaccrm.realtime import presence
 from hvaccrm.realtime.registry import frame_type
 from hvaccrm.realtime.tickets import ticket_redeem
 
@@ -29,7 +40,11 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY_SOCKETS = 4409
 CLOSE_RATE = 4429
+
+MAX_FRAME_DEPTH = 16  # objects/arrays nested deeper than any frame of ours needs
+MAX_INT_DIGITS = 18  # fits a bigint; longer numbers are refused before they reach a serializer
 
 
 @dataclass
@@ -43,10 +58,104 @@ class Connection:
 
 def origin_allowed(origin: str | None) -> bool:
     if origin is None:
-        return True  # not a browser; such clients must authenticate with a ticket
+        return True  # not a browser: allowed here, but such a client must bring a ticket
     host = urlparse(origin).hostname or ""
     allowed = list(settings.ALLOWED_HOSTS) + [urlparse(o).hostname or "" for o in settings.CSRF_TRUSTED_ORIGINS]
     return bool(host) and validate_host(host, allowed)
+
+
+class _BadFrame(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _BadFrame("invalid_number", f"Numbers are limited to {MAX_INT_DIGITS} digits.")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadFrame("invalid_number", "Numbers must be finite.")
+    return value
+
+
+def _parse_constant(text: str):
+    raise _BadFrame("invalid_number", "NaN and Infinity are not JSON.")
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings, without recursion (json.loads recurses)."""
+    if text.count("[") + text.count("{") <= MAX_FRAME_DEPTH:
+        return 0  # cannot be too deep: the common case costs two C-level counts
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _strings_encodable(value) -> bool:
+    """False when a string holds a lone surrogate ("\\ud800"): it is not UTF-8 and would fail later."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def parse_frame(text_data: str | None, bytes_data: bytes | None):
+    """The frame's JSON value, or _BadFrame with the error code to answer with (never another error)."""
+    if text_data is None:
+        if bytes_data is not None:
+            try:
+                bytes_data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _BadFrame("invalid_utf8", "The frame is not valid UTF-8.") from None
+        raise _BadFrame("invalid", "Only JSON text frames are accepted.")
+    try:
+        size = len(text_data.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _BadFrame("invalid_utf8", "The frame is not valid UTF-8.") from None
+    if size > settings.WS_MAX_FRAME_BYTES:
+        raise _BadFrame("too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes.")
+    if _nesting_depth(text_data) > MAX_FRAME_DEPTH:
+        raise _BadFrame("too_deep", f"Frames may nest at most {MAX_FRAME_DEPTH} levels.")
+    try:
+        value = json.loads(text_data, parse_int=_parse_int, parse_float=_parse_float,
+                           parse_constant=_parse_constant)
+    except _BadFrame:
+        raise
+    except (ValueError, RecursionError):
+        raise _BadFrame("invalid_json", "The frame is not valid JSON.") from None
+    if not _strings_encodable(value):
+        raise _BadFrame("invalid_utf8", "The frame is not valid UTF-8.")
+    return value
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
@@ -58,9 +167,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if not origin_allowed(origin):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        user = await self._authenticate(browser=origin is not None)
+        ticket = (parse_qs((self.scope.get("query_string") or b"").decode("latin-1")).get("ticket") or [""])[0]
+        if not ticket and origin is None:
+            # A session cookie without an Origin is not a browser's same-site socket: it may be a
+            # cross-site request that stripped the header. Non-browser clients bring a ticket.
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        user = await self._authenticate(ticket=ticket)
         if user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await presence.socket_claim(user_id=user.pk, channel=self.channel_name,
+                                           limit=settings.WS_MAX_SOCKETS_PER_USER):
+            await self._error(None, "too_many_sockets",
+                              f"At most {settings.WS_MAX_SOCKETS_PER_USER} sockets per user are open.")
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
         self.user = user
         self.window_start = time.monotonic()
@@ -68,11 +189,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.conn = await database_sync_to_async(self._connection_for)(user)
         for group in self.conn.groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self._send_json({"type": "hello", "data": {"user": user.pk, "groups": sorted(self.conn.groups)}})
+        self.heartbeat = asyncio.ensure_future(self._heartbeat())
+        await self._send_json({"type": "hello", "data": {"user": user.pk, "groups": sorted(self.conn.groups),
+                                                         "heartbeat": presence.heartbeat_seconds()}})
 
-    async def _authenticate(self, *, browser: bool):
-        query = parse_qs((self.scope.get("query_string") or b"").decode("latin-1"))
-        ticket = (query.get("ticket") or [""])[0]
+    async def _authenticate(self, *, ticket: str):
         if ticket:
             user_id = await database_sync_to_async(ticket_redeem)(ticket=ticket)
             if user_id is None:
@@ -92,12 +213,59 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         tech = getattr(user, "technician", None) if hasattr(user, "technician") else None
         return Connection(user=user, groups=set(g.default_groups(user)), technician_id=tech.pk if tech else None)
 
+    async def _heartbeat(self) -> None:
+        """Renew the groups and the socket's slot, and show the page that the socket is alive."""
+        while True:
+            await asyncio.sleep(presence.heartbeat_seconds())
+            try:
+                for group in list(self.conn.groups):
+                    await self.channel_layer.group_add(group, self.channel_name)
+                await presence.socket_renew(user_id=self.user.pk, channel=self.channel_name)
+            except Exception:  # Redis hiccup: the next beat tries again, well inside the expiry
+                logger.warning("heartbeat renewal failed for %s", self.channel_name, exc_info=True)
+                continue
+            await self._send_json({"type": "heartbeat"})
+
     async def disconnect(self, code: int) -> None:
         conn = getattr(self, "conn", None)
         if conn is None:
             return
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
         for group in conn.groups:
             await self.channel_layer.group_discard(group, self.channel_name)
+        await presence.socket_release(user_id=self.user.pk, channel=self.channel_name)
+
+    async def rights_changed(self, message: dict) -> None:
+        """The user's rights changed (control.py): keep only the groups still allowed."""
+        if getattr(self, "conn", None) is None:
+            return
+        user, keep, gained = await database_sync_to_async(self._rights_now)()
+        if user is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        removed = self.conn.groups - keep
+        for group in removed:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in gained:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.user = user
+        self.conn.user = user
+        self.conn.groups = keep | gained
+        tech = await database_sync_to_async(lambda: getattr(user, "technician", None))()
+        self.conn.technician_id = tech.pk if tech is not None else None
+        await self._send_json({"type": "rights.changed",
+                               "data": {"groups": sorted(self.conn.groups), "removed": sorted(removed)}})
+
+    def _rights_now(self):
+        """(fresh user or None if gone/inactive, groups still allowed, default groups newly granted)."""
+        user = get_user_model().objects.filter(pk=self.user.pk, is_active=True).first()
+        if user is None:
+            return None, set(), set()
+        keep = {group for group in self.conn.groups if g.user_can_join(user, group)}
+        gained = set(g.default_groups(user)) - keep
+        return user, keep, gained
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if getattr(self, "conn", None) is None:
@@ -106,16 +274,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._send_json({"type": "error", "code": "rate_limited", "message": "Too many frames."})
             await self.close(code=CLOSE_RATE)
             return
-        if bytes_data is not None or text_data is None:
-            await self._error(None, "invalid", "Only JSON text frames are accepted.")
-            return
-        if len(text_data.encode("utf-8")) > settings.WS_MAX_FRAME_BYTES:
-            await self._error(None, "too_large", f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes.")
-            return
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self._error(None, "invalid_json", "The frame is not valid JSON.")
+            frame = parse_frame(text_data, bytes_data)
+        except _BadFrame as exc:
+            await self._error(None, exc.code, exc.message)
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self._error(None, "invalid", "A frame is an object with a string 'type'.")

@@ -20,9 +20,12 @@ from hvaccrm.services.outbox import (
     outbox_sweep,
     record,
 )
+from hvaccrm.services.users import client_user_add, client_user_remove, user_active_set, user_role_set
 
 __all__ = [
     "access_record",
+    "client_user_add",
+    "client_user_remove",
     "integration_switch_set",
     "job_assign",
     "job_create",
@@ -36,4 +39,6 @@ __all__ = [
     "outbox_retry",
     "outbox_sweep",
     "record",
+    "user_active_set",
+    "user_role_set",
 ]

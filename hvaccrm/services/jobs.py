@@ -16,6 +16,7 @@ from hvaccrm.models.jobs import TRANSITIONS, JobSource, JobStatus, Urgency
 from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
+from hvaccrm.realtime.control import rights_changed
 from hvaccrm.services.outbox import record
 
 URGENCY_PRIORITY = {Urgency.EMERGENCY: 100, Urgency.HIGH: 75, Urgency.NORMAL: 50}
@@ -48,6 +49,13 @@ def _announce(job: ServiceJob, *, change: str, source: str, previous: str | None
     record(source=source, target=Target.NOTIFICATIONS, kind="job.updated", obj=job, payload=payload)
     record(source=source, target=Target.MAP, kind="job.updated", obj=job, payload=payload)
     events.emit(_job_groups(job), "job.updated", row_id=job.pk, data=payload)
+
+
+def _technician_loses_job(job: ServiceJob) -> None:
+    """The job's technician (if any) is taken off it: their sockets drop its conversation's group."""
+    if job.technician_id:
+        user_id = Technician.objects.filter(pk=job.technician_id).values_list("user_id", flat=True).first()
+        rights_changed(user_ids=[user_id] if user_id else [])
 
 
 def job_create(
@@ -106,6 +114,7 @@ def job_transition(*, job: ServiceJob, to_status: str, actor=None, reason: str =
             job.technician = technician
             fields.append("technician")
         if to_status == JobStatus.NEW:  # unassigned again
+            _technician_loses_job(job)
             job.technician = None
             job.eta = None
             job.scheduled_start = job.scheduled_end = None
@@ -144,6 +153,8 @@ def job_assign(*, job: ServiceJob, technician: Technician, scheduled_start: date
         job = ServiceJob.objects.select_for_update().get(pk=job.pk)
         if not job.is_open or job.status in (JobStatus.EN_ROUTE, JobStatus.ON_SITE):
             raise ServiceError(_("Only new or scheduled jobs can be assigned."), code="not_assignable")
+        if job.technician_id != technician.pk:
+            _technician_loses_job(job)
         job.technician = technician
         job.scheduled_start = scheduled_start or job.scheduled_start
         job.scheduled_end = scheduled_end or job.scheduled_end
