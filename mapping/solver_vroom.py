@@ -1,6 +1,6 @@
-"""The previous solver core, VROOM (through pyvroom), kept for the benchmark's side-by-side figures.
-
-Production plans with `mapping.solver.solve` (PyVRP); see docs/mapping.md for the comparison.
+"""The previous solver core, VROOM (through pyvroom). It still serves where it measurably helps: its
+fast construction (exploration level 0) is PyVRP's first plan when no plan is stored; and it is the
+"old core" of the benchmark's side-by-side figures. Production plans with `mapping.solver.solve`.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import numpy as np
 import vroom
 
 from mapping.solver import MAX_TIME, Job, RoutePlan, Solution, Stop, Vehicle, _check, explain_unassigned
@@ -35,7 +36,7 @@ def solve_vroom(
 
     dims = max([len(v.capacity) for v in vehicles] + [len(j.demand) for j in jobs] + [0])
     problem = vroom.Input()
-    problem.set_durations_matrix(profile="car", matrix_input=[[int(x) for x in row] for row in matrix])
+    problem.set_durations_matrix(profile="car", matrix_input=np.asarray(matrix, dtype=np.int64).tolist())
     for v in vehicles:
         capacity = list(v.capacity) + [MAX_TIME] * (dims - len(v.capacity)) if dims else []
         kwargs = {}

@@ -153,3 +153,22 @@ def test_a_dispatchers_assignment_on_the_board_survives_re_planning(team, dispat
     chosen.refresh_from_db()
     assert chosen.technician_id == other.pk
     assert RouteStop.objects.get(job=chosen, route__plan__day=day).route.technician_id == other.pk
+
+
+def test_a_booking_re_plans_from_the_stored_plan_and_is_stored_within_two_seconds(team):
+    import time as clock
+
+    day = timezone.localdate() + timedelta(days=1)
+    for i in range(10):
+        make_job(day, i, hour=8 + (i % 4) * 2)
+    day_plan(day=day, reason="nightly")
+    booked = make_job(day, 11, hour=10)
+    t = clock.perf_counter()
+    result = day_replan(day=day, reason="booking.created", job_id=booked.pk)
+    elapsed = clock.perf_counter() - t
+    assert elapsed < 2.0, elapsed
+    assert result["routes"] >= 1 and not result.get("skipped")
+    assert RouteStop.objects.filter(route__plan__day=day, job=booked).exists()
+    # Every ETA is the arrival computed with the travel time of that hour.
+    for stop in RouteStop.objects.filter(route__plan__day=day):
+        assert stop.eta <= stop.service_start

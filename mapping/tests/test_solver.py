@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from hvaccrm.tests.shared import SHARED_DATA
 from mapping.solomon import instance_read, solution_distance
-from mapping.solver import Job, SolverInputError, Vehicle, nearest_neighbour, solve
+from mapping.solver import Job, SolverInputError, TimeBands, Vehicle, nearest_neighbour, solve
+from mapping.solver_vroom import solve_vroom
 from mapping.tests.validator import violations
 
 VRPTW = SHARED_DATA / "vrptw"
@@ -38,7 +41,7 @@ def random_day(seed: int, *, n_vehicles: int = 5, n_jobs: int = 40):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_window_skill_shift_capacity_and_job_limit_is_respected(seed):
     vehicles, jobs, matrix = random_day(seed)
-    solution = solve(vehicles, jobs, matrix, exploration_level=3)
+    solution = solve(vehicles, jobs, matrix, timeout_s=2)
     assert violations(vehicles, jobs, matrix, solution) == []
     assert sum(len(r.stops) for r in solution.routes) >= len(jobs) // 3
     assert set(solution.unassigned.values()) <= {"skills", "time_window", "capacity", "route_full", "no_technician"}
@@ -49,7 +52,7 @@ def test_the_nearest_neighbour_baseline_is_valid_too_and_not_better(seed):
     vehicles, jobs, matrix = random_day(seed)
     baseline = nearest_neighbour(vehicles, jobs, matrix)
     assert violations(vehicles, jobs, matrix, baseline) == []
-    best = solve(vehicles, jobs, matrix)
+    best = solve(vehicles, jobs, matrix, timeout_s=2)
     assert len(best.unassigned) <= len(baseline.unassigned)
 
 
@@ -85,8 +88,90 @@ def test_a_malformed_matrix_is_refused():
 
 def test_a_solomon_instance_is_solved_near_its_best_known_distance():
     vehicles, jobs, matrix, coords = instance_read(VRPTW / "solomon" / "C101.txt")
-    solution = solve(vehicles, jobs, matrix, exploration_level=4)
+    solution = solve(vehicles, jobs, matrix, timeout_s=3, required=True)
     assert violations(vehicles, jobs, matrix, solution) == []
     assert not solution.unassigned
     best = json.loads((VRPTW / "BKS.json").read_text())["C101_distance"]["best_known_cost"]
     assert solution_distance(solution, jobs, coords) <= best * 1.01
+
+
+def _line(n: int, step: int = 600):
+    return [[abs(i - j) * step for j in range(n)] for i in range(n)]
+
+
+def test_bad_input_gives_a_plan_with_a_reason_for_each_left_out_job_never_an_error():
+    matrix = _line(6)
+    vehicles = [
+        Vehicle(id=1, start=0, end=0, shift=(8 * 3600, 16 * 3600), skills=frozenset({"split_ac"})),
+        Vehicle(id=2, start=0, end=0, shift=(9 * 3600, 9 * 3600)),  # no shift
+        Vehicle(id=3, start=0, end=0, shift=(12 * 3600, 8 * 3600)),  # a shift that ends before it starts
+    ]
+    jobs = [
+        Job(id=1, location=1, service=600, skills=frozenset({"chiller"})),  # nobody can
+        Job(id=2, location=2, service=600, windows=((11 * 3600, 10 * 3600),)),  # closes before it opens
+        Job(id=3, location=3, service=600, skills=frozenset({"split_ac"})),  # fine
+    ]
+    solution = solve(vehicles, jobs, matrix, timeout_s=1)
+    assert violations(vehicles, jobs, matrix, solution) == []
+    assert [s.job for r in solution.routes for s in r.stops] == [3]
+    assert solution.unassigned == {1: "skills", 2: "time_window"}
+
+
+def test_an_empty_day_and_a_day_without_shifts_are_plans_too():
+    matrix = _line(3)
+    assert solve([Vehicle(id=1, start=0, end=0)], [], matrix).routes == []
+    idle = [Vehicle(id=1, start=0, end=0, shift=(0, 0))]
+    jobs = [Job(id=1, location=1), Job(id=2, location=2)]
+    solution = solve(idle, jobs, matrix, timeout_s=1)
+    assert solution.routes == [] and solution.unassigned == {1: "no_technician", 2: "no_technician"}
+    assert solve([], jobs, matrix).unassigned == {1: "no_technician", 2: "no_technician"}
+
+
+def test_a_job_with_two_windows_is_served_in_the_one_that_fits():
+    matrix = _line(3)
+    vehicles = [Vehicle(id=1, start=0, end=0, shift=(12 * 3600, 18 * 3600))]
+    jobs = [Job(id=1, location=1, service=600, windows=((8 * 3600, 9 * 3600), (14 * 3600, 15 * 3600)))]
+    solution = solve(vehicles, jobs, matrix, timeout_s=1)
+    assert violations(vehicles, jobs, matrix, solution) == []
+    assert 14 * 3600 <= solution.routes[0].stops[0].start <= 15 * 3600
+
+
+def _rush_bands(matrix):
+    """Midday as given, the evening peak (15-18) twice as slow."""
+    m = np.asarray(matrix, dtype=np.int64)
+    return TimeBands(starts=(0, 15 * 3600, 18 * 3600), matrices=(m, 2 * m, m))
+
+
+def test_travel_times_follow_the_hour_and_the_plan_holds_with_the_real_times():
+    vehicles, jobs, matrix = random_day(4)
+    vehicles = [replace(v, shift=(12 * 3600, 19 * 3600)) for v in vehicles]
+    jobs = [replace(j, windows=((12 * 3600, 17 * 3600),)) for j in jobs]
+    bands = _rush_bands(matrix)
+    solution = solve(vehicles, jobs, bands, timeout_s=2)
+    assert violations(vehicles, jobs, bands, solution) == []
+    late_legs = [(s.travel, s.arrival - s.travel) for r in solution.routes for s in r.stops]
+    loc = {j.id: j.location for j in jobs}
+    for r in solution.routes:
+        here = next(v.start for v in vehicles if v.id == r.vehicle)
+        for s in r.stops:  # every ETA used the band of its departure
+            depart = s.arrival - s.travel
+            assert s.travel == bands.leg(here, loc[s.job], depart)
+            here = loc[s.job]
+    assert any(depart >= 15 * 3600 for _t, depart in late_legs)
+
+
+def test_a_re_plan_starts_from_the_current_plan_and_keeps_it_when_nothing_changed():
+    vehicles, jobs, matrix = random_day(5)
+    first = solve(vehicles, jobs, matrix, timeout_s=2)
+    current = {r.vehicle: [s.job for s in r.stops] for r in first.routes}
+    again = solve(vehicles, jobs, matrix, timeout_s=0.3, initial=current)
+    assert violations(vehicles, jobs, matrix, again) == []
+    assert again.travel <= first.travel and len(again.unassigned) <= len(first.unassigned)
+
+
+def test_pyvrp_is_no_worse_than_the_old_core_on_a_skilled_day():
+    vehicles, jobs, matrix = random_day(6)
+    old = solve_vroom(vehicles, jobs, matrix, exploration_level=3)
+    new = solve(vehicles, jobs, matrix, timeout_s=2)
+    assert violations(vehicles, jobs, matrix, new) == []
+    assert len(new.unassigned) <= len(old.unassigned) + 1
