@@ -48,63 +48,29 @@ State = IntegrationLog.State
 # --- message -> map, prophecy and notifications ----------------------------------------------
 
 
-def message_payloads(*, message_id: int) -> dict[str, dict[str, Any]]:
-    """The outbox payloads of a message per (target, kind), rebuilt from the saved message.
+# The keys of message_payloads' answer, per (target, kind) of a message's rows.
+MESSAGE_ROWS = {(Target.PROPHECY, "message.created"): "prophecy", (Target.MAP, "message.created"): "map",
+                (Target.NOTIFICATIONS, "emergency.alert"): "notifications"}
 
-    Used when a message has no log at all (a lost write, a message imported around the service):
-    the same keys as communications' `message_send` records, from the message and its conversation.
+
+def message_payloads(*, message_id: int) -> dict[str, dict[str, Any]]:
+    """The outbox payloads of a message by target ("prophecy", "map", "notifications"): the
+    recorded row's where there is one, else what communications records for the saved message
+    (a lost write, a message imported around the service). A target the message does not need
+    (no map row for a message without place or urgency) is absent.
     """
     known = {
-        (row.target, row.kind): row.payload
+        MESSAGE_ROWS[(row.target, row.kind)]: row.payload
         for row in IntegrationLog.objects.filter(object_type=MESSAGE_TYPE, object_id=str(message_id)).order_by("id")
+        if (row.target, row.kind) in MESSAGE_ROWS
     }
-    needed = [(Target.PROPHECY, "message.created"), (Target.MAP, "message.created"),
-              (Target.NOTIFICATIONS, "emergency.alert")]
-    # The saved message is the truth for what is missing (the vector row's payload carries no
-    # coordinates or job); it is read only when a payload has to be rebuilt.
-    saved = _message_payload_from_row(message_id) if any(k not in known for k in needed) else {}
-    prophecy = known.get((Target.PROPHECY, "message.created"))
-    if prophecy is None:
-        prophecy = {k: saved[k] for k in ("message", "conversation", "client", "text", "language", "district",
-                                          "service_type", "urgency", "created")}
-    out = {"prophecy": prophecy}
-    urgency = prophecy.get("urgency") or saved.get("urgency")
-    map_payload = known.get((Target.MAP, "message.created"))
-    if map_payload is None and (saved.get("latitude") is not None or saved.get("district")
-                                or urgency in (Urgency.HIGH, Urgency.EMERGENCY)):
-        map_payload = {k: saved.get(k) for k in ("message", "job", "latitude", "longitude", "district", "urgency")}
-    if map_payload is not None:
-        out["map"] = map_payload
-    alert = known.get((Target.NOTIFICATIONS, "emergency.alert"))
-    if alert is None and urgency == Urgency.EMERGENCY:
-        alert = {"message": message_id, "job": saved.get("job"), "district": saved.get("district"),
-                 "text": saved.get("text", ""), "urgency": Urgency.EMERGENCY,
-                 "service_types": [saved["service_type"]] if saved.get("service_type") else []}
-    if alert is not None:
-        out["notifications"] = alert
-    return out
-
-
-def _message_payload_from_row(message_id: int) -> dict[str, Any]:
-    message = (Message.objects.select_related("conversation", "district")
-               .filter(pk=message_id).first())
+    if len(known) == len(MESSAGE_ROWS):
+        return known
+    message = Message.objects.select_related("conversation", "district").filter(pk=message_id).first()
     if message is None:
         raise LookupError(f"message {message_id} does not exist")
-    conversation = message.conversation
-    return {
-        "message": message.pk,
-        "conversation": conversation.pk,
-        "client": conversation.client_id,
-        "text": message.body,
-        "language": message.language,
-        "district": message.district.slug if message.district_id else None,
-        "service_type": next(iter(message.service_types or []), None),
-        "urgency": message.urgency,
-        "created": message.created_at.isoformat(),
-        "job": conversation.job_id,
-        "latitude": message.latitude,
-        "longitude": message.longitude,
-    }
+    owed = {MESSAGE_ROWS[key]: payload for key, payload in comms.message_outbox_payloads(message).items()}
+    return {**owed, **known}
 
 
 def _owed_row_run(*, target: str, kind: str, object_type: str, object_id: str, payload: dict,

@@ -31,6 +31,7 @@ from communications.services.messages import (
     client_message_send,
     conversation_start,
     message_data,
+    message_outbox_payloads,
     message_read,
     message_send,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "escalation_sweep",
     "job_update_notify",
     "message_data",
+    "message_outbox_payloads",
     "message_read",
     "message_send",
     "notification_ack",

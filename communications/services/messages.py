@@ -165,59 +165,52 @@ def message_send(
     return message
 
 
-def _message_outbox(message: Message) -> None:
-    """The outbox rows of a message. Most urgent first: rows are published to the one Celery queue
-    in the order they are recorded, so the alert never waits behind the embedding of its own text."""
+def message_outbox_payloads(message: Message) -> dict[tuple[str, str], dict[str, Any]]:
+    """The outbox rows a message owes, {(target, kind): payload} (the contracts' payload types in
+    integration/payloads.py), most urgent first: rows are published to the one Celery queue in the
+    order they are recorded, so the alert never waits behind the embedding of its own text.
+
+    The integration app rebuilds a lost row from the same function, so the two never drift apart.
+    """
     conversation = message.conversation
     slug = message.district.slug if message.district_id else None
+    out: dict[tuple[str, str], dict[str, Any]] = {}
     if message.urgency == Urgency.EMERGENCY:
-        record(
-            source=SOURCE,
-            target=Target.NOTIFICATIONS,
-            kind="emergency.alert",
-            obj=message,
-            payload={
-                "message": message.pk,
-                "job": conversation.job_id,
-                "district": slug,
-                "text": message.body,
-                "urgency": message.urgency,
-                "service_types": message.service_types,
-            },
-        )
+        out[(Target.NOTIFICATIONS, "emergency.alert")] = {
+            "message": message.pk,
+            "job": conversation.job_id,
+            "district": slug,
+            "text": message.body,
+            "urgency": message.urgency,
+            "service_types": list(message.service_types or []),
+        }
     located = message.latitude is not None or slug is not None
     if located or message.urgency in (Urgency.EMERGENCY, Urgency.HIGH):
-        record(
-            source=SOURCE,
-            target=Target.MAP,
-            kind="message.created",
-            obj=message,
-            payload={
-                "message": message.pk,
-                "job": conversation.job_id,
-                "latitude": message.latitude,
-                "longitude": message.longitude,
-                "district": slug,
-                "urgency": message.urgency,
-            },
-        )
-    record(
-        source=SOURCE,
-        target=Target.PROPHECY,
-        kind="message.created",
-        obj=message,
-        payload={
+        out[(Target.MAP, "message.created")] = {
             "message": message.pk,
-            "conversation": conversation.pk,
-            "client": conversation.client_id,
-            "text": message.body,
-            "language": message.language,
+            "job": conversation.job_id,
+            "latitude": message.latitude,
+            "longitude": message.longitude,
             "district": slug,
-            "service_type": message.service_types[0] if message.service_types else None,
             "urgency": message.urgency,
-            "created": message.created_at.isoformat(),
-        },
-    )
+        }
+    out[(Target.PROPHECY, "message.created")] = {
+        "message": message.pk,
+        "conversation": conversation.pk,
+        "client": conversation.client_id,
+        "text": message.body,
+        "language": message.language,
+        "district": slug,
+        "service_type": message.service_types[0] if message.service_types else None,
+        "urgency": message.urgency,
+        "created": message.created_at.isoformat(),
+    }
+    return out
+
+
+def _message_outbox(message: Message) -> None:
+    for (target, kind), payload in message_outbox_payloads(message).items():
+        record(source=SOURCE, target=target, kind=kind, obj=message, payload=payload)
 
 
 def _message_announce(message: Message) -> None:
