@@ -5,7 +5,7 @@
     connected across the 18 districts to a real daphne server (a subprocess) over real WebSockets.
     The outbox handler runs IN-PROCESS: right after the commit this script calls
     hvaccrm.services.outbox.outbox_process(log_id=...) in a worker thread, exactly what the Celery
-    task outbox_process_task does (the handler registered by hvaccrm/integration for
+    task outbox_process_task does (the handler registered by integration/contracts.py for
     (notifications, emergency.alert) -> communications.services.emergency_dispatch). The Celery
     broker hop (one Redis LPUSH/BRPOP, ~1 ms) is therefore not included. Run once per channel layer.
 (b) Notification fan-out: notify() to 300 users (in-app + e-mail + SMS to a loopback HTTP gateway),
