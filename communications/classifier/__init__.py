@@ -1,11 +1,13 @@
 """Urgency, service and equipment classification of a message or booking text (Polish and English).
 
-Pure Python, no Django: rules over a normalised text (lower case, Polish letters folded to ASCII),
-matched on word stems so inflected forms count too (awaria / awarii / awarię -> "awari").
+`classify` is the one entry point: a learned model (model.py, trained by train.py on the corpus of
+corpus.py) decides the urgency, the safety rules (rules.py, safety.py) can only raise it; service
+types, equipment and language come from the rules. See docs/triage.md.
 """
 
 from __future__ import annotations
 
-from communications.classifier.rules import Classification, classify
+from communications.classifier.rules import Classification
+from communications.classifier.triage import classify
 
 __all__ = ["Classification", "classify"]

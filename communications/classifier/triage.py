@@ -1,0 +1,71 @@
+"""The one classifier: the learned model decides the urgency, the safety rules can only raise it.
+
+Why both: the model generalises to phrasings no rule foresaw (a CO alarm with dizzy children, a
+server room at 40 degrees), the rules are a floor that no retraining can remove (a gas smell is an
+emergency whatever the model learnt from the office's corrections). Service types, equipment,
+language and the safety instruction come from the rules (rules.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from communications.classifier import model as learned
+from communications.classifier.rules import Classification
+from communications.classifier.rules import classify as rules_classify
+from communications.classifier.safety import safety_hits
+from hvaccrm.safety import gas_safety_instruction
+
+ORDER = {"normal": 0, "high": 1, "emergency": 2}
+MAX_INPUT = 10_000  # longer texts are cut: the classifier answers, it does not refuse
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
+LETTERS = re.compile(r"[^\W\d_]{2,}")
+GAS_OR_CO = re.compile(r"\b(gaz\w*|gas|czad\w*|tlen\w* wegla|carbon monoxide|co (alarm|detector|sensor)|czujni\w* co)\b")
+
+
+def clean(text: object) -> str:
+    """Any input to a bounded text: bytes decoded leniently, control characters and junk dropped."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes | bytearray | memoryview):
+        text = bytes(text).decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        raise TypeError(f"classify() takes a text, not {type(text).__name__}")
+    return CONTROL.sub(" ", text[:MAX_INPUT]).strip()
+
+
+def rule_floor(text: str) -> tuple[Classification, str]:
+    """rules.py's classification (its reasons marked as rules) and the urgency the rules demand."""
+    result = rules_classify(text)
+    hits = safety_hits(text)
+    result.reasons = [f"rule: {r}" for r in result.reasons + hits]
+    return result, "emergency" if hits else result.urgency
+
+
+def classify(text: object) -> Classification:
+    """Urgency, service types, equipment, language and reasons of one text; never raises on text.
+
+    An empty text, emoji only or junk without words is `normal` with a low confidence and a reason
+    saying so; a text that is not a string or bytes is a TypeError (a programming error).
+    """
+    text = clean(text)
+    result, rule_urgency = rule_floor(text)
+    if not LETTERS.search(text):
+        result.reasons.append("no words to classify")
+        result.confidence = 0.1
+        return result
+    triage_model = learned.load()
+    proba, vectors = triage_model.probabilities([text])
+    model_urgency = triage_model.decide(proba)[0]
+    p = dict(zip(learned.LABELS, (float(v) for v in proba[0]), strict=True))
+    urgency = max(rule_urgency, model_urgency, key=ORDER.__getitem__)
+    result.urgency = urgency
+    result.reasons.append(f"model: {model_urgency} (p={p[model_urgency]:.2f})")
+    if ORDER[rule_urgency] > ORDER[model_urgency]:
+        result.reasons.append(f"a safety rule raised {model_urgency} to {rule_urgency}")
+    for label, example, similarity in triage_model.nearest(vectors[0], k=2):
+        result.reasons.append(f"nearest labelled: {label} '{example[:80]}' ({similarity:.2f})")
+    if urgency == "emergency" and result.safety_instruction is None and GAS_OR_CO.search(learned.prepare(text)):
+        result.safety_instruction = gas_safety_instruction(language=result.language)
+    result.confidence = round(max(p[urgency], 0.9 if urgency == rule_urgency != "normal" else 0.0), 2)
+    return result
