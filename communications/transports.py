@@ -1,7 +1,7 @@
 """One Transport class per outbound channel (the Healthchecks pattern).
 
 A transport sends one Delivery and either returns (the channel accepted it) or raises
-TransportError (the attempt failed and may be retried). Transports never touch the Delivery row:
+DeliveryFailed (the attempt failed and may be retried). Transports never touch the Delivery row:
 `delivery_attempt` in services.py owns its state.
 """
 
@@ -24,8 +24,12 @@ if TYPE_CHECKING:
     from communications.models import Delivery
 
 
-class TransportError(Exception):
-    """The channel refused or could not be reached; the outbox retries the attempt."""
+class DeliveryFailed(Exception):
+    """The one failure of a delivery: the channel refused it or could not be reached.
+
+    Transports raise it, delivery_attempt records it on the Delivery, delivery_attempt_or_raise
+    raises it again for the outbox handler, which reports it to the outbox (HandlerFailed) so the
+    recorded attempt stays and the row is retried with backoff."""
 
 
 class Transport:
@@ -58,7 +62,7 @@ class EmailTransport(Transport):
     def send(self, delivery: Delivery) -> None:
         n = delivery.notification
         if not delivery.address:
-            raise TransportError("no e-mail address")
+            raise DeliveryFailed("no e-mail address")
         language = (n.payload or {}).get("language") or "pl"
         language = language if language in ("pl", "en") else "pl"
         context = {"notification": n, "site_url": conf.SITE_URL}
@@ -71,7 +75,7 @@ class EmailTransport(Transport):
         try:
             message.send(fail_silently=False)
         except Exception as exc:  # SMTP errors, refused connections: retried by the outbox
-            raise TransportError(f"e-mail: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryFailed(f"e-mail: {type(exc).__name__}: {exc}") from exc
 
 
 def _post_json(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
@@ -82,9 +86,9 @@ def _post_json(url: str, body: dict, headers: dict[str, str] | None = None) -> d
         with urllib.request.urlopen(request, timeout=conf.GATEWAY_TIMEOUT) as response:  # noqa: S310
             raw = response.read()
     except urllib.error.HTTPError as exc:
-        raise TransportError(f"gateway answered {exc.code}: {exc.read()[:200]!r}") from exc
+        raise DeliveryFailed(f"gateway answered {exc.code}: {exc.read()[:200]!r}") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise TransportError(f"gateway unreachable: {exc}") from exc
+        raise DeliveryFailed(f"gateway unreachable: {exc}") from exc
     try:
         return json.loads(raw or b"{}")
     except ValueError:
@@ -103,9 +107,9 @@ class SmsTransport(Transport):
 
     def send(self, delivery: Delivery) -> None:
         if not conf.SMS_GATEWAY_URL:
-            raise TransportError("SMS gateway not configured (COMMS_SMS_GATEWAY_URL)")
+            raise DeliveryFailed("SMS gateway not configured (COMMS_SMS_GATEWAY_URL)")
         if not delivery.address:
-            raise TransportError("no phone number")
+            raise DeliveryFailed("no phone number")
         headers = {"Authorization": f"Bearer {conf.SMS_GATEWAY_TOKEN}"} if conf.SMS_GATEWAY_TOKEN else {}
         _post_json(conf.SMS_GATEWAY_URL,
                    {"to": delivery.address, "text": _short_text(delivery), "sender": conf.SMS_SENDER,
@@ -119,13 +123,13 @@ class TelegramTransport(Transport):
 
     def send(self, delivery: Delivery) -> None:
         if not conf.TELEGRAM_BOT_TOKEN:
-            raise TransportError("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
+            raise DeliveryFailed("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
         if not delivery.address:
-            raise TransportError("no Telegram chat id")
+            raise DeliveryFailed("no Telegram chat id")
         url = f"{conf.TELEGRAM_API_URL.rstrip('/')}/bot{conf.TELEGRAM_BOT_TOKEN}/sendMessage"
         answer = _post_json(url, {"chat_id": delivery.address, "text": _short_text(delivery)})
         if answer.get("ok") is False:
-            raise TransportError(f"telegram: {answer.get('description', 'refused')}")
+            raise DeliveryFailed(f"telegram: {answer.get('description', 'refused')}")
 
 
 TRANSPORTS: dict[str, Transport] = {t.channel: t for t in (InAppTransport(), EmailTransport(), SmsTransport(),

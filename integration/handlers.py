@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from communications.services import DeliveryFailed
 from hvaccrm.models import IntegrationLog
 from hvaccrm.services.outbox import HandlerFailed
 from integration import services as integration
@@ -115,7 +116,7 @@ def delivery_to_channel(row: IntegrationLog) -> dict | HandlerFailed:
     p = cast(DeliverySend, row.payload)
     try:
         return integration.delivery_run(delivery_id=p["delivery"])
-    except integration.DeliveryFailed as exc:
+    except DeliveryFailed as exc:
         # Reported, not raised: the attempt, its error and the delivery's state stay recorded on
         # the Delivery row while the outbox schedules the retry.
         return HandlerFailed(str(exc))

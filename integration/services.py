@@ -297,19 +297,10 @@ def prophecy_alert_dispatch(*, prediction_id: int | None, payload: HotspotAlert,
 # --- delivery of notifications through outside channels ----------------------------------------
 
 
-class DeliveryFailed(RuntimeError):
-    """The channel refused or did not answer; the outbox row is retried with backoff."""
-
-
 def delivery_run(*, delivery_id: int) -> dict[str, Any]:
-    """Send one delivery (SMS, e-mail, Telegram...) once; raise when it failed so the row retries.
-
-    communications' `delivery_attempt` returns the delivery's state afterwards; "failed" or
-    "dead" mean the channel did not take it.
-    """
-    state = comms.delivery_attempt(delivery_id=delivery_id)
-    if state in ("failed", "dead"):
-        raise DeliveryFailed(f"delivery {delivery_id} {state}")
+    """Send one delivery (SMS, e-mail, Telegram...) once; communications' DeliveryFailed, with the
+    channel's error, when the channel did not take it (the handler reports it to the outbox)."""
+    state = comms.delivery_attempt_or_raise(delivery_id=delivery_id)
     return {"delivery": delivery_id, "state": str(state)}
 
 

@@ -18,7 +18,7 @@ from communications.services.common import (
     SOURCE,
     _not_found,
 )
-from communications.transports import TransportError, transport_for
+from communications.transports import DeliveryFailed, transport_for
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent, IntegrationLog
 from hvaccrm.models.outbox import Target
@@ -107,7 +107,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
         d.attempts += 1
         try:
             transport_for(d.channel).send(d)
-        except TransportError as exc:
+        except DeliveryFailed as exc:
             d.last_error = str(exc)[:2000]
             # Survives the rollback of the outbox handler's savepoint (see _sync_from_outbox).
             cache.set(_failure_key(d.pk), d.last_error, timeout=14 * 24 * 3600)
@@ -117,10 +117,6 @@ def delivery_attempt(*, delivery_id: int) -> str:
             cache.delete(_failure_key(d.pk))
         d.save(update_fields=["state", "attempts", "last_error", "sent_at", "updated_at"])
     return d.state
-
-
-class DeliveryFailed(Exception):
-    """Raised by delivery_attempt_or_raise so the outbox row records the gateway's error and retries."""
 
 
 def delivery_attempt_or_raise(*, delivery_id: int) -> str:

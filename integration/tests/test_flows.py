@@ -162,7 +162,8 @@ def test_low_feedback_is_stored_and_reaches_managers_but_good_feedback_does_not(
 
 
 def test_a_failed_delivery_raises_so_the_outbox_retries_it(settings):
-    from integration.services import DeliveryFailed, delivery_run
+    from communications.services import DeliveryFailed
+    from integration.services import delivery_run
 
     settings.OUTBOX_MAX_ATTEMPTS = 8
     with pytest.raises(Exception) as info:
