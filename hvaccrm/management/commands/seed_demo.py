@@ -29,7 +29,8 @@ class Command(BaseCommand):
             started = time.monotonic()
             summary = seeder.fn(rng=random.Random(f"{seed}:{seeder.name}"), stdout=self.stdout)
             self.stdout.write(f"  {seeder.name}: {summary} ({time.monotonic() - started:.1f} s)")
-        self._print_logins()
+        if not once:  # `make run` (--once) prints them itself, below its URLs, once the web is up
+            self._print_logins()
 
     def _print_logins(self) -> None:
         self.stdout.write(f"  Demo logins (password for all: {demo_password()}):")
