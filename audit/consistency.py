@@ -231,6 +231,20 @@ def technicians_with_stale_position(params: dict) -> Found | None:
     return Found(len(ids), ids[:OBJECT_LIMIT])
 
 
+def in_app_undelivered(params: dict) -> Found | None:
+    """In-app notifications no page of the recipient has received (no open socket when they were
+    made, or a push the channel layer refused): the recipient's next page load shows them."""
+    delivery = _model("communications.Delivery")
+    if delivery is None:
+        return None
+    ids = list(
+        delivery.objects.filter(channel="in_app", state__in=["pending", "sent"], created_at__gte=_since(params),
+                                created_at__lte=_until(params))
+        .order_by("id").values_list("notification_id", flat=True)
+    )
+    return Found(len(ids), ids[:OBJECT_LIMIT])
+
+
 @dataclass(frozen=True)
 class Check:
     kind: str
@@ -257,6 +271,8 @@ CHECKS = (
     Check("technician_stale_position", _("Technicians on shift with a stale position"),
           technicians_with_stale_position, "hvaccrm.technician", False,
           _("none: the technician's device must report (call them)")),
+    Check("in_app_undelivered", _("In-app notifications not yet received"), in_app_undelivered,
+          "communications.notification", False, _("none: shown on the recipient's next page load")),
 )
 CHECKS_BY_KIND = {c.kind: c for c in CHECKS}
 

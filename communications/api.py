@@ -154,10 +154,17 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationFilter(filters.FilterSet):
     unread = filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+    undelivered = filters.BooleanFilter(method="filter_undelivered",
+                                        help_text="in-app notifications no page of the user has received yet")
 
     class Meta:
         model = Notification
-        fields = ["kind", "priority", "unread"]
+        fields = ["kind", "priority", "unread", "undelivered"]
+
+    def filter_undelivered(self, queryset, name, value):
+        pending = {"deliveries__channel": Channel.IN_APP, "deliveries__state__in": [Delivery.State.PENDING,
+                                                                                    Delivery.State.SENT]}
+        return (queryset.filter(**pending) if value else queryset.exclude(**pending)).distinct()
 
 
 class NotificationViewSet(SinceFilterMixin, viewsets.ReadOnlyModelViewSet):

@@ -44,6 +44,17 @@ def notification_ack(*, user, data, connection) -> dict:
     return {"notification": n.pk, "acknowledged_at": n.acknowledged_at.isoformat()}
 
 
+class NotificationReceivedFrame(serializers.Serializer):
+    notifications = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=100)
+
+
+@register_frame("notification.received", serializer=NotificationReceivedFrame)
+def notification_received(*, user, data, connection) -> dict:
+    """The page's receipt for notifications it showed: their in-app deliveries become delivered."""
+    count = services.deliveries_in_app_received(user=user, notification_ids=data["notifications"])
+    return {"delivered": count}
+
+
 def conversation_group_allowed(user, group: str) -> bool:
     """`conversation.<id>`: the office all, a client their own, a technician those of their jobs."""
     try:

@@ -12,12 +12,14 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from communications import conf
-from hvaccrm.realtime import events
+from hvaccrm.realtime import events, presence
 from hvaccrm.realtime import groups as g
 
 if TYPE_CHECKING:
@@ -42,16 +44,26 @@ class Transport:
 class InAppTransport(Transport):
     """The socket: a `notification.created` push to the recipient's own group.
 
-    The push is only an announcement (the row is saved already); the client's `notification.ack`
-    frame moves the delivery to delivered, reading it to read.
+    The push is only an announcement (the row is saved already). It counts as sent only when the
+    recipient has an open socket and the channel layer took it; otherwise DeliveryFailed, and the
+    delivery stays pending for the next page load. The page's `notification.received` frame moves
+    it to delivered, reading it to read.
     """
 
     channel = "in_app"
 
     def send(self, delivery: Delivery) -> None:
         n = delivery.notification
-        events.send_now([g.user_group(n.recipient_id)],
-                        events.make_event("notification.created", row_id=n.pk, data=notification_data(n)))
+        if not presence.users_with_open_sockets(user_ids=[n.recipient_id]):
+            raise DeliveryFailed("no open socket")
+        layer = get_channel_layer()
+        if layer is None:
+            raise DeliveryFailed("no channel layer")
+        event = events.make_event("notification.created", row_id=n.pk, data=notification_data(n))
+        try:
+            async_to_sync(layer.group_send)(g.user_group(n.recipient_id), {"type": "realtime.push", "event": event})
+        except Exception as exc:  # Redis refused or unreachable: not sent, say why
+            raise DeliveryFailed(f"push failed: {type(exc).__name__}: {exc}") from exc
 
 
 class EmailTransport(Transport):

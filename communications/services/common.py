@@ -53,12 +53,13 @@ def conversation_can_access(*, user, conversation: Conversation) -> bool:
     return tech is not None and conversation.job_id is not None and conversation.job.technician_id == tech.pk
 
 
-def _send_many(pushes: list[tuple[str, dict]]) -> None:
+def _send_many(pushes: list[tuple[str, dict]]) -> list[bool]:
     """group_send to many groups concurrently in one event-loop run (after commit).
 
     events.send_now sends group by group, each through its own async_to_sync round trip; an
     alert to a dozen technicians would wait for each in turn. A lost frame is tolerable: the rows
-    are saved and a reconnecting device catches up.
+    are saved and a reconnecting device catches up. Returns, per push, whether Redis took it (the
+    in-app delivery is "sent" only then).
     """
     import asyncio
 
@@ -67,9 +68,9 @@ def _send_many(pushes: list[tuple[str, dict]]) -> None:
 
     layer = get_channel_layer()
     if layer is None or not pushes:
-        return
+        return [False] * len(pushes)
 
-    async def send_all() -> None:
+    async def send_all() -> list[bool]:
         results = await asyncio.gather(
             *(layer.group_send(group, {"type": "realtime.push", "event": event}) for group, event in pushes),
             return_exceptions=True,
@@ -77,8 +78,9 @@ def _send_many(pushes: list[tuple[str, dict]]) -> None:
         for (group, _event), result in zip(pushes, results, strict=True):
             if isinstance(result, Exception):
                 logger.warning("group_send to %s failed: %s", group, result)
+        return [not isinstance(result, Exception) for result in results]
 
-    async_to_sync(send_all)()
+    return async_to_sync(send_all)()
 
 
 def run_deduped(work: Callable[[], T], *, made_by_other_run: Callable[[], T] | None) -> T:

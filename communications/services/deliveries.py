@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communications.models import (
     Channel,
     Delivery,
+    Notification,
 )
 from communications.services.common import (
     DELIVERY_KIND,
     DELIVERY_OBJECT,
     SOURCE,
     _not_found,
+    _send_many,
 )
 from communications.transports import DeliveryFailed, transport_for
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent, IntegrationLog
 from hvaccrm.models.outbox import Target
+from hvaccrm.realtime import presence
 from hvaccrm.services.outbox import outbox_retry, record
 
 MARKETING_PURPOSE = {
@@ -109,6 +115,11 @@ def delivery_attempt(*, delivery_id: int) -> str:
             transport_for(d.channel).send(d)
         except DeliveryFailed as exc:
             d.last_error = str(exc)[:2000]
+            if d.channel == Channel.IN_APP:
+                # Nobody was listening (or Redis refused): still undelivered, shown on the next
+                # page load; not a failure to retry, and never "sent".
+                d.save(update_fields=["attempts", "last_error", "updated_at"])
+                return d.state
             # Survives the rollback of the outbox handler's savepoint (see _sync_from_outbox).
             cache.set(_failure_key(d.pk), d.last_error, timeout=14 * 24 * 3600)
             d.state = Delivery.State.DEAD if d.attempts >= settings.OUTBOX_MAX_ATTEMPTS else Delivery.State.FAILED
@@ -185,3 +196,63 @@ def delivery_states_sync(*, limit: int = 1000) -> int:
                 d.save(update_fields=["state", "attempts", "last_error", "updated_at"])
                 changed += 1
     return changed
+
+
+# --- In-app: "sent" = pushed to an open socket, "delivered" = the client's receipt, "read" = read ---
+
+NO_SOCKET = "no open socket"
+PUSH_FAILED = "push not accepted by the channel layer"
+
+
+def deliveries_in_app_push(*, pushes: list[tuple[str, dict, int | None]]) -> dict[int, str]:
+    """After commit: push each (group, event) and move the in-app delivery of its notification.
+
+    A delivery becomes "sent" only when its recipient had at least one open socket and the channel
+    layer accepted the push; otherwise it stays "pending" with the reason, and the recipient's next
+    page load shows it (the audit counts what stays undelivered). Returns {notification id: state}.
+    """
+    if not pushes:
+        return {}
+    ids = [nid for _group, _event, nid in pushes if nid]
+    recipients = dict(Notification.objects.filter(pk__in=ids).values_list("pk", "recipient_id"))
+    # Asked before the push: a socket that opens in between catches up on its own, never the reverse.
+    listening = presence.users_with_open_sockets(user_ids=sorted(set(recipients.values())))
+    accepted = _send_many([(group, event) for group, event, _nid in pushes])
+    outcome: dict[int, str] = {}
+    for (_group, _event, nid), ok in zip(pushes, accepted, strict=True):
+        if nid in recipients and outcome.get(nid) != Delivery.State.SENT:
+            outcome[nid] = (Delivery.State.SENT if ok and recipients[nid] in listening
+                            else NO_SOCKET if ok else PUSH_FAILED)
+    now = timezone.now()
+    pending = Delivery.objects.filter(channel=Channel.IN_APP, state=Delivery.State.PENDING)
+    for result in {*outcome.values()}:
+        chosen = [nid for nid, r in outcome.items() if r == result]
+        if result == Delivery.State.SENT:
+            pending.filter(notification_id__in=chosen).update(state=Delivery.State.SENT, sent_at=now, last_error="",
+                                                              attempts=F("attempts") + 1, updated_at=now)
+        else:
+            pending.filter(notification_id__in=chosen).update(last_error=result, attempts=F("attempts") + 1,
+                                                              updated_at=now)
+    return {nid: (Delivery.State.SENT if r == Delivery.State.SENT else Delivery.State.PENDING)
+            for nid, r in outcome.items()}
+
+
+def deliveries_in_app_received(*, user, notification_ids: list[int]) -> int:
+    """The recipient's page received these notifications (pushed live or shown on load): delivered.
+
+    Only a receipt: unlike notification_ack it does not acknowledge an emergency alert, which a
+    person must do. Someone else's notification ids change nothing.
+    """
+    now = timezone.now()
+    return Delivery.objects.filter(
+        notification__recipient_id=user.pk, notification_id__in=notification_ids, channel=Channel.IN_APP,
+        state__in=[Delivery.State.PENDING, Delivery.State.SENT],
+    ).update(state=Delivery.State.DELIVERED, delivered_at=now, updated_at=now)
+
+
+def deliveries_in_app_undelivered(*, older_than_seconds: float = 0) -> int:
+    """How many in-app deliveries no page has received yet (the audit's consistency figure)."""
+    qs = Delivery.objects.filter(channel=Channel.IN_APP, state__in=[Delivery.State.PENDING, Delivery.State.SENT])
+    if older_than_seconds:
+        qs = qs.filter(created_at__lt=timezone.now() - timedelta(seconds=older_than_seconds))
+    return qs.count()

@@ -20,7 +20,8 @@ from communications.models import (
     Priority,
 )
 from communications.services.alerts import alert_data
-from communications.services.common import ALERT_OBJECT, _send_many, run_deduped
+from communications.services.common import ALERT_OBJECT, run_deduped
+from communications.services.deliveries import deliveries_in_app_push
 from communications.services.notifications import NotificationSpec, _notify_map, notify_role
 from hvaccrm.geo import DISTRICTS, haversine_m
 from hvaccrm.models import District, ServiceJob, Technician
@@ -95,7 +96,11 @@ def _route_to(
     # Registered first so that, after commit, the pushes go out before the publishes of the SMS
     # deliveries' outbox rows (on_commit callbacks run in registration order).
     pushes: list[tuple[str, dict]] = []
-    transaction.on_commit(lambda: _send_many(pushes))
+    # Each push names the technician's notification: its in-app delivery is "sent" only if it
+    # reached an open socket (deliveries_in_app_push).
+    transaction.on_commit(
+        lambda: deliveries_in_app_push(pushes=[(grp, ev, ev["data"].get("notification")) for grp, ev in pushes])
+    )
     title = _("Emergency in %(district)s") % {"district": alert.district.name if alert.district_id else "?"}
     spec = NotificationSpec(
         kind="emergency.alert",

@@ -26,9 +26,9 @@ from communications.services.common import (
     SOURCE,
     User,
     _not_found,
-    _send_many,
     run_deduped,
 )
+from communications.services.deliveries import deliveries_in_app_push
 from communications.transports import notification_data
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import IntegrationLog, Technician
@@ -204,12 +204,14 @@ def _pushes_after_commit(notifications: list[Notification], in_app: set[int]) ->
         (
             g.user_group(n.recipient_id),
             events.make_event("notification.created", row_id=n.pk, data=notification_data(n)),
+            n.pk,
         )
         for n in notifications
         if n.pk in in_app
     ]
     if pushes:
-        transaction.on_commit(lambda: _send_many(pushes))
+        # "sent" only once pushed to an open socket of the recipient (deliveries.py decides).
+        transaction.on_commit(lambda: deliveries_in_app_push(pushes=pushes))
 
 
 def _deliveries_record(delivery_ids: list[int]) -> None:
@@ -252,8 +254,8 @@ def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, 
     plan = []
     for channel in dict.fromkeys(wanted):
         if channel == Channel.IN_APP:
-            # The row is saved, the push announces it: "sent" until the client acknowledges.
-            plan.append((channel, "", Delivery.State.SENT, ""))
+            # Pending until the push after commit reaches an open socket (deliveries_in_app_push).
+            plan.append((channel, "", Delivery.State.PENDING, ""))
             continue
         address = _address(user, channel, pref)
         if not address:

@@ -63,3 +63,34 @@ def test_a_clients_message_appears_in_the_open_conversation_without_reload_and_t
     assert page.input_value("#comms-reply textarea") == ""  # sent over the socket, no reload
     assert Message.objects.filter(conversation=conv, author=dispatcher, body="Technik będzie o 14:00").exists()
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_the_inbox_stays_open_across_a_forced_disconnect_and_shows_what_was_sent_meanwhile(
+        no_outbox_publish, live_asgi_url, browser_page, dispatcher, client_anna, anna_user):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from hvaccrm.realtime import groups
+
+    conv = ConversationFactory(client=client_anna, subject="Pompa ciepła")
+    page = browser_page
+    page.goto(f"{live_asgi_url}/admin/login/?next=/communications/inbox/{conv.pk}/")
+    page.fill("#id_username", dispatcher.username)
+    page.fill("#id_password", "Correct-Horse-42")
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(f"**/communications/inbox/{conv.pk}/")
+    page.wait_for_selector('#comms-conversation[data-live="1"]')
+    page.evaluate("window.__sameDocument = true")
+
+    # The server drops the socket; while the page waits to reconnect, the client writes twice.
+    _in_thread(lambda: async_to_sync(get_channel_layer().group_send)(
+        groups.user_group(dispatcher.pk), {"type": "realtime.close", "code": 4000}))
+    page.wait_for_selector('#comms-conversation[data-live="0"]')
+    sent = [_in_thread(services.message_send, author=anna_user, conversation_id=conv.pk, body=body)
+            for body in ("Czy technik już jedzie?", "Halo?")]
+
+    page.wait_for_selector('#comms-conversation[data-live="1"]')
+    for message in sent:
+        page.wait_for_selector(f'#comms-thread [data-message="{message.pk}"]')
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert page.inner_text("[data-live-status]") == "na żywo"

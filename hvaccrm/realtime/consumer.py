@@ -4,9 +4,9 @@ Frames in:  {"type": "<frame type>", "id": "<client correlation id>", "data": {.
 Frames out: catalogue events (see events.py), {"type": "ack", "id": ..., "data": {...}},
             {"type": "error", "id": ..., "code": ..., "message": ..., "errors": {...}},
             {"type": "heartbeat"} every WS_HEARTBEAT_SECONDS and {"type": "rights.changed", ...}.
-Close codes: 4401 not authenticated (or deactivated while connected), 4403 forbidden (a foreign
-Origin, or a session cookie without an Origin), 4409 too many sockets for this user,
-4429 too many frames.
+Close codes: 4000 closed by the server (reconnect), 4401 not authenticated (or deactivated while
+connected), 4403 forbidden (a foreign Origin, or a session cookie without an Origin), 4409 too many
+sockets for this user, 4429 too many frames.
 
 A socket lives all day: every heartbeat re-joins its groups (channels-redis drops a membership
 CHANNEL_GROUP_EXPIRY seconds after it was last added) and renews its slot in the per-user count
@@ -38,6 +38,7 @@ from hvaccrm.realtime.tickets import ticket_redeem
 
 logger = logging.getLogger(__name__)
 
+CLOSE_GOING_AWAY = 4000  # closed by the server; reconnect
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY_SOCKETS = 4409
@@ -257,6 +258,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.conn.technician_id = tech.pk if tech is not None else None
         await self._send_json({"type": "rights.changed",
                                "data": {"groups": sorted(self.conn.groups), "removed": sorted(removed)}})
+
+    async def realtime_close(self, message: dict) -> None:
+        """Close this socket from the server (an operator's "sign out everywhere", a test of the
+        client's reconnect); the page reconnects unless the code says it must not."""
+        await self.close(code=int(message.get("code") or CLOSE_GOING_AWAY))
 
     def _rights_now(self):
         """(fresh user or None if gone/inactive, groups still allowed, default groups newly granted)."""

@@ -1,14 +1,13 @@
-/* The office inbox in real time: one socket (session auth), `message.created` appended without a
- * reload, replies sent as `message.send` frames. The page works without it (plain forms). */
+/* The office inbox in real time over the shared socket client (static/js/live.js): `message.created`
+ * appended without a reload, messages missed while disconnected caught up with `?since=`, replies
+ * sent as `message.send` frames. The page works without it (plain forms). */
 (function () {
   "use strict";
   var root = document.getElementById("comms-conversation") || document.getElementById("comms-inbox");
-  if (!root || !window.WebSocket) { return; }
+  if (!root || !window.HvacLive) { return; }
   var conversationId = root.dataset.conversation ? parseInt(root.dataset.conversation, 10) : null;
   var dot = root.querySelector("[data-live-dot]");
-  var socket = null;
-  var lastSeen = 0;
-  var frameId = 0;
+  var live = null;
   var pending = {};
 
   function el(tag, cls, text) {
@@ -51,7 +50,7 @@
       preview.dataset.preview = "";
       first.appendChild(preview);
       row.appendChild(first);
-      row.appendChild(el("td", null, "#" + data.client));
+      row.appendChild(el("td", null, data.client ? "#" + data.client : ""));
       row.appendChild(el("td", null, ""));
       var unread = el("td", null, "0"); unread.dataset.unread = ""; row.appendChild(unread);
       var last = el("td", null, ""); last.dataset.last = ""; row.appendChild(last);
@@ -66,40 +65,41 @@
     }
   }
 
-  function send(type, data) {
-    if (!socket || socket.readyState !== 1) { return null; }
-    frameId += 1;
-    var id = "f" + frameId;
-    socket.send(JSON.stringify({type: type, id: id, data: data}));
-    return id;
+  function send(type, data) { return live ? live.send(type, data) : null; }
+
+  function show(data, id) {
+    if (conversationId !== null) {
+      if (data.conversation === conversationId) { appendMessage(data, id); }
+    } else {
+      updateRow(data, id);
+    }
+  }
+
+  function newestShown() {
+    var ids = Array.prototype.map.call(document.querySelectorAll("#comms-thread [data-message]"), function (li) {
+      return parseInt(li.dataset.message, 10);
+    });
+    return ids.length ? Math.max.apply(null, ids) : null;
   }
 
   function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
-    socket.onclose = function () {
-      if (dot) { dot.classList.remove("on"); }
-      root.dataset.live = "0";
-      setTimeout(connect, 3000);  // missed messages: the page's next load shows them (the DB is the truth)
-    };
-    socket.onmessage = function (event) {
-      var frame = JSON.parse(event.data);
-      if (frame.type === "hello") {  // authenticated and joined its groups: live from now on
-        if (dot) { dot.classList.add("on"); }
-        root.dataset.live = "1";
-      } else if (frame.type === "message.created") {
-        if (frame.id <= lastSeen) { return; }
-        lastSeen = frame.id;
-        if (conversationId !== null) {
-          if (frame.data.conversation === conversationId) { appendMessage(frame.data, frame.id); }
-        } else {
-          updateRow(frame.data, frame.id);
+    var url = root.dataset.messagesUrl + (conversationId !== null ? "?conversation=" + conversationId : "");
+    live = window.HvacLive.connect({
+      streams: { messages: { url: url, lastId: conversationId !== null ? newestShown() : null,
+                             apply: function (row) { show(row, row.id); } } },
+      onState: function (state) {
+        if (dot) { dot.classList.toggle("on", state === "live"); }
+        root.dataset.live = state === "live" ? "1" : "0";
+      },
+      onEvent: function (frame) {
+        if (frame.type === "message.created") {
+          show(frame.data, frame.id);
+        } else if ((frame.type === "ack" || frame.type === "error") && pending[frame.id]) {
+          pending[frame.id](frame);
+          delete pending[frame.id];
         }
-      } else if ((frame.type === "ack" || frame.type === "error") && pending[frame.id]) {
-        pending[frame.id](frame);
-        delete pending[frame.id];
       }
-    };
+    });
   }
 
   var form = document.getElementById("comms-reply");
@@ -109,9 +109,10 @@
       if (submitter && submitter.name === "action") { return; }  // "mark read" stays a plain POST
       var box = form.querySelector("textarea");
       var body = box.value.trim();
-      if (!body || !socket || socket.readyState !== 1) { return; }  // no socket: the form posts
-      event.preventDefault();
+      if (!body || !live || live.state() !== "live") { return; }  // no socket: the form posts
       var id = send("message.send", {conversation: conversationId, body: body});
+      if (!id) { return; }
+      event.preventDefault();
       pending[id] = function (frame) {
         if (frame.type === "ack") { box.value = ""; } else { window.alert(frame.message); }
       };
