@@ -105,7 +105,7 @@ class TriageModel:
 
     def nearest(self, vector: np.ndarray, k: int = 3) -> list[tuple[str, str, float]]:
         """The k most similar labelled training texts: (label, text, cosine)."""
-        sims = self.neighbour_vectors.astype(np.float32) @ vector
+        sims = self.neighbour_vectors @ vector
         best = np.argsort(-sims)[:k]
         return [(self.neighbour_labels[i], self.neighbour_texts[i], float(sims[i])) for i in best]
 
@@ -143,9 +143,15 @@ def load(path: Path = MODEL_FILE) -> TriageModel:
             if problem:
                 raise ModelVersionError(problem)
             import joblib
+            from threadpoolctl import threadpool_limits
 
+            # One BLAS thread for the process: one text is a tiny product, and on a shared 2-core
+            # machine a second spinning BLAS thread made each call 10-50 ms instead of ~3 (measured).
+            threadpool_limits(limits=1, user_api="blas")
             model = joblib.load(path)
             model.meta = meta_read(path.with_suffix(".json"))
+            # Stored as float16 to keep the file small; numpy has no fast float16 product.
+            model.neighbour_vectors = model.neighbour_vectors.astype(np.float32)
             _loaded[path] = model
         return _loaded[path]
 

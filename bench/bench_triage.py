@@ -1,0 +1,51 @@
+"""Triage bench: messages classified per second, one text per call (as message_send and the portal
+call it), and the shipped model's figures on the frozen test split (model + safety rules).
+
+Run: DEBUG=true .venv/bin/python bench/bench_triage.py   (no database needed)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
+
+import django
+
+django.setup()
+
+from communications.classifier import classify, corpus, model, train  # noqa: E402
+
+
+def main() -> None:
+    started = time.monotonic()
+    shipped = model.load()
+    classify("warm-up")
+    print(f"model load + warm-up: {time.monotonic() - started:.2f} s (scikit-learn {shipped.meta['sklearn']})")
+    rows = corpus.read(corpus.TEST_FILE)
+    texts = [r.text for r in rows]
+    started = time.monotonic()
+    for text in texts:
+        classify(text)
+    elapsed = time.monotonic() - started
+    print(f"classify one per call: {len(texts) / elapsed:.0f} messages/s ({1000 * elapsed / len(texts):.2f} ms each, "
+          f"{len(texts)} messages; target >= 200/s)")
+    long_text = "Dzień dobry, the boiler nie działa i czuć gas. " * 220
+    started = time.monotonic()
+    for _ in range(20):
+        classify(long_text)
+    print(f"a 10,000-character text: {1000 * (time.monotonic() - started) / 20:.1f} ms")
+    for name, subset in (("frozen split", rows), ("  hand-written part", [r for r in rows if r.source == "hand"]),
+                         ("  held-out families", [r for r in rows if r.source != "hand"])):
+        figures = train.evaluate(shipped, subset)
+        print(f"{name:22} n={figures.n:4}  emergency recall {figures.emergency_recall:.3f}  "
+              f"precision {figures.emergency_precision:.3f}  macro-F1 {figures.macro_f1:.3f}")
+    print(f"cross-validation at training: {shipped.meta.get('cross_validation')}")
+
+
+if __name__ == "__main__":
+    main()
