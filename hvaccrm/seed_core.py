@@ -145,13 +145,29 @@ def _seed_technicians(rng, districts, geoms) -> list[Technician]:
 
 
 def _seed_clients(rng, districts, geoms) -> int:
-    """Clients, sites, equipment and consents in a few bulk inserts (the seed must be quick)."""
+    """Clients, sites, equipment and consents in a few bulk inserts (the seed must be quick).
+
+    The steps draw from `rng` in a fixed order, so the same seed gives the same demo data.
+    """
     if Client.objects.filter(email__endswith="@demo.hvac.example").count() >= DEMO_CLIENTS:
         return DEMO_CLIENTS
     existing = set(Client.objects.filter(email__endswith="@demo.hvac.example").values_list("email", flat=True))
+    plans = _client_plans(rng, districts, existing)
+    Client.objects.bulk_create([p[0] for p in plans], batch_size=500)
+    sites, site_plans = _site_plans(rng, plans, districts, geoms)
+    Site.objects.bulk_create(sites, batch_size=500)
+    Equipment.objects.bulk_create(_equipment_plans(rng, site_plans), batch_size=1000)
+    Consent.objects.bulk_create(_consent_plans(plans), batch_size=1000)
+    _portal_logins_add(plans)
+    return DEMO_CLIENTS
+
+
+def _client_plans(rng, districts, existing: set[str]) -> list[tuple]:
+    """(client, business, district slug, portal login (first, last) or None, index) per new client;
+    Anna and Bartek, the personas, are the first two."""
     slugs = sorted(districts)
     weights = [districts[s].weight for s in slugs]
-    plans = []  # (client, business, slug, portal user first/last or None)
+    plans = []
     for i in range(DEMO_CLIENTS):
         female = i % 2 == 0
         first = FIRST[i % len(FIRST)] if not (i % 2) else FIRST[(i * 7) % len(FIRST)]
@@ -172,7 +188,11 @@ def _seed_clients(rng, districts, geoms) -> int:
         slug = "mokotow" if i == 0 else rng.choices(slugs, weights)[0]
         if email not in existing:
             plans.append((client, business, slug, (first, last) if i < 2 else None, i))
-    Client.objects.bulk_create([p[0] for p in plans], batch_size=500)
+    return plans
+
+
+def _site_plans(rng, plans, districts, geoms) -> tuple[list[Site], list[tuple[Site, bool]]]:
+    """One site per client (two for a business and for Anna), at a random point of its district."""
     sites, site_plans = [], []
     for client, business, slug, _login, i in plans:
         for s in range(2 if business or i == 0 else 1):
@@ -183,7 +203,11 @@ def _seed_clients(rng, districts, geoms) -> int:
                         latitude=lat, longitude=lng, district=districts[slug])
             sites.append(site)
             site_plans.append((site, business))
-    Site.objects.bulk_create(sites, batch_size=500)
+    return sites, site_plans
+
+
+def _equipment_plans(rng, site_plans) -> list[Equipment]:
+    """One or two units per site, with refrigerant charge and leak checks where the kind has one."""
     equipment = []
     today = date.today()
     for site, business in site_plans:
@@ -198,13 +222,19 @@ def _seed_clients(rng, districts, geoms) -> int:
                 installed_on=installed, warranty_until=installed + timedelta(days=5 * 365),
                 last_maintenance_on=today - timedelta(days=rng.randint(30, 400)),
                 last_leak_check_on=today - timedelta(days=rng.randint(30, 360)) if ref else None))
-    Equipment.objects.bulk_create(equipment, batch_size=1000)
+    return equipment
+
+
+def _consent_plans(plans) -> list[Consent]:
     consents = []
     for client, _business, _slug, _login, i in plans:
         consents.append(Consent(client=client, purpose="service_notifications", granted=True, channel="office", text_version="2026-01"))
         if i % 3 == 0:
             consents.append(Consent(client=client, purpose="marketing_email", granted=True, channel="portal", text_version="2026-01"))
-    Consent.objects.bulk_create(consents, batch_size=1000)
+    return consents
+
+
+def _portal_logins_add(plans) -> None:
     for client, _business, _slug, login, _i in plans:
         if login:
             # A pseudonymous username (the access trail keeps it after an erasure); clients sign in
@@ -212,7 +242,6 @@ def _seed_clients(rng, districts, geoms) -> int:
             username = "client-" + client.email.split("@", 1)[0]
             user = _user(username, first=login[0], last=login[1], email=client.email, role="client")
             client.users.add(user)
-    return DEMO_CLIENTS
 
 
 def _seed_jobs(rng, techs) -> int:

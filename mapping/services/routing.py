@@ -179,57 +179,75 @@ def day_plan(*, day: date, reason: str = "manual", now: datetime | None = None, 
         return _summary(day, solution, unassigned, problem, solve_ms, reason, base)
     tech_by_id = {t.pk: t for t in technicians}
     with transaction.atomic():
-        plan, _created = DayPlan.objects.select_for_update().get_or_create(day=day)
-        plan.routes.all().delete()
-        plan.unassigned.all().delete()
-        plan.reason = reason[:100]
-        plan.total_travel_s = solution.travel
-        plan.solve_ms = solve_ms
-        plan.version += 1
-        plan.save()
+        plan = _plan_reset(day=day, reason=reason, travel_s=solution.travel, solve_ms=solve_ms)
         touched: set[int] = set()
         routed_techs = {r.vehicle for r in solution.routes} | set(problem.fixed)
         for tech_id in sorted(routed_techs):
-            rp = next((r for r in solution.routes if r.vehicle == tech_id), None)
-            started = problem.fixed.get(tech_id)
-            route = Route.objects.create(
-                plan=plan, technician=tech_by_id[tech_id],
-                start_at=base + timedelta(seconds=rp.start) if rp else None,
-                end_at=base + timedelta(seconds=rp.end) if rp else None, travel_s=rp.travel if rp else 0,
-            )
-            seq = 0
-            if started is not None:
-                began = started.eta or started.status_changed_at or now
-                RouteStop.objects.create(route=route, job=started, sequence=seq, eta=began, service_start=began,
-                                         service_end=began + timedelta(minutes=started.estimated_duration_min),
-                                         fixed=True)
-                seq += 1
-            for stop in rp.stops if rp else []:
-                job = problem.job_rows[stop.job]
-                eta = base + timedelta(seconds=stop.arrival)
-                service_start = base + timedelta(seconds=stop.start)
-                service_end = base + timedelta(seconds=stop.end)
-                RouteStop.objects.create(route=route, job=job, sequence=seq, eta=eta, service_start=service_start,
-                                         service_end=service_end, travel_s=stop.travel)
-                seq += 1
-                if job.technician_id != tech_id or job.status == JobStatus.NEW:
-                    job = job_assign(job=job, technician=tech_by_id[tech_id])
-                if job.eta != eta:
-                    job_eta_set(job=job, eta=eta)
+            _route_store(plan=plan, technician=tech_by_id[tech_id], problem=problem, base=base, now=now,
+                         planned=next((r for r in solution.routes if r.vehicle == tech_id), None))
             touched.add(tech_id)
         for job_id, why in sorted(unassigned.items()):
             UnassignedJob.objects.create(plan=plan, job_id=job_id, reason=why)
-        # Technicians who had jobs in the previous version but none now learn it too.
-        previous = set(ServiceJob.objects.filter(pk__in=list(unassigned), technician__isnull=False)
-                       .values_list("technician_id", flat=True))
-        for tech_id in sorted(touched | previous):
-            events.emit([g.technician_group(tech_id), g.dispatch_group()], "route.updated", row_id=plan.pk,
-                        data={"day": day.isoformat(), "technician": tech_id, "version": plan.version,
-                              "reason": plan.reason})
-        if not touched:
-            events.emit([g.dispatch_group()], "route.updated", row_id=plan.pk,
-                        data={"day": day.isoformat(), "technician": None, "version": plan.version, "reason": plan.reason})
+        _route_updates_emit(plan=plan, day=day, touched=touched, unassigned=unassigned)
     return _summary(day, solution, unassigned, problem, solve_ms, reason, base)
+
+
+def _plan_reset(*, day: date, reason: str, travel_s: int, solve_ms: float) -> DayPlan:
+    """The day's plan, emptied of its routes and unassigned jobs, as a new version."""
+    plan, _created = DayPlan.objects.select_for_update().get_or_create(day=day)
+    plan.routes.all().delete()
+    plan.unassigned.all().delete()
+    plan.reason = reason[:100]
+    plan.total_travel_s = travel_s
+    plan.solve_ms = solve_ms
+    plan.version += 1
+    plan.save()
+    return plan
+
+
+def _route_store(*, plan: DayPlan, technician: Technician, planned: solver.RoutePlan | None,
+                 problem: _Problem, base: datetime, now: datetime) -> None:
+    """A technician's route: the job already started first (fixed), then the solver's stops; the
+    jobs are assigned to the technician and get their new ETA."""
+    started = problem.fixed.get(technician.pk)
+    route = Route.objects.create(
+        plan=plan, technician=technician,
+        start_at=base + timedelta(seconds=planned.start) if planned else None,
+        end_at=base + timedelta(seconds=planned.end) if planned else None,
+        travel_s=planned.travel if planned else 0,
+    )
+    seq = 0
+    if started is not None:
+        began = started.eta or started.status_changed_at or now
+        RouteStop.objects.create(route=route, job=started, sequence=seq, eta=began, service_start=began,
+                                 service_end=began + timedelta(minutes=started.estimated_duration_min),
+                                 fixed=True)
+        seq += 1
+    for stop in planned.stops if planned else []:
+        job = problem.job_rows[stop.job]
+        eta = base + timedelta(seconds=stop.arrival)
+        RouteStop.objects.create(route=route, job=job, sequence=seq, eta=eta,
+                                 service_start=base + timedelta(seconds=stop.start),
+                                 service_end=base + timedelta(seconds=stop.end), travel_s=stop.travel)
+        seq += 1
+        if job.technician_id != technician.pk or job.status == JobStatus.NEW:
+            job = job_assign(job=job, technician=technician)
+        if job.eta != eta:
+            job_eta_set(job=job, eta=eta)
+
+
+def _route_updates_emit(*, plan: DayPlan, day: date, touched: set[int], unassigned: dict[int, str]) -> None:
+    """route.updated to every technician whose route changed, and to dispatch."""
+    # Technicians who had jobs in the previous version but none now learn it too.
+    previous = set(ServiceJob.objects.filter(pk__in=list(unassigned), technician__isnull=False)
+                   .values_list("technician_id", flat=True))
+    for tech_id in sorted(touched | previous):
+        events.emit([g.technician_group(tech_id), g.dispatch_group()], "route.updated", row_id=plan.pk,
+                    data={"day": day.isoformat(), "technician": tech_id, "version": plan.version,
+                          "reason": plan.reason})
+    if not touched:
+        events.emit([g.dispatch_group()], "route.updated", row_id=plan.pk,
+                    data={"day": day.isoformat(), "technician": None, "version": plan.version, "reason": plan.reason})
 
 
 def _summary(day, solution, unassigned, problem, solve_ms, reason, base) -> dict[str, Any]:

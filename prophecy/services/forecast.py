@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -16,7 +17,13 @@ from hvaccrm.models import District, ServiceJob, Technician
 from hvaccrm.models.outbox import Target
 from hvaccrm.services.outbox import record
 from prophecy import conf
-from prophecy.engine.forecast import ForecastResult, confidence_score, demand_score, forecast_series
+from prophecy.engine.forecast import (
+    ForecastResult,
+    SeriesForecast,
+    confidence_score,
+    demand_score,
+    forecast_series,
+)
 from prophecy.models import BacktestResult, Prediction
 
 logger = logging.getLogger(__name__)
@@ -87,76 +94,109 @@ def forecast_run(*, today: date | None = None, folds: int = 3) -> dict:
     capacity = district_capacity_hours()
     districts = {d.slug: d for d in District.objects.all()}
     now = timezone.now()
-    alerts: dict[tuple[str, date], list[Prediction]] = defaultdict(list)
-    written = 0
     with transaction.atomic():
-        if result.mase is not None:
-            BacktestResult.objects.create(
-                district=None, service_type="", model_name=next(iter(result.forecasts.values())).model,
-                folds=result.folds, horizon=conf.FORECAST_HORIZON_WEEKS, mase=result.mase,
-                seasonal_naive_mase=result.naive_mase,
-            )
-            BacktestResult.objects.bulk_create([
-                BacktestResult(district=districts[f.key[0]], service_type=f.key[1], model_name=f.model,
-                               folds=result.folds, horizon=conf.FORECAST_HORIZON_WEEKS, mase=f.mase,
-                               seasonal_naive_mase=f.naive_mase)
-                for f in result.forecasts.values() if f.mase is not None and f.key[0] in districts
-            ])
-        existing = {
-            (p.district_id, p.service_type, p.week_start): p
-            for p in Prediction.objects.select_for_update().filter(week_start__in=result_weeks(result))
-        }
-        for (slug, service), fc in result.forecasts.items():
-            district = districts.get(slug)
-            if district is None:
-                continue
-            job_hours_each = hours.get((slug, service), DEFAULT_JOB_HOURS)
-            cap = capacity.get(slug, 0.0)
-            for week, mean, low, high in zip(fc.weeks, fc.mean, fc.low, fc.high, strict=True):
-                job_hours = mean * job_hours_each
-                demand = demand_score(job_hours=job_hours, capacity_hours=cap)
-                confidence = confidence_score(mean=mean, low=low, high=high, mase=fc.mase)
-                values = {
-                    "forecast_jobs": round(mean, 2), "forecast_low": round(low, 2), "forecast_high": round(high, 2),
-                    "job_hours": round(job_hours, 2), "capacity_hours": round(cap, 1),
-                    "predicted_demand": demand, "confidence": confidence, "mase": fc.mase,
-                    "seasonal_naive_mase": fc.naive_mase, "model_name": fc.model,
-                }
-                pred = existing.get((district.pk, service, week))
-                if pred is None:
-                    pred = Prediction.objects.create(district=district, service_type=service, week_start=week, **values)
-                else:
-                    for key, value in values.items():
-                        setattr(pred, key, value)
-                    pred.save(update_fields=[*values, "updated_at"])
-                written += 1
-                hot = demand >= conf.HOTSPOT_DEMAND and confidence >= conf.HOTSPOT_CONFIDENCE
-                # The map shows the current forecast; the alert goes out once per district, type
-                # and week, even if the forecast cools down and heats up again.
-                new_alert = hot and pred.alerted_at is None
-                if hot != pred.is_hotspot or new_alert:
-                    pred.is_hotspot = hot
-                    pred.alerted_at = now if new_alert else pred.alerted_at
-                    pred.save(update_fields=["is_hotspot", "alerted_at", "updated_at"])
-                if new_alert:
-                    alerts[(slug, week)].append(pred)
-        for (slug, week), preds in alerts.items():
-            preds.sort(key=lambda p: -p.predicted_demand)
-            top = preds[0]
-            record(
-                source="prophecy", target=Target.NOTIFICATIONS, kind="prophecy.alert", obj=top,
-                payload={
-                    "prediction": top.pk, "predictions": [p.pk for p in preds],
-                    "district": districts[slug].name, "district_slug": slug,
-                    "predictedDemand": top.predicted_demand, "confidence": top.confidence,
-                    "serviceTypes": [p.service_type for p in preds], "week_start": week.isoformat(),
-                },
-            )
+        _backtests_store(result=result, districts=districts)
+        written, alerts = _predictions_store(result=result, districts=districts, hours=hours,
+                                             capacity=capacity, now=now)
+        _hotspot_alerts_record(alerts=alerts, districts=districts)
     logger.info("forecast: %s predictions, %s alerts, %.1f s", written, len(alerts), result.seconds)
     return {
         "status": "ok", "predictions": written, "alerts": len(alerts), "weeks_of_history": len(weeks),
         "mase": result.mase, "seasonal_naive_mase": result.naive_mase, "seconds": round(result.seconds, 2),
     }
+
+
+def _backtests_store(*, result: ForecastResult, districts: dict[str, District]) -> None:
+    """The backtest of the whole run, then one per series that has one."""
+    if result.mase is None:
+        return
+    BacktestResult.objects.create(
+        district=None, service_type="", model_name=next(iter(result.forecasts.values())).model,
+        folds=result.folds, horizon=conf.FORECAST_HORIZON_WEEKS, mase=result.mase,
+        seasonal_naive_mase=result.naive_mase,
+    )
+    BacktestResult.objects.bulk_create([
+        BacktestResult(district=districts[f.key[0]], service_type=f.key[1], model_name=f.model,
+                       folds=result.folds, horizon=conf.FORECAST_HORIZON_WEEKS, mase=f.mase,
+                       seasonal_naive_mase=f.naive_mase)
+        for f in result.forecasts.values() if f.mase is not None and f.key[0] in districts
+    ])
+
+
+def _predictions_store(
+    *, result: ForecastResult, districts: dict[str, District], hours: dict[tuple[str, str], float],
+    capacity: dict[str, float], now: datetime,
+) -> tuple[int, dict[tuple[str, date], list[Prediction]]]:
+    """Create or update one Prediction per district, service type and week; return how many were
+    written and the new hotspots by (district slug, week)."""
+    alerts: dict[tuple[str, date], list[Prediction]] = defaultdict(list)
+    written = 0
+    existing = {
+        (p.district_id, p.service_type, p.week_start): p
+        for p in Prediction.objects.select_for_update().filter(week_start__in=result_weeks(result))
+    }
+    for (slug, service), fc in result.forecasts.items():
+        district = districts.get(slug)
+        if district is None:
+            continue
+        job_hours_each = hours.get((slug, service), DEFAULT_JOB_HOURS)
+        cap = capacity.get(slug, 0.0)
+        for week, mean, low, high in zip(fc.weeks, fc.mean, fc.low, fc.high, strict=True):
+            values = _prediction_values(fc=fc, mean=mean, low=low, high=high,
+                                        job_hours_each=job_hours_each, capacity=cap)
+            pred = existing.get((district.pk, service, week))
+            if pred is None:
+                pred = Prediction.objects.create(district=district, service_type=service, week_start=week, **values)
+            else:
+                for key, value in values.items():
+                    setattr(pred, key, value)
+                pred.save(update_fields=[*values, "updated_at"])
+            written += 1
+            if _hotspot_mark(pred=pred, now=now):
+                alerts[(slug, week)].append(pred)
+    return written, alerts
+
+
+def _prediction_values(*, fc: SeriesForecast, mean: float, low: float, high: float, job_hours_each: float,
+                       capacity: float) -> dict[str, Any]:
+    job_hours = mean * job_hours_each
+    return {
+        "forecast_jobs": round(mean, 2), "forecast_low": round(low, 2), "forecast_high": round(high, 2),
+        "job_hours": round(job_hours, 2), "capacity_hours": round(capacity, 1),
+        "predicted_demand": demand_score(job_hours=job_hours, capacity_hours=capacity),
+        "confidence": confidence_score(mean=mean, low=low, high=high, mase=fc.mase), "mase": fc.mase,
+        "seasonal_naive_mase": fc.naive_mase, "model_name": fc.model,
+    }
+
+
+def _hotspot_mark(*, pred: Prediction, now: datetime) -> bool:
+    """Mark or unmark a prediction as a hotspot; True when it is a new one to alert about."""
+    hot = pred.predicted_demand >= conf.HOTSPOT_DEMAND and pred.confidence >= conf.HOTSPOT_CONFIDENCE
+    # The map shows the current forecast; the alert goes out once per district, type and week,
+    # even if the forecast cools down and heats up again.
+    new_alert = hot and pred.alerted_at is None
+    if hot != pred.is_hotspot or new_alert:
+        pred.is_hotspot = hot
+        pred.alerted_at = now if new_alert else pred.alerted_at
+        pred.save(update_fields=["is_hotspot", "alerted_at", "updated_at"])
+    return new_alert
+
+
+def _hotspot_alerts_record(*, alerts: dict[tuple[str, date], list[Prediction]],
+                           districts: dict[str, District]) -> None:
+    """One outbox row per district and week, about its most demanding new hotspot."""
+    for (slug, week), preds in alerts.items():
+        preds.sort(key=lambda p: -p.predicted_demand)
+        top = preds[0]
+        record(
+            source="prophecy", target=Target.NOTIFICATIONS, kind="prophecy.alert", obj=top,
+            payload={
+                "prediction": top.pk, "predictions": [p.pk for p in preds],
+                "district": districts[slug].name, "district_slug": slug,
+                "predictedDemand": top.predicted_demand, "confidence": top.confidence,
+                "serviceTypes": [p.service_type for p in preds], "week_start": week.isoformat(),
+            },
+        )
 
 
 def result_weeks(result: ForecastResult) -> list[date]:
