@@ -77,7 +77,7 @@ CONTRACTS: tuple[Contract, ...] = (
              calls=(comms.notify_role,), note="and a `prophecy.alert` push to the managers and dispatch"),
     Contract(target=Target.NOTIFICATIONS, kind="delivery.send", source="communications",
              payload=payloads.DeliverySend, handler=handlers.delivery_to_channel, service=integration.delivery_run,
-             calls=(comms.delivery_attempt,), note="a failed or dead delivery leaves the row failed for a retry"),
+             calls=(comms.delivery_attempt_or_raise,), note="a failed delivery leaves the row failed for a retry"),
 )
 
 
