@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from communications import selectors as comms_selectors
 from communications import services as comms
 from communications.classifier import classify as comms_classify
+from communications.classifier import classify_by_rules
 from communications.models import Conversation, Message, Notification
 
 logger = logging.getLogger(__name__)
@@ -35,13 +36,18 @@ __all__ = [
 # --- booking -------------------------------------------------------------------------------------
 
 
-def classify(text: str) -> dict[str, Any] | None:
-    """Communications' text classifier: {"urgency", "gas", "safety_instruction"}, None if it failed."""
+def classify(text: str) -> dict[str, Any]:
+    """Communications' triage classifier, the one for messages and bookings:
+    {"urgency", "gas", "safety_instruction"} (the instruction in the text's language, or None).
+
+    If the learned model fails, the classifier's safety rules answer alone: a booking must not
+    fail, and a gas smell must stay an emergency, whatever happened to the model file.
+    """
     try:
         result = comms_classify(text)
-    except Exception:  # a classifier bug must not stop a booking; the portal's keyword check runs instead
-        logger.warning("communications classifier failed", exc_info=True)
-        return None
+    except Exception:
+        logger.warning("triage classifier failed; the safety rules answer alone", exc_info=True)
+        result = classify_by_rules(text)
     safety = result.safety_instruction
     return {"urgency": result.urgency, "gas": safety is not None, "safety_instruction": safety}
 

@@ -28,11 +28,11 @@ from hvaccrm.models import Client, Consent, Equipment, ServiceJob, Site
 from hvaccrm.models.jobs import JobSource, JobStatus, ServiceType, Urgency
 from hvaccrm.privacy import client_erase_all
 from hvaccrm.privacy_core import erasure_context
+from hvaccrm.safety import gas_safety_instruction
 from hvaccrm.services import access_record, job_create, job_feedback_give, job_reschedule, job_transition
 from integration import portal as subsystems
 from portal import conf, selectors
 from portal.models import Booking, ErasureRequest, LoginLink, PortalSession
-from portal.triage import triage
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -89,15 +89,17 @@ def login_link_send(*, user, purpose: str = LoginLink.Purpose.LOGIN, created_by=
     return link
 
 
-def _rate_limited(key: str) -> bool:
-    cache_key = f"portal:link-request:{hashlib.sha256(key.encode()).hexdigest()}"
-    cache.add(cache_key, 0, conf.LINK_REQUEST_WINDOW_SECONDS)
+def _rate_limited(key: str, *, limit: int = conf.LINK_REQUESTS_PER_WINDOW,
+                  window_seconds: int = conf.LINK_REQUEST_WINDOW_SECONDS) -> bool:
+    """Count one more use of `key` in its window; True once the count passes `limit`."""
+    cache_key = f"portal:rate:{window_seconds}:{hashlib.sha256(key.encode()).hexdigest()}"
+    cache.add(cache_key, 0, window_seconds)
     try:
         count = cache.incr(cache_key)
     except ValueError:
-        cache.set(cache_key, 1, conf.LINK_REQUEST_WINDOW_SECONDS)
+        cache.set(cache_key, 1, window_seconds)
         count = 1
-    return count > conf.LINK_REQUESTS_PER_WINDOW
+    return count > limit
 
 
 def login_link_request(*, email: str, ip_address: str | None = None) -> bool:
@@ -203,12 +205,24 @@ def session_end_all(*, user) -> int:
 
 
 def description_triage(description: str) -> tuple[bool, str]:
-    """(gas smell, urgency): communications' classifier when installed, else the portal's keywords."""
+    """(gas or carbon monoxide, urgency) of a booking description, by the one triage classifier
+    (communications', the same as for messages: a gas smell is an emergency wherever it is written)."""
     verdict = subsystems.classify(description)
-    if verdict is not None:
-        return bool(verdict["gas"]), verdict["urgency"] if verdict["urgency"] in Urgency.values else Urgency.NORMAL
-    result = triage(description)
-    return result.gas, Urgency.EMERGENCY if result.emergency else Urgency.NORMAL
+    return bool(verdict["gas"]), verdict["urgency"] if verdict["urgency"] in Urgency.values else Urgency.NORMAL
+
+
+def description_triage_live(*, user, description: str) -> dict[str, Any]:
+    """What the booking page shows while the client types: the urgency and, for gas or carbon
+    monoxide, the one safety instruction (hvaccrm.safety) in the page's language.
+
+    Rate limited per user (each call runs the classifier): over the limit it raises ServiceError,
+    and the page keeps what it showed; the booking itself is classified again when it is sent.
+    """
+    if _rate_limited(f"triage:{user.pk}", limit=conf.TRIAGE_CHECKS_PER_MINUTE, window_seconds=60):
+        raise ServiceError(_("Too many checks: please wait a moment."), code="rate_limited", status_code=429)
+    gas, urgency = description_triage((description or "")[:conf.TRIAGE_MAX_CHARS])
+    return {"urgency": urgency, "emergency": urgency == Urgency.EMERGENCY, "gas": gas,
+            "safety_instruction": gas_safety_instruction() if gas else None}
 
 
 def _lock_district(district_id: int | None) -> None:

@@ -30,6 +30,7 @@ urlpatterns = [
     path("visits/<int:job_id>/move/", views.visit_move, name="visit_move"),
     path("visits/<int:job_id>/feedback/", views.feedback, name="feedback"),
     path("book/", views.book, name="book"),
+    path("book/triage/", views.book_triage, name="book_triage"),
     path("book/<int:job_id>/done/", views.booked, name="booked"),
     # talking to the office
     path("messages/", views.messages_page, name="messages"),

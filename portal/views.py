@@ -35,7 +35,6 @@ from portal.forms import (
     MoveForm,
 )
 from portal.models import Booking, ErasureRequest
-from portal.triage import keywords_for_browser
 
 
 def _page(request, template: str, context: dict | None = None, status: int = 200):
@@ -344,9 +343,21 @@ def book(request):
             else:
                 return redirect("portal:booked", job_id=job.pk)
     return _page(request, "portal/book.html", {
-        "form": form, "site": site, "days": _days(windows), "keywords": keywords_for_browser(), "gas": gas,
+        "form": form, "site": site, "days": _days(windows), "gas": gas,
         "selected": request.POST.getlist("windows"),
     }, status=400 if form.is_bound and form.errors else 200)
+
+
+@require_POST
+@client_required
+def book_triage(request):
+    """The booking page's live check while the client types: the one triage classifier's urgency
+    and, for gas or carbon monoxide, the safety instruction (JSON; 429 when checked too often)."""
+    try:
+        verdict = services.description_triage_live(user=request.user, description=request.POST.get("description", ""))
+    except ServiceError as err:
+        return JsonResponse({"error": err.code, "message": err.message}, status=err.status_code)
+    return JsonResponse(verdict)
 
 
 @client_required

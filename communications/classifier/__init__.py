@@ -8,6 +8,6 @@ types, equipment and language come from the rules. See docs/triage.md.
 from __future__ import annotations
 
 from communications.classifier.rules import Classification
-from communications.classifier.triage import classify
+from communications.classifier.triage import classify, classify_by_rules
 
-__all__ = ["Classification", "classify"]
+__all__ = ["Classification", "classify", "classify_by_rules"]

@@ -14,6 +14,7 @@ from communications.classifier import model as learned
 from communications.classifier.rules import Classification
 from communications.classifier.rules import classify as rules_classify
 from communications.classifier.safety import safety_hits
+from hvaccrm import metrics
 from hvaccrm.safety import gas_safety_instruction
 
 ORDER = {"normal": 0, "high": 1, "emergency": 2}
@@ -42,6 +43,26 @@ def rule_floor(text: str) -> tuple[Classification, str]:
     return result, "emergency" if hits else result.urgency
 
 
+def classify_by_rules(text: object) -> Classification:
+    """The rules' answer alone, for a caller that must answer when the model failed (a booking).
+
+    Only a fallback: the rules miss what is phrased unlike their stems, so the reasons say so.
+    """
+    text = clean(text)
+    result, rule_urgency = rule_floor(text)
+    result.urgency = rule_urgency
+    result.reasons.append("model unavailable: the safety rules alone decided")
+    _instruct(result, text)
+    return result
+
+
+def _instruct(result: Classification, text: str) -> None:
+    """An emergency about gas or carbon monoxide carries the one safety instruction."""
+    if result.urgency == "emergency" and result.safety_instruction is None and GAS_OR_CO.search(learned.prepare(text)):
+        result.safety_instruction = gas_safety_instruction(language=result.language)
+
+
+@metrics.classifier_observed
 def classify(text: object) -> Classification:
     """Urgency, service types, equipment, language and reasons of one text; never raises on text.
 
@@ -65,7 +86,6 @@ def classify(text: object) -> Classification:
         result.reasons.append(f"a safety rule raised {model_urgency} to {rule_urgency}")
     for label, example, similarity in triage_model.nearest(vectors[0], k=2):
         result.reasons.append(f"nearest labelled: {label} '{example[:80]}' ({similarity:.2f})")
-    if urgency == "emergency" and result.safety_instruction is None and GAS_OR_CO.search(learned.prepare(text)):
-        result.safety_instruction = gas_safety_instruction(language=result.language)
+    _instruct(result, text)
     result.confidence = round(max(p[urgency], 0.9 if urgency == rule_urgency != "normal" else 0.0), 2)
     return result

@@ -14,7 +14,6 @@ from hvaccrm.models import IntegrationLog, JobFeedback, ServiceJob
 from portal import conf, selectors, services
 from portal.models import Booking
 from portal.tests.factories import ServiceJobFactory, TechnicianFactory, at, next_weekday, scheduled_job, window_key
-from portal.triage import triage
 
 pytestmark = pytest.mark.django_db
 
@@ -105,12 +104,49 @@ def test_a_gas_smell_shows_the_safety_instruction_first(anna_http, client_anna):
     assert warning_at < summary_at and "992" in body[warning_at:summary_at] and "hidden" not in body[warning_at:warning_at + 80]
 
 
-def test_the_portal_keyword_check_catches_gas_and_emergencies():
-    assert triage("Czuję zapach gazu w łazience").gas
-    assert triage("I can smell gas near the boiler").gas
-    assert triage("Ulatnia się gaz!").gas
-    assert triage("Pożar, dym z jednostki").emergency and not triage("Pożar, dym z jednostki").gas
-    assert not triage("Coroczny przegląd pompy ciepła").emergency
+@pytest.mark.parametrize("text", ["Czuję zapach gazu w łazience", "I can smell gas near the boiler", "Ulatnia się gaz!"])
+def test_a_gas_smell_in_a_booking_is_an_emergency_with_the_safety_instruction(text):
+    assert services.description_triage(text) == (True, "emergency")
+
+
+def test_the_booking_triage_is_the_message_classifier():
+    assert services.description_triage("Pożar, dym z jednostki") == (False, "emergency")
+    assert services.description_triage("Coroczny przegląd pompy ciepła")[1] == "normal"
+
+
+def test_a_broken_model_leaves_the_safety_rules_deciding_a_booking(monkeypatch):
+    from integration import portal as subsystems
+
+    def broken(_text):
+        raise RuntimeError("model file unreadable")
+
+    monkeypatch.setattr(subsystems, "comms_classify", broken)
+    assert services.description_triage("Czuć gaz w kuchni przy kotle") == (True, "emergency")
+
+
+def test_the_live_check_answers_the_urgency_and_the_one_safety_instruction(anna_http, client_anna):
+    from hvaccrm.safety import gas_safety_instruction
+
+    response = anna_http.post(reverse("portal:book_triage"), {"description": "W kuchni czuć gaz"})
+    assert response.status_code == 200
+    assert response.json() == {"urgency": "emergency", "emergency": True, "gas": True,
+                               "safety_instruction": gas_safety_instruction()}
+    quiet = anna_http.post(reverse("portal:book_triage"), {"description": "Przegląd klimatyzacji w maju"}).json()
+    assert quiet == {"urgency": "normal", "emergency": False, "gas": False, "safety_instruction": None}
+
+
+def test_the_live_check_is_for_signed_in_clients_only(client, technician_mokotow, dispatcher):
+    anonymous = client.post(reverse("portal:book_triage"), {"description": "czuć gaz"})
+    assert anonymous.status_code == 302 and "login" in anonymous.url
+    for staff in (technician_mokotow.user, dispatcher):
+        client.force_login(staff)
+        assert client.post(reverse("portal:book_triage"), {"description": "czuć gaz"}).status_code == 403
+
+
+def test_the_live_check_is_rate_limited(anna_http, client_anna, monkeypatch):
+    monkeypatch.setattr(conf, "TRIAGE_CHECKS_PER_MINUTE", 2)
+    codes = [anna_http.post(reverse("portal:book_triage"), {"description": "zimno"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
 
 
 def _anna_visit(client_anna, technician_mokotow, hours_ahead: float):
