@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from hvaccrm import metrics
 from hvaccrm.models import District, ServiceJob, Technician
 from hvaccrm.models.jobs import OPEN_STATUSES
 from hvaccrm.selectors import job_list_open
@@ -22,6 +23,7 @@ def _district_open_counts() -> dict[str, int]:
     keys = {d.slug: f"mapping:open-jobs:{d.slug}" for d in districts}
     cached = cache.get_many(list(keys.values()))
     missing = [d for d in districts if keys[d.slug] not in cached]
+    metrics.district_cache_lookup(districts=districts, missing=missing)
     if missing:
         counts = dict(
             District.objects.filter(slug__in=[d.slug for d in missing])

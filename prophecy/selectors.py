@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
+from hvaccrm import metrics
 from hvaccrm.models import District, JobFeedback, ServiceJob
 from prophecy import conf
 from prophecy.engine.features import lemmas
@@ -121,6 +122,7 @@ def _cache_keys(query: str, limit: int, filters: SearchFilters, mode: str) -> tu
     return f"prophecy:search:{generation}:{digest}", f"prophecy:search:last:{digest}"
 
 
+@metrics.search_observed(backend=conf.vector_store_backend)
 def search_similar(
     *,
     query: str,

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit import conf
 from audit.models import AuditCheckpoint, RepairRecord
+from hvaccrm import metrics as core_metrics
 from hvaccrm.models import IntegrationLog, IntegrationSwitch, ServiceJob
 from hvaccrm.tests.factories import ServiceJobFactory
 
@@ -115,9 +116,16 @@ def test_the_api_is_rate_limited_by_the_integration_scope(client, manager, setti
     assert codes == [200, 200, 200, 429]
 
 
-def test_metrics_need_a_staff_session_or_the_bearer_token(client, manager, monkeypatch):
-    IntegrationLog.objects.create(source="core", target="map", kind="job.updated", state="succeeded", latency_ms=80)
-    IntegrationLog.objects.create(source="portal", target="portal", kind="booking.created", state="failed")
+def test_metrics_need_a_staff_session_or_the_bearer_token(client, manager, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    # The outbox counts a row's run as it finishes (hvaccrm.metrics.outbox_finished).
+    with django_capture_on_commit_callbacks(execute=True):
+        for row in (
+            IntegrationLog.objects.create(source="core", target="map", kind="job.updated", state="succeeded",
+                                          latency_ms=80),
+            IntegrationLog.objects.create(source="portal", target="portal", kind="booking.created", state="failed"),
+        ):
+            core_metrics.outbox_finished(row=row)
     url = reverse("audit:metrics")
     assert client.get(url).status_code == 401
     monkeypatch.setattr(conf, "METRICS_TOKEN", "s3cret-token")

@@ -24,6 +24,7 @@ from communications.services.common import (
     _send_many,
 )
 from communications.transports import DeliveryFailed, transport_for
+from hvaccrm import metrics
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent, IntegrationLog
 from hvaccrm.models.outbox import Target
@@ -127,6 +128,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
             d.state, d.sent_at, d.last_error = Delivery.State.SENT, now, ""
             cache.delete(_failure_key(d.pk))
         d.save(update_fields=["state", "attempts", "last_error", "sent_at", "updated_at"])
+    metrics.delivery_outcome(channel=d.channel, state=d.state)
     return d.state
 
 

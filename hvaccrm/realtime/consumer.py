@@ -30,6 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http.request import validate_host
 
+from hvaccrm import metrics
 from hvaccrm.errors import ServiceError
 from hvaccrm.realtime import groups as g
 from hvaccrm.realtime import presence
@@ -191,6 +192,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         for group in self.conn.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.heartbeat = asyncio.ensure_future(self._heartbeat())
+        metrics.socket_connection(accepted=True)
         await self._send_json({"type": "hello", "data": {"user": user.pk, "groups": sorted(self.conn.groups),
                                                          "heartbeat": presence.heartbeat_seconds()}})
 
@@ -229,6 +231,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         conn = getattr(self, "conn", None)
+        metrics.socket_closed(accepted=conn is not None)
         if conn is None:
             return
         heartbeat = getattr(self, "heartbeat", None)
@@ -368,6 +371,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def realtime_push(self, message: dict) -> None:
         """A catalogue event from group_send: relay it as it is."""
         await self._send_json(message["event"])
+        metrics.socket_push(event=message["event"])
 
 
 class _Invalid(Exception):

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from hvaccrm import metrics
 from hvaccrm.models import IntegrationLog, IntegrationSwitch
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ def outbox_process(*, log_id: int) -> str:
         row.duration_ms = (time.perf_counter() - started) * 1000
         row.save(update_fields=["state", "attempts", "error", "next_attempt_at", "finished_at",
                                 "duration_ms", "latency_ms", "details", "updated_at"])
+        metrics.outbox_finished(row=row)
         return row.state
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from hvaccrm import metrics
 from hvaccrm.models import Client
 from prophecy import conf
 from prophecy.engine.embeddings import provider_get
@@ -46,9 +47,11 @@ def embeddings_compute(*, texts: list[str], provider_name: str | None = None) ->
     keys = [f"prophecy:emb:{provider.name}:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
     found = cache.get_many(keys) if keys else {}
     missing = [i for i, k in enumerate(keys) if k not in found]
+    metrics.cache_lookup(cache="embeddings", hits=len(keys) - len(missing), misses=len(missing))
     out = np.zeros((len(texts), provider.dim), dtype=np.float32)
     if missing:
-        fresh = provider.embed([texts[i] for i in missing])
+        with metrics.embedding_timer(provider=provider.name, texts=len(missing)):
+            fresh = provider.embed([texts[i] for i in missing])
         cache.set_many({keys[i]: fresh[j].tobytes() for j, i in enumerate(missing)},
                        timeout=conf.EMBEDDING_CACHE_SECONDS)
         for j, i in enumerate(missing):
