@@ -11,7 +11,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from hvaccrm.models import AccessRecord, Client, Consent, Equipment, IntegrationLog, JobFeedback, ServiceJob, Site
+from hvaccrm.models import (
+    AccessRecord,
+    Agreement,
+    Client,
+    Consent,
+    Equipment,
+    IntegrationLog,
+    JobFeedback,
+    RefrigerantRecord,
+    ServiceJob,
+    Site,
+)
 from hvaccrm.privacy import ErasureContext, pseudonym, register_privacy
 
 User = get_user_model()
@@ -117,11 +128,33 @@ def _export_ledgers(client: Client) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _export_agreements(client: Client) -> list[dict[str, Any]]:
+    agreements = Agreement.objects.filter(client=client).prefetch_related("sites", "equipment").order_by("id")
+    return [
+        {"id": a.pk, "state": a.state, "starts_on": _iso(a.starts_on), "ends_on": _iso(a.ends_on),
+         "ended_on": _iso(a.ended_on), "visits_per_year": a.visits_per_year, "price": str(a.price),
+         "auto_renew": a.auto_renew, "sites": [s.pk for s in a.sites.all()], "equipment": [e.pk for e in a.equipment.all()]}
+        for a in agreements
+    ]
+
+
+def _export_refrigerant(client: Client) -> list[dict[str, Any]]:
+    records = RefrigerantRecord.objects.filter(equipment__site__client=client).order_by("equipment_id", "performed_on", "id")
+    return [
+        {"visit": r.job_id, "equipment": r.equipment_id, "performed_on": _iso(r.performed_on),
+         "refrigerant": r.refrigerant, "added_kg": str(r.added_kg), "recovered_kg": str(r.recovered_kg),
+         "leak_check_done": r.leak_check_done, "leak_result": r.leak_result, "leak_location": r.leak_location,
+         "repair": r.repair, "certificate_number": r.certificate_number}
+        for r in records
+    ]
+
+
 def export(*, client: Client) -> dict[str, Any]:
     """The core's rows about one client, as plain JSON (the portal's export shows them at its top)."""
     return {
         "client": _export_client(client), "portal_users": _export_users(client), "sites": _export_sites(client),
         "equipment": _export_equipment(client), "visits": _export_visits(client), **_export_ledgers(client),
+        "agreements": _export_agreements(client), "refrigerant_records": _export_refrigerant(client),
     }
 
 
@@ -219,6 +252,10 @@ register_privacy(
             "otp_static.StaticDevice", "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"),
     retains={
         "hvaccrm.Consent": "proof of consent (GDPR art. 7(1)); the ledger holds no contact data",
+        "hvaccrm.Agreement": "the maintenance contract, its term and price: accounting records (Accounting Act "
+                             "art. 74); it holds ids and dates, no contact data or free text",
+        "hvaccrm.RefrigerantRecord": "the F-gas register the operator must keep (EU 2024/573 art. 6, 5 years); "
+                                     "quantities and leak results of a unit, no contact data",
         "hvaccrm.AccessRecord": "accountability of the controller (GDPR art. 5(2)); immutable, "
                                 "its actor labels are pseudonymous usernames",
     },

@@ -340,3 +340,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+# Maintenance agreements and the F-gas register (docs/maintenance.md)
+MAINTENANCE_HORIZON_DAYS = env.int("MAINTENANCE_HORIZON_DAYS", default=60)  # the generator plans this far
+# The season each agreement visit belongs in, as "first-last" month numbers.
+MAINTENANCE_COOLING_MONTHS = env.str("MAINTENANCE_COOLING_MONTHS", default="3-5")
+MAINTENANCE_HEATING_MONTHS = env.str("MAINTENANCE_HEATING_MONTHS", default="8-10")
+MAINTENANCE_REMINDER_DAYS = env.int("MAINTENANCE_REMINDER_DAYS", default=7)  # clients reminded this early
+AGREEMENT_END_NOTICE_DAYS = env.int("AGREEMENT_END_NOTICE_DAYS", default=30)  # office told before an end
+FGAS_EXPIRY_NOTICE_DAYS = env.int("FGAS_EXPIRY_NOTICE_DAYS", default=60)  # office told before a certificate lapses
+LEAK_FOLLOW_UP_DAYS = env.int("LEAK_FOLLOW_UP_DAYS", default=30)  # a repaired leak is checked again within

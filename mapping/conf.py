@@ -32,5 +32,4 @@ GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="hvaccrm-mapping/1.
 PROPHECY_HOTSPOTS_URL = env.str("PROPHECY_HOTSPOTS_URL", default="/api/prophecy/hotspots.geojson")
 
 # Scheduling
-MAINTENANCE_HORIZON_DAYS = env.int("MAINTENANCE_HORIZON_DAYS", default=30)
 SLOT_PROPOSALS = env.int("SLOT_PROPOSALS", default=3)

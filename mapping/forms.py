@@ -28,3 +28,5 @@ class CompletionForm(forms.Form):
                                               max_value=1000, decimal_places=2)
     refrigerant_recovered_kg = forms.DecimalField(label=_("Refrigerant recovered (kg)"), required=False, min_value=0,
                                                   max_value=1000, decimal_places=2)
+    leak_location = forms.CharField(label=_("Where the leak was"), required=False, max_length=200)
+    leak_repair = forms.CharField(label=_("How the leak was repaired"), required=False, max_length=200)

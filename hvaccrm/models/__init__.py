@@ -6,11 +6,13 @@ from hvaccrm.models.access import AccessRecord
 from hvaccrm.models.clients import Client, Consent, Equipment, Site
 from hvaccrm.models.districts import District
 from hvaccrm.models.jobs import JobFeedback, ServiceJob
+from hvaccrm.models.maintenance import Agreement, RefrigerantRecord
 from hvaccrm.models.outbox import IntegrationLog, IntegrationSwitch
 from hvaccrm.models.technicians import Technician
 
 __all__ = [
     "AccessRecord",
+    "Agreement",
     "Client",
     "Consent",
     "District",
@@ -18,6 +20,7 @@ __all__ = [
     "IntegrationLog",
     "IntegrationSwitch",
     "JobFeedback",
+    "RefrigerantRecord",
     "ServiceJob",
     "Site",
     "Technician",

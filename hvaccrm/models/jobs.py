@@ -82,6 +82,14 @@ class ServiceJob(models.Model):
     )
     eta = models.DateTimeField(_("ETA"), null=True, blank=True)
     report = models.JSONField(_("completion report"), default=dict, blank=True)
+    agreement = models.ForeignKey(
+        "hvaccrm.Agreement", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs",
+        verbose_name=_("maintenance agreement"),
+    )
+    # The planned period a generated visit belongs to ("agr12:2026:cooling", "leak:2026-07-01"): the
+    # unique constraint below makes the nightly generator safe to re-run and to run twice at once.
+    period_key = models.CharField(_("planned period"), max_length=40, null=True, blank=True)
+    season = models.CharField(_("season"), max_length=8, blank=True)
     is_synthetic = models.BooleanField(_("synthetic (test data)"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -111,6 +119,11 @@ class ServiceJob(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status__in=["scheduled", "en_route", "on_site"]) | models.Q(technician__isnull=False),
                 name="job_assigned_when_scheduled",
+            ),
+            # One planned visit per unit and period; a cancelled one frees its period.
+            models.UniqueConstraint(
+                fields=["equipment", "period_key"], condition=models.Q(period_key__isnull=False) & ~models.Q(status="cancelled"),
+                name="job_one_visit_per_unit_period",
             ),
         ]
         indexes = [

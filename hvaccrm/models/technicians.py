@@ -21,6 +21,15 @@ class Skill(models.TextChoices):
     ELECTRICAL = "electrical", _("electrical (SEP)")
 
 
+class FgasCategory(models.TextChoices):
+    """Certificate categories of Regulation (EU) 2015/2067, art. 3."""
+
+    I = "I", _("category I (all work)")  # noqa: E741 -- the regulation's own name
+    II = "II", _("category II (leak checks; other work below 3 kg)")
+    III = "III", _("category III (recovery below 3 kg)")
+    IV = "IV", _("category IV (leak checks only)")
+
+
 class Technician(models.Model):
     """A field technician; mapping writes the shift state and last known position here."""
 
@@ -39,6 +48,10 @@ class Technician(models.Model):
     max_jobs_per_day = models.PositiveSmallIntegerField(_("maximum jobs per day"), default=8)
     start_latitude = models.FloatField(_("start point latitude"), null=True, blank=True)
     start_longitude = models.FloatField(_("start point longitude"), null=True, blank=True)
+    fgas_certificate_number = models.CharField(_("F-gas certificate number"), max_length=32, blank=True)
+    fgas_certificate_category = models.CharField(_("F-gas certificate category"), max_length=3,
+                                                 choices=FgasCategory.choices, blank=True)
+    fgas_certificate_expires_on = models.DateField(_("F-gas certificate valid until"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     on_shift = models.BooleanField(_("on shift"), default=False)
     private_mode = models.BooleanField(_("private mode"), default=False)
@@ -56,6 +69,11 @@ class Technician(models.Model):
             models.CheckConstraint(
                 condition=models.Q(last_latitude__isnull=True) | models.Q(last_latitude__gte=-90, last_latitude__lte=90),
                 name="technician_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fgas_certificate_number="")
+                | (~models.Q(fgas_certificate_category="") & models.Q(fgas_certificate_expires_on__isnull=False)),
+                name="technician_certificate_complete",
             ),
         ]
         indexes = [models.Index(fields=["active", "on_shift", "home_district"])]

@@ -12,6 +12,15 @@ from hvaccrm.services.jobs import (
     job_reschedule,
     job_transition,
 )
+from hvaccrm.services.maintenance import (
+    agreement_create,
+    agreement_end,
+    agreement_renew,
+    agreements_roll,
+    maintenance_visits_plan,
+    visit_close,
+    visit_move_to_day,
+)
 from hvaccrm.services.outbox import (
     integration_switch_set,
     outbox_handler,
@@ -24,6 +33,10 @@ from hvaccrm.services.users import client_user_add, client_user_remove, user_act
 
 __all__ = [
     "access_record",
+    "agreement_create",
+    "agreement_end",
+    "agreement_renew",
+    "agreements_roll",
     "client_user_add",
     "client_user_remove",
     "integration_switch_set",
@@ -34,6 +47,7 @@ __all__ = [
     "job_location_set",
     "job_reschedule",
     "job_transition",
+    "maintenance_visits_plan",
     "outbox_handler",
     "outbox_process",
     "outbox_retry",
@@ -41,4 +55,6 @@ __all__ = [
     "record",
     "user_active_set",
     "user_role_set",
+    "visit_close",
+    "visit_move_to_day",
 ]

@@ -17,6 +17,8 @@ from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
 from hvaccrm.realtime.control import rights_changed
+from hvaccrm.selectors import LEAK_CHECK, SERVICE, refrigerant_work_needed, technician_can_do
+from hvaccrm.services.maintenance import visit_close
 from hvaccrm.services.outbox import record
 
 URGENCY_PRIORITY = {Urgency.EMERGENCY: 100, Urgency.HIGH: 75, Urgency.NORMAL: 50}
@@ -132,6 +134,9 @@ def job_transition(*, job: ServiceJob, to_status: str, actor=None, reason: str =
         job.status = to_status
         job.status_changed_at = timezone.now()
         job.save(update_fields=fields)
+        if to_status == JobStatus.COMPLETED:
+            # Every completion path ends here: the register row and the unit's dates close the period.
+            visit_close(job=job, report=job.report)
         _announce(job, change="status", source="core", previous=current)
         if to_status == JobStatus.COMPLETED:
             # A finished job teaches semantic search what was wrong and how it was resolved.
@@ -144,13 +149,26 @@ def job_transition(*, job: ServiceJob, to_status: str, actor=None, reason: str =
     return job
 
 
+def job_certificate_check(*, job: ServiceJob, technician: Technician, on=None) -> None:
+    """No refrigerant work without a valid F-gas certificate: raises with the reason."""
+    if not refrigerant_work_needed(equipment=job.equipment):
+        return
+    work = LEAK_CHECK if job.service_type == "inspection" else SERVICE
+    verdict = technician_can_do(technician=technician, equipment=job.equipment, work=work, on=on)
+    if not verdict.ok:
+        raise ServiceError(verdict.reason, code="certificate", fields={"technician": [verdict.reason]})
+
+
 def job_assign(*, job: ServiceJob, technician: Technician, scheduled_start: datetime | None = None,
                scheduled_end: datetime | None = None, actor=None) -> ServiceJob:
-    """Assign (and schedule) a job; a new job moves to scheduled."""
+    """Assign (and schedule) a job; a new job moves to scheduled. Refrigerant work needs a
+    technician whose F-gas certificate covers it on the day."""
     if scheduled_start and scheduled_end and scheduled_end <= scheduled_start:
         raise ServiceError(_("The window must end after it starts."), fields={"scheduled_end": [_("The window must end after it starts.")]})
     with transaction.atomic():
-        job = ServiceJob.objects.select_for_update().get(pk=job.pk)
+        job = ServiceJob.objects.select_for_update(of=("self",)).select_related("equipment").get(pk=job.pk)
+        day = timezone.localdate(scheduled_start or job.scheduled_start or job.requested_start or timezone.now())
+        job_certificate_check(job=job, technician=technician, on=day)
         if not job.is_open or job.status in (JobStatus.EN_ROUTE, JobStatus.ON_SITE):
             raise ServiceError(_("Only new or scheduled jobs can be assigned."), code="not_assignable")
         if job.technician_id != technician.pk:

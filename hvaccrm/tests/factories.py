@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -79,6 +79,12 @@ class TechnicianFactory(factory.django.DjangoModelFactory):
     home_district = factory.LazyFunction(lambda: District.objects.get(slug="mokotow"))
     shift_start = time(0, 0)
     shift_end = time(23, 59)
+    # A valid category I F-gas certificate when the skills say so (the routing reads the certificate).
+    fgas_certificate_number = factory.LazyAttributeSequence(
+        lambda o, n: f"FGAZ-P/{n:05d}/26" if "fgas_certified" in o.skills else "")
+    fgas_certificate_category = factory.LazyAttribute(lambda o: "I" if o.fgas_certificate_number else "")
+    fgas_certificate_expires_on = factory.LazyAttribute(
+        lambda o: date.today() + timedelta(days=3 * 365) if o.fgas_certificate_number else None)
     active = True
     on_shift = True
 

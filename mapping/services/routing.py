@@ -19,6 +19,7 @@ from hvaccrm.models.clients import F_GASES
 from hvaccrm.models.jobs import JobStatus
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
+from hvaccrm.selectors import SMALL_CIRCUIT_KG, technician_skills
 from hvaccrm.services import job_assign, job_eta_set, job_location_set
 from mapping import conf, solver, travel
 from mapping.models import DayPlan, Route, RouteStop, UnassignedJob
@@ -41,7 +42,10 @@ def job_required_skills(job: ServiceJob) -> frozenset[str]:
         return frozenset()
     skills = {EQUIPMENT_SKILL[eq.kind]} if eq.kind in EQUIPMENT_SKILL else set()
     if eq.refrigerant in F_GASES:
+        # The certificate (hvaccrm.selectors.technician_skills) decides who has these on the day.
         skills.add("fgas_certified")
+        if eq.refrigerant_charge_kg >= SMALL_CIRCUIT_KG and job.service_type != "inspection":
+            skills.add("fgas_large")
     return frozenset(skills)
 
 
@@ -119,7 +123,7 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
             start = point(tech.last_latitude, tech.last_longitude, None)
         vehicles.append(solver.Vehicle(
             id=tech.pk, start=start, end=home, shift=(ready, max(ready, shift_b)),
-            skills=frozenset(tech.skills) | {pin_skill(tech.pk)}, max_jobs=max(0, tech.max_jobs_per_day - (1 if started else 0)),
+            skills=technician_skills(technician=tech, on=day) | {pin_skill(tech.pk)}, max_jobs=max(0, tech.max_jobs_per_day - (1 if started else 0)),
         ))
     sjobs, rows, unroutable = [], {}, {}
     for job in jobs:

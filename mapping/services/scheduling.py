@@ -11,14 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hvaccrm.errors import ServiceError
-from hvaccrm.models import Equipment, ServiceJob, Technician
-from hvaccrm.models.jobs import OPEN_STATUSES, JobSource, ServiceType
-from hvaccrm.services import job_assign, job_create
+from hvaccrm.models import ServiceJob, Technician
+from hvaccrm.models.jobs import OPEN_STATUSES
+from hvaccrm.selectors import technician_skills
+from hvaccrm.services import job_assign, maintenance_visits_plan
 from mapping import conf, travel
 from mapping.models import RouteStop, SlotProposal
 from mapping.services.routing import day_start, job_required_skills, technician_start_point
 
 SLOT_GRANULARITY_S = 15 * 60
+REPLAN_AHEAD_DAYS = 2  # generated visits this close join today's and tomorrow's routes at once
 
 
 def _busy(tech: Technician, day: date) -> list[tuple[datetime, datetime, float, float]]:
@@ -49,10 +51,10 @@ def slot_candidates(*, job: ServiceJob, days: list[date], now: datetime | None =
     here = (job.latitude, job.longitude)
     out = []
     for tech in Technician.objects.filter(active=True).select_related("home_district").order_by("pk"):
-        if not need <= set(tech.skills):
-            continue
         home = technician_start_point(tech)
         for day in days:
+            if not need <= technician_skills(technician=tech, on=day):
+                continue
             base = day_start(day)
             shift_a = base + timedelta(hours=tech.shift_start.hour, minutes=tech.shift_start.minute)
             shift_b = base + timedelta(hours=tech.shift_end.hour, minutes=tech.shift_end.minute)
@@ -121,30 +123,14 @@ def slot_accept(*, proposal: SlotProposal, actor=None) -> ServiceJob:
 
 
 def maintenance_jobs_create(*, today: date | None = None, horizon_days: int | None = None) -> dict[str, Any]:
-    """A maintenance job (with proposed slots) for each unit whose F-gas leak check or yearly
-    maintenance falls due within the horizon and that has no open planned job yet. Idempotent."""
-    today = today or timezone.localdate()
-    horizon = today + timedelta(days=horizon_days or conf.MAINTENANCE_HORIZON_DAYS)
-    created = []
-    open_units = set(ServiceJob.objects.filter(status__in=OPEN_STATUSES, equipment__isnull=False,
-                                               service_type__in=[ServiceType.MAINTENANCE, ServiceType.INSPECTION])
-                     .values_list("equipment_id", flat=True))
-    for eq in Equipment.objects.select_related("site").filter(site__client__anonymised_at__isnull=True):
-        if eq.pk in open_units:
-            continue
-        leak = eq.next_leak_check_due
-        service = eq.next_maintenance_due
-        due_dates = [d for d in (leak, service) if d is not None and d <= horizon]
-        if not due_dates:
-            continue
-        due = min(due_dates)
-        is_leak = leak is not None and leak == due
-        text = (_("F-gas leak check due on %(d)s.") if is_leak else _("Recommended maintenance due on %(d)s.")) % {"d": due}
-        start = day_start(max(today + timedelta(days=1), due - timedelta(days=14)))
-        job = job_create(site=eq.site, service_type=ServiceType.INSPECTION if is_leak else ServiceType.MAINTENANCE,
-                         description=text, source=JobSource.SYSTEM, equipment=eq,
-                         requested_start=start + timedelta(hours=8),
-                         requested_end=day_start(max(due, today + timedelta(days=1))) + timedelta(hours=18))
-        slot_propose(job=job)
-        created.append(job.pk)
-    return {"created": len(created), "jobs": created}
+    """The nightly run: the core's one generator plans agreement visits and due leak checks and
+    services (`hvaccrm.services.maintenance_visits_plan`); the days about to come are re-planned
+    after commit so the new visits join the routes, later days are planned with the rest."""
+    result = maintenance_visits_plan(today=today, horizon_days=horizon_days)
+    first = today or timezone.localdate()
+    soon = [d for d in result["days"] if date.fromisoformat(d) <= first + timedelta(days=REPLAN_AHEAD_DAYS)]
+    if soon:
+        from mapping.tasks import day_replan  # the tasks module imports the services
+
+        transaction.on_commit(lambda: [day_replan.delay(d, "maintenance") for d in soon])
+    return result

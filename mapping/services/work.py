@@ -42,8 +42,11 @@ def _kg(value: Any, field: str) -> str:
 
 
 def job_complete(*, job: ServiceJob, technician: Technician, work_done: str, leak_check: str = "",
-                 refrigerant_added_kg: Any = 0, refrigerant_recovered_kg: Any = 0) -> ServiceJob:
-    """Finish an on-site job with its report; units under the F-gas register need the leak check."""
+                 refrigerant_added_kg: Any = 0, refrigerant_recovered_kg: Any = 0, leak_location: str = "",
+                 leak_repair: str = "") -> ServiceJob:
+    """Finish an on-site job with its report; units under the F-gas register need the leak check.
+    The core turns the refrigerant part into the register row (and refuses work the technician's
+    F-gas certificate does not cover) when the job completes."""
     _own(job, technician)
     if not work_done.strip():
         raise ServiceError(_("Describe the work done."), fields={"work_done": [_("Required.")]})
@@ -59,6 +62,7 @@ def job_complete(*, job: ServiceJob, technician: Technician, work_done: str, lea
             leak_check=leak_check or None,
             refrigerant_added_kg=_kg(refrigerant_added_kg, "refrigerant_added_kg"),
             refrigerant_recovered_kg=_kg(refrigerant_recovered_kg, "refrigerant_recovered_kg"),
+            leak_location=(leak_location or "").strip(), leak_repair=(leak_repair or "").strip(),
         )
     return job_transition(job=job, to_status=JobStatus.COMPLETED, actor=technician.user, technician=technician,
                           report=report)
