@@ -16,8 +16,10 @@ from communications.models import (
     Message,
     Notification,
     NotificationPreference,
+    TriageCorrection,
 )
 from hvaccrm.errors import ServiceError
+from hvaccrm.models.jobs import Urgency
 
 
 class MessageInline(admin.TabularInline):
@@ -74,6 +76,50 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("text"))
     def short_body(self, obj) -> str:
         return obj.body[:80]
+
+    def _correct(self, request, queryset, urgency: str) -> None:
+        done = 0
+        for message in queryset:
+            try:
+                services.message_urgency_correct(message=message, urgency=urgency, actor=request.user,
+                                                 reason="admin action")
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return
+            done += 1
+        self.message_user(request, _("%(n)d messages relabelled: the classifier learns from them at its next "
+                                     "training.") % {"n": done}, messages.SUCCESS)
+
+    # One action per urgency: the office's corrections are the classifier's labelled data.
+    @admin.action(description=_("Correct the urgency to normal"))
+    def correct_to_normal(self, request, queryset) -> None:
+        self._correct(request, queryset, Urgency.NORMAL)
+
+    @admin.action(description=_("Correct the urgency to high"))
+    def correct_to_high(self, request, queryset) -> None:
+        self._correct(request, queryset, Urgency.HIGH)
+
+    @admin.action(description=_("Correct the urgency to emergency"))
+    def correct_to_emergency(self, request, queryset) -> None:
+        self._correct(request, queryset, Urgency.EMERGENCY)
+
+    actions = ["correct_to_normal", "correct_to_high", "correct_to_emergency"]
+
+
+@admin.register(TriageCorrection)
+class TriageCorrectionAdmin(admin.ModelAdmin):
+    """Read-only: corrections are made on the message (inbox or the actions above), never typed here."""
+
+    list_display = ["created_at", "message", "urgency_before", "urgency", "actor", "reason"]
+    list_filter = ["urgency", "urgency_before", "language"]
+    list_select_related = ["message", "actor"]
+    readonly_fields = ["message", "text", "language", "urgency_before", "urgency", "reason", "actor", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class DeliveryInline(admin.TabularInline):
@@ -189,3 +235,9 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service (STYLE.md rule 1): the same checks as the API's preferences endpoint.
+        services.preference_set(user=obj.user, channels=obj.channels, quiet_start=obj.quiet_start,
+                                quiet_end=obj.quiet_end, phone=obj.phone, telegram_chat_id=obj.telegram_chat_id,
+                                language=obj.language)

@@ -101,6 +101,34 @@ class MessageRead(models.Model):
         return f"{self.message_id} read by {self.user_id}"
 
 
+class TriageCorrection(models.Model):
+    """Staff's correction of a message's urgency: a labelled example for the next `triage_train`.
+
+    The text is copied from the message when corrected (what was labelled, even if the message is
+    later edited away); it is the client's text, so communications/privacy.py exports and erases it.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="triage_corrections",
+                                verbose_name=_("message"))
+    text = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.PL)
+    urgency_before = models.CharField(_("urgency before"), max_length=16, choices=Urgency.choices)
+    urgency = models.CharField(_("corrected urgency"), max_length=16, choices=Urgency.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("corrected by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("urgency correction")
+        verbose_name_plural = _("urgency corrections")
+        indexes = [models.Index(fields=["message", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.urgency_before} -> {self.urgency}"
+
+
 class Priority(models.TextChoices):
     LOW = "low", _("low")
     NORMAL = "normal", _("normal")

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from communications import selectors
 from communications.models import (
+    AlertResponse,
     Conversation,
     Delivery,
     EmergencyAlert,
@@ -17,6 +18,7 @@ from communications.models import (
     MessageRead,
     Notification,
     NotificationPreference,
+    TriageCorrection,
 )
 from hvaccrm.models import Client
 from hvaccrm.privacy import ERASED, ErasureContext, register_privacy
@@ -55,6 +57,13 @@ def client_data_anonymise(*, client_id: int) -> int:
             .exclude(text=ERASED)
             .update(text=ERASED, latitude=None, longitude=None)
         )
+        # The office's urgency corrections copied the client's text (and a reason may quote it):
+        # the label stays for the correction counts, the words go and training leaves the row out.
+        changed += (
+            TriageCorrection.objects.filter(message__conversation__client_id=client_id)
+            .exclude(text=ERASED)
+            .update(text=ERASED, reason="")
+        )
     return changed
 
 
@@ -69,8 +78,10 @@ def _staff_notifications_scrub(*, alert_ids: list[int], job_ids: list[int], mess
 
 
 def export(*, client: Client) -> dict[str, Any]:
-    """Conversations, messages, notifications and deliveries of one client."""
-    return selectors.client_data_export(client_id=client.pk)
+    """Conversations, messages, notifications and deliveries of one client, and the office's
+    urgency corrections of their messages (a copy of the client's text with its label)."""
+    return {**selectors.client_data_export(client_id=client.pk),
+            "triage_corrections": selectors.triage_correction_list_for_client(client_id=client.pk)}
 
 
 def erase(*, client: Client, context: ErasureContext) -> dict[str, int]:
@@ -81,6 +92,9 @@ def erase(*, client: Client, context: ErasureContext) -> dict[str, int]:
     context.relate("communications.message", message_ids)
     context.relate("communications.emergencyalert", alert_ids)
     changed = client_data_anonymise(client_id=client.pk)
+    # A decline's reason about this client's emergency may quote or describe them: it goes, the
+    # chain's shape (who was alerted, who answered how and when) stays for the response figures.
+    changed += AlertResponse.objects.filter(alert_id__in=alert_ids).exclude(reason="").update(reason=ERASED)
     changed += _staff_notifications_scrub(alert_ids=alert_ids, job_ids=context.job_ids, message_ids=message_ids)
     # Read receipts of the client's logins: when the client read what (the office's stay).
     reads = MessageRead.objects.filter(user_id__in=context.user_ids).delete()[0]
@@ -91,5 +105,5 @@ register_privacy(
     "communications", order=20, export=export, erase=erase,
     covers=("communications.Conversation", "communications.Message", "communications.MessageRead",
             "communications.Notification", "communications.Delivery", "communications.NotificationPreference",
-            "communications.EmergencyAlert"),
+            "communications.EmergencyAlert", "communications.AlertResponse", "communications.TriageCorrection"),
 )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 
-from communications.models import Conversation, EmergencyAlert, Message, MessageRead, Notification
+from communications.models import Conversation, EmergencyAlert, Message, MessageRead, Notification, TriageCorrection
 from communications.services.common import DELIVERY_KIND, DELIVERY_OBJECT
 from hvaccrm.models import IntegrationLog, Technician
+from hvaccrm.privacy import ERASED
 from hvaccrm.realtime.groups import is_staff_role
 
 OFFICE_ROLES = ("dispatcher", "manager", "administrator")
@@ -84,3 +85,17 @@ def client_data_export(*, client_id: int) -> dict:
         })
     return {"conversations": conversations, "notifications": notifications}
 
+
+def triage_correction_list_for_client(*, client_id: int) -> list[dict]:
+    """A client's messages as the office relabelled them (their text is the client's: RODO export)."""
+    qs = TriageCorrection.objects.filter(message__conversation__client_id=client_id).order_by("id")
+    return [{"message": c.message_id, "text": c.text, "language": c.language, "urgency_before": c.urgency_before,
+             "urgency": c.urgency, "reason": c.reason, "created_at": c.created_at.isoformat()} for c in qs]
+
+
+def triage_correction_examples() -> list[tuple[str, str, str]]:
+    """(urgency, language, text) of the office's corrections for training: the newest correction of
+    each message (the office may change its mind), erased texts left out."""
+    newest = (TriageCorrection.objects.exclude(text=ERASED).exclude(text="")
+              .order_by("message_id", "-created_at", "-id").distinct("message_id"))
+    return [(c.urgency, c.language, c.text) for c in newest]

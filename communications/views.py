@@ -14,11 +14,18 @@ from django.views.decorators.http import require_http_methods
 
 from communications import selectors, services
 from hvaccrm.errors import ServiceError
+from hvaccrm.models.jobs import Urgency
 
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Reply"), max_length=services.MAX_BODY,
                            widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write a reply…")}))
+
+
+class UrgencyCorrectionForm(forms.Form):
+    message = forms.IntegerField(widget=forms.HiddenInput)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    reason = forms.CharField(label=_("Why"), max_length=500, required=False)
 
 
 def _context(request, **extra) -> dict:
@@ -50,6 +57,8 @@ def conversation(request, pk: int):
             for message_id in conv.messages.exclude(reads__user=request.user).values_list("pk", flat=True):
                 services.message_read(user=request.user, message_id=message_id)
             return redirect("communications:conversation", pk=conv.pk)
+        if request.POST.get("action") == "correct":
+            return _urgency_correct(request, conv)
         if form.is_valid():
             try:
                 services.message_send(author=request.user, conversation_id=conv.pk, body=form.cleaned_data["body"])
@@ -62,4 +71,21 @@ def conversation(request, pk: int):
                 return redirect("communications:conversation", pk=conv.pk)
     thread = conv.messages.select_related("author", "district").order_by("id")
     return render(request, "communications/conversation.html", _context(
-        request, title=str(conv), conversation=conv, thread=thread, form=form))
+        request, title=str(conv), conversation=conv, thread=thread, form=form, urgencies=Urgency.choices))
+
+
+def _urgency_correct(request, conv):
+    """The office relabels a message's urgency (a training example for the triage classifier)."""
+    form = UrgencyCorrectionForm(request.POST)
+    message = conv.messages.filter(pk=form.cleaned_data["message"]).first() if form.is_valid() else None
+    if message is None:
+        messages.error(request, _("Choose a message and an urgency."))
+    else:
+        try:
+            services.message_urgency_correct(message=message, urgency=form.cleaned_data["urgency"], actor=request.user,
+                                             reason=form.cleaned_data["reason"])
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Urgency corrected: the classifier will learn from it at its next training."))
+    return redirect("communications:conversation", pk=conv.pk)

@@ -501,6 +501,19 @@ def build() -> tuple[list[Row], list[Row]]:
     return train, test
 
 
+def with_corrections(train: list[Row], corrections: list[tuple[str, str, str]], test: list[Row]) -> list[Row]:
+    """The training rows plus the office's corrections ((urgency, language, text), source
+    "correction"). A corrected text replaces a training row of the same text (the office has the
+    last word); a text of the frozen test split is never added, so its figures stay unseen data."""
+    test_keys = {r.text.strip().lower() for r in test}
+    added: dict[str, Row] = {}
+    for label, language, text in corrections:
+        key = text.strip().lower()
+        if label in LABELS and key and key not in test_keys:
+            added[key] = Row(label, language, "correction", text.strip().replace("\t", " ").replace("\n", " "))
+    return [r for r in train if r.text.strip().lower() not in added] + list(added.values())
+
+
 def read(path: Path) -> list[Row]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -67,8 +67,9 @@ def _fit(texts: list[str], labels: list[str], vectors: np.ndarray, params: dict)
 
 
 def groups_of(rows: list[corpus.Row]) -> list[str]:
-    """A family is one group; hand-written texts fall into 20 buckets by hash."""
-    return [r.source if r.source != "hand" else f"hand:{hashlib.sha256(r.text.encode()).digest()[1] % 20}" for r in rows]
+    """A family is one group; hand-written texts and the office's corrections fall into 20 buckets by hash."""
+    return [r.source if r.source not in ("hand", "correction")
+            else f"{r.source}:{hashlib.sha256(r.text.encode()).digest()[1] % 20}" for r in rows]
 
 
 def _model(vectorizer, classifier, params: dict, texts, labels, vectors, emergency_threshold, high_threshold) -> TriageModel:

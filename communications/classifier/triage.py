@@ -15,7 +15,6 @@ from communications.classifier.rules import Classification
 from communications.classifier.rules import classify as rules_classify
 from communications.classifier.safety import safety_hits
 from hvaccrm import metrics
-from hvaccrm import metrics
 from hvaccrm.safety import gas_safety_instruction
 
 ORDER = {"normal": 0, "high": 1, "emergency": 2}
@@ -63,7 +62,6 @@ def _instruct(result: Classification, text: str) -> None:
         result.safety_instruction = gas_safety_instruction(language=result.language)
 
 
-@metrics.classifier_observed
 @metrics.classifier_observed
 def classify(text: object) -> Classification:
     """Urgency, service types, equipment, language and reasons of one text; never raises on text.

@@ -47,6 +47,7 @@ from communications.services.notifications import (
     notify_role,
     preference_set,
 )
+from communications.services.triage import message_urgency_correct
 from hvaccrm.errors import ServiceError
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "message_outbox_payloads",
     "message_read",
     "message_send",
+    "message_urgency_correct",
     "notification_ack",
     "notification_read",
     "notify",

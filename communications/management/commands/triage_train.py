@@ -1,5 +1,8 @@
 """`manage.py triage_train`: retrain the triage model, compare it with the shipped one on the frozen split.
 
+It trains on the corpus's training split plus the office's urgency corrections (TriageCorrection,
+the newest per message; never a text of the frozen test split).
+
 The new model replaces the file only when its emergency recall on the frozen split is not lower
 than the shipped model's (`--force` overrides): a retraining must never quietly miss more
 emergencies.
@@ -11,6 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from communications import selectors
 from communications.classifier import corpus, model, train
 
 
@@ -23,9 +27,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         output = Path(options["output"])
-        rows = corpus.read(corpus.TRAIN_FILE)
         test = corpus.read(corpus.TEST_FILE)
-        self.stdout.write(f"training on {len(rows)} labelled messages; frozen test split: {len(test)}")
+        rows = corpus.with_corrections(corpus.read(corpus.TRAIN_FILE), selectors.triage_correction_examples(), test)
+        corrected = sum(r.source == "correction" for r in rows)
+        self.stdout.write(f"training on {len(rows)} labelled messages ({corrected} of them the office's corrections); "
+                          f"frozen test split: {len(test)}")
         fresh = train.train(rows, log=self.stdout.write)
         new = train.evaluate(fresh, test)
         try:
