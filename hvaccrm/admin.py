@@ -210,3 +210,5 @@ class AccessRecordAdmin(ReadOnlyAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["actor_label", "object_id", "purpose"]
     date_hierarchy = "created_at"
+
+from hvaccrm import admin_maintenance  # noqa: E402,F401 -- agreements and register rows (their own module)

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Job history (docs/jobs.md): row events written by PostgreSQL triggers.
+    "pgtrigger",
+    "pghistory",
     "hvaccrm",
     "communications",
     "mapping",

@@ -12,7 +12,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from audit import views as audit_views
-from hvaccrm import api, views
+from hvaccrm import api, register_views, views
 
 
 def _admin_autodiscover() -> None:
@@ -53,6 +53,9 @@ urlpatterns = [
     # Before the admin's own URLs, whose catch-all would answer 404 for these.
     path("admin/sent-emails/", views.sent_emails, name="sent-emails"),
     path("admin/sent-emails/<str:key>/", views.sent_email, name="sent-email"),
+    path("admin/fgas-register/", register_views.maintenance_report, name="maintenance-report"),
+    path("admin/fgas-register.csv", register_views.register_csv, name="fgas-register-csv"),
+    path("admin/fgas-register/<int:equipment_id>/", register_views.register_card, name="fgas-register-card"),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
     path("communications/", include("communications.urls")),

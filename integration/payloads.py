@@ -83,6 +83,7 @@ class JobChange(TypedDict):
     change: NotRequired[str]
     previous_status: NotRequired[str | None]
     source: NotRequired[str]
+    previous_technician: NotRequired[int]  # a reassignment: who lost the job (their route changes too)
 
 
 class JobCompleted(TypedDict):
