@@ -172,6 +172,26 @@ def emergencies_without_notification(params: dict) -> Found | None:
     return Found(len(lost), lost[:OBJECT_LIMIT])
 
 
+def emergency_bookings_without_notification(params: dict) -> Found | None:
+    """Emergency bookings from the portal that reached nobody: no notification relates to an
+    emergency alert of their job (the job ids are listed)."""
+    booking = _model("portal.Booking")
+    alert = _model("communications.EmergencyAlert")
+    notification = _model("communications.Notification")
+    if booking is None or alert is None or notification is None:
+        return None
+    ids = list(booking.objects.filter(emergency=True, created_at__gte=_since(params), created_at__lte=_until(params))
+               .values_list("job_id", flat=True))
+    if not ids:
+        return Found(0, [])
+    by_alert = dict(alert.objects.filter(job_id__in=ids).values_list("id", "job_id"))
+    alerted = notification.objects.filter(related_type=alert._meta.label_lower,
+                                          related_id__in=[str(a) for a in by_alert])
+    reached = {by_alert[int(a)] for a in alerted.values_list("related_id", flat=True)}
+    lost = sorted(i for i in ids if i not in reached)
+    return Found(len(lost), lost[:OBJECT_LIMIT])
+
+
 def jobs_without_location(params: dict) -> Found | None:
     """Open jobs the map cannot show or route: no coordinates or no district."""
     qs = (job_list_open()
@@ -262,6 +282,8 @@ CHECKS = (
           synced_without_vector, "hvaccrm.integrationlog", True, _("owe the sync again and run it")),
     Check("emergency_without_notification", _("Emergencies with no notification"), emergencies_without_notification,
           MESSAGE_TYPE, True, _("dispatch the emergency again")),
+    Check("emergency_booking_without_notification", _("Emergency bookings with no notification"),
+          emergency_bookings_without_notification, "hvaccrm.servicejob", True, _("dispatch the emergency again")),
     Check("job_without_location", _("Open jobs with no location or district"), jobs_without_location,
           "hvaccrm.servicejob", True, _("locate the job from its site")),
     Check("log_of_deleted_object", _("Logs of deleted objects"), logs_of_deleted_objects, "hvaccrm.integrationlog",

@@ -95,7 +95,8 @@ def _repair_one(kind: str, obj: Any, *, run_id: str) -> tuple[str, dict[str, Any
 
     # Stable per object for the emergency (at most one repair alert per message); per run for the
     # map, whose job_locate remembers a key for days and would otherwise skip a later repair.
-    key = f"repair:{kind}:{obj}" if kind == "emergency_without_notification" else f"repair:{run_id}:{kind}:{obj}"
+    stable = kind in ("emergency_without_notification", "emergency_booking_without_notification")
+    key = f"repair:{kind}:{obj}" if stable else f"repair:{run_id}:{kind}:{obj}"
     if kind == "message_without_log":
         return "sync_communication_data", integration.sync_communication_data(message_id=int(obj))
     if kind == "synced_without_vector":
@@ -103,6 +104,8 @@ def _repair_one(kind: str, obj: Any, *, run_id: str) -> tuple[str, dict[str, Any
     if kind == "emergency_without_notification":
         return "emergency_notification_ensure", integration.emergency_notification_ensure(
             message_id=int(obj), dedupe_key=key)
+    if kind == "emergency_booking_without_notification":
+        return "emergency_booking_ensure", integration.emergency_booking_ensure(job_id=int(obj), dedupe_key=key)
     if kind == "job_without_location":
         return "job_location_repair", integration.job_location_repair(job_id=int(obj), dedupe_key=key)
     if kind == "log_of_deleted_object":

@@ -6,6 +6,7 @@ user may see, so someone else's id is a 404.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -260,3 +261,44 @@ class ClassifyView(APIView):
         data = ClassifyInput(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(classify(data.validated_data["text"]).as_dict(with_safety=False))
+
+
+# --- emergency alerts: accept and decline ---------------------------------------------------------
+
+
+class AlertDeclineInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, trim_whitespace=True, error_messages={
+        "required": _("A reason is required to decline an emergency."),
+        "blank": _("A reason is required to decline an emergency.")})
+
+
+class AlertAnswerOutput(serializers.Serializer):
+    alert = serializers.IntegerField()
+    state = serializers.CharField()
+    job = serializers.IntegerField(allow_null=True)
+    chain = serializers.DictField()
+
+
+def _alert_answer(alert_id: int) -> dict:
+    alert = selectors.alert_get(alert_id=alert_id)
+    return {"alert": alert.pk, "state": alert.state, "job": alert.job_id, "chain": services.alert_chain(alert)}
+
+
+class AlertAcceptView(APIView):
+    """Take an emergency one was alerted to: the first accept wins (409 "already_taken" after)."""
+
+    @extend_schema(request=None, responses={200: AlertAnswerOutput})
+    def post(self, request, pk: int):
+        services.alert_accept(alert_id=pk, user=request.user)
+        return Response(_alert_answer(pk))
+
+
+class AlertDeclineView(APIView):
+    """Decline an emergency one was alerted to, saying why (400 with the field's message without)."""
+
+    @extend_schema(request=AlertDeclineInput, responses={200: AlertAnswerOutput})
+    def post(self, request, pk: int):
+        data = AlertDeclineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.alert_decline(alert_id=pk, user=request.user, reason=data.validated_data["reason"])
+        return Response(_alert_answer(pk))

@@ -16,5 +16,7 @@ router.register("deliveries", api.DeliveryViewSet, basename="delivery")
 urlpatterns = [
     path("classify/", api.ClassifyView.as_view(), name="classify"),
     path("preferences/", api.PreferenceView.as_view(), name="preferences"),
+    path("alerts/<int:pk>/accept/", api.AlertAcceptView.as_view(), name="alert-accept"),
+    path("alerts/<int:pk>/decline/", api.AlertDeclineView.as_view(), name="alert-decline"),
     *router.urls,
 ]

@@ -6,9 +6,6 @@ import environ
 
 env = environ.Env()
 
-# Seconds an emergency alert may stay unacknowledged before it goes to the neighbouring districts'
-# technicians and the dispatchers (the beat runs the sweep every 30 s).
-ESCALATION_SECONDS = env.int("COMMS_ESCALATION_SECONDS", default=300)
 # Channels a user gets when they set no preference (in-app always works; e-mail when known).
 DEFAULT_CHANNELS = env.list("COMMS_DEFAULT_CHANNELS", default=["in_app", "email"])
 # Emergencies also go by SMS when the recipient has a phone number.
@@ -25,3 +22,16 @@ GATEWAY_TIMEOUT = env.float("COMMS_GATEWAY_TIMEOUT", default=5.0)
 # Base URL for links in e-mails and SMS (feedback link, inbox).
 # The same public address as the rest of the site unless e-mails must point elsewhere.
 SITE_URL = env.str("COMMS_SITE_URL", default=env.str("SITE_URL", default="http://127.0.0.1:8000"))
+
+# The escalation chain of an emergency: each step waits this many seconds for an accept before the
+# next starts (at once when all of a step decline). District technicians (nearest first) ->
+# neighbouring districts -> dispatchers -> managers. The beat checks every 15 s.
+CHAIN_DISTRICT_SECONDS = env.int("COMMS_CHAIN_DISTRICT_SECONDS", default=120)
+CHAIN_NEIGHBOURS_SECONDS = env.int("COMMS_CHAIN_NEIGHBOURS_SECONDS", default=180)
+CHAIN_DISPATCHERS_SECONDS = env.int("COMMS_CHAIN_DISPATCHERS_SECONDS", default=300)
+CHAIN_MANAGERS_SECONDS = env.int("COMMS_CHAIN_MANAGERS_SECONDS", default=600)
+# The ETA told to the client when a technician accepts: distance at this average city speed, at
+# least the minimum; the default when the technician's position is unknown.
+ETA_SPEED_KMH = env.float("COMMS_ETA_SPEED_KMH", default=25.0)
+ETA_MIN_MINUTES = env.int("COMMS_ETA_MIN_MINUTES", default=10)
+ETA_UNKNOWN_MINUTES = env.int("COMMS_ETA_UNKNOWN_MINUTES", default=45)

@@ -44,6 +44,28 @@ def notification_ack(*, user, data, connection) -> dict:
     return {"notification": n.pk, "acknowledged_at": n.acknowledged_at.isoformat()}
 
 
+class AlertAcceptFrame(serializers.Serializer):
+    alert = serializers.IntegerField(min_value=1)
+
+
+class AlertDeclineFrame(serializers.Serializer):
+    alert = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500, trim_whitespace=True)
+
+
+@register_frame("alert.accept", serializer=AlertAcceptFrame)
+def alert_accept(*, user, data, connection) -> dict:
+    """A technician takes an emergency from the app (the same service as the API)."""
+    alert = services.alert_accept(alert_id=data["alert"], user=user)
+    return {"alert": alert.pk, "state": alert.state, "job": alert.job_id}
+
+
+@register_frame("alert.decline", serializer=AlertDeclineFrame)
+def alert_decline(*, user, data, connection) -> dict:
+    response = services.alert_decline(alert_id=data["alert"], user=user, reason=data["reason"])
+    return {"alert": response.alert_id, "state": response.state}
+
+
 class NotificationReceivedFrame(serializers.Serializer):
     notifications = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=100)
 

@@ -248,11 +248,15 @@ class NotificationPreference(models.Model):
 
 
 class EmergencyAlert(models.Model):
-    """An emergency routed to technicians; escalates when nobody acknowledges in time."""
+    """An emergency and its escalation chain (district technicians -> neighbouring districts ->
+    dispatchers -> managers): each step waits for an accept; the first accept takes the job."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("waiting for acknowledgement")
-        ESCALATED = "escalated", _("escalated")
+        OPEN = "open", _("waiting for an accept")
+        ESCALATED = "escalated", _("escalated, waiting for an accept")
+        ACCEPTED = "accepted", _("accepted")
+        UNANSWERED = "unanswered", _("nobody accepted")
+        # Before the chain an alert ended on a read; kept for the alerts of that time.
         ACKNOWLEDGED = "acknowledged", _("acknowledged")
 
     message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True,
@@ -267,6 +271,10 @@ class EmergencyAlert(models.Model):
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
     escalate_at = models.DateTimeField(_("escalate at"), db_index=True)
+    step = models.PositiveSmallIntegerField(_("escalation step"), default=0)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("accepted by"))
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -293,6 +301,7 @@ class AlertDecision(models.Model):
         MANAGERS = "managers", _("managers told")
         ESCALATED = "escalated", _("escalated")
         ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        ACCEPTED = "accepted", _("accepted")
 
     alert = models.ForeignKey(EmergencyAlert, on_delete=models.CASCADE, related_name="decisions",
                               verbose_name=_("alert"))
@@ -313,3 +322,53 @@ class AlertDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id}: {self.step} {self.reason}"
+
+
+class AlertResponse(models.Model):
+    """One person alerted at one step of an alert's chain, and what they answered: the chain the
+    office watches live (who was alerted when, who declined and why, who accepted and how fast)."""
+
+    class Step(models.TextChoices):
+        DISTRICT = "district", _("technicians of the district")
+        NEIGHBOURS = "neighbours", _("technicians of the neighbouring districts")
+        DISPATCHERS = "dispatchers", _("dispatchers")
+        MANAGERS = "managers", _("managers")
+
+    class State(models.TextChoices):
+        ALERTED = "alerted", _("alerted")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        TAKEN = "taken", _("taken by someone else")
+
+    alert = models.ForeignKey(EmergencyAlert, on_delete=models.CASCADE, related_name="responses",
+                              verbose_name=_("alert"))
+    step = models.PositiveSmallIntegerField(_("escalation step"))
+    step_kind = models.CharField(_("who"), max_length=16, choices=Step.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    technician = models.ForeignKey("hvaccrm.Technician", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("technician"))
+    rank = models.PositiveSmallIntegerField(_("rank"), null=True, blank=True)
+    distance_km = models.FloatField(_("distance (km)"), null=True, blank=True)
+    notification = models.ForeignKey(Notification, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("notification"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.ALERTED)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    alerted_at = models.DateTimeField(_("alerted at"))
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["alert_id", "step", "rank", "id"]
+        verbose_name = _("alert response")
+        verbose_name_plural = _("alert responses")
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "user"], name="alert_response_once_per_user"),
+            models.UniqueConstraint(fields=["alert"], condition=models.Q(state="accepted"),
+                                    name="alert_accepted_once"),
+            models.CheckConstraint(condition=~models.Q(state="declined") | ~models.Q(reason=""),
+                                   name="alert_decline_has_reason"),
+        ]
+        indexes = [models.Index(fields=["alert", "step", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id}/{self.step}: {self.user_id} [{self.state}]"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 
-from communications.models import Conversation, EmergencyAlert, Message, MessageRead, Notification, TriageCorrection
+from communications.models import (
+    AlertResponse,
+    Conversation,
+    EmergencyAlert,
+    Message,
+    MessageRead,
+    Notification,
+    TriageCorrection,
+)
 from communications.services.common import DELIVERY_KIND, DELIVERY_OBJECT
 from hvaccrm.models import IntegrationLog, Technician
 from hvaccrm.privacy import ERASED
@@ -60,7 +68,24 @@ def delivery_outbox_state() -> Subquery:
 
 
 def alert_list_open() -> QuerySet[EmergencyAlert]:
-    return EmergencyAlert.objects.exclude(state=EmergencyAlert.State.ACKNOWLEDGED).select_related("district")
+    """Alerts nobody has taken yet (their chain runs, or ran out), newest first."""
+    waiting = [EmergencyAlert.State.OPEN, EmergencyAlert.State.ESCALATED, EmergencyAlert.State.UNANSWERED]
+    return EmergencyAlert.objects.filter(state__in=waiting).select_related("district")
+
+
+def alert_list_recent(*, hours: int = 24) -> QuerySet[EmergencyAlert]:
+    """The office inbox's emergencies: waiting ones and those of the last hours, newest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = timezone.now() - timedelta(hours=hours)
+    return (EmergencyAlert.objects.filter(Q(created_at__gte=since) | Q(pk__in=alert_list_open().values("pk")))
+            .select_related("district", "accepted_by").order_by("-created_at", "-id"))
+
+
+def alert_get(*, alert_id: int) -> EmergencyAlert:
+    return EmergencyAlert.objects.select_related("district", "message").get(pk=alert_id)
 
 
 def client_data_export(*, client_id: int) -> dict:
@@ -83,7 +108,13 @@ def client_data_export(*, client_id: int) -> dict:
             "deliveries": [{"channel": d.channel, "state": d.state, "address": d.address,
                             "sent_at": d.sent_at.isoformat() if d.sent_at else None} for d in n.deliveries.all()],
         })
-    return {"conversations": conversations, "notifications": notifications}
+    responses = [
+        {"alert": r.alert_id, "step": r.step_kind, "state": r.state, "reason": r.reason,
+         "alerted_at": r.alerted_at.isoformat(), "responded_at": r.responded_at.isoformat() if r.responded_at else None}
+        for r in AlertResponse.objects.filter(Q(alert__message__conversation__client_id=client_id)
+                                              | Q(alert__job__client_id=client_id)).order_by("alert_id", "step", "id")
+    ]
+    return {"conversations": conversations, "notifications": notifications, "emergency_responses": responses}
 
 
 def triage_correction_list_for_client(*, client_id: int) -> list[dict]:

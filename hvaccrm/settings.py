@@ -170,6 +170,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="hvaccrm")
+# Emergencies have a queue of their own, served by its own worker (`make run`, docs/operations.md),
+# so no backlog on the default queue (vector syncs, re-plans) can delay an alert.
+CELERY_EMERGENCY_QUEUE = env.str("CELERY_EMERGENCY_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}-emergency")
+CELERY_TASK_ROUTES = {
+    # The escalation chain's timeouts run beside the alerts they advance.
+    "communications.tasks.escalation_sweep": {"queue": CELERY_EMERGENCY_QUEUE},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Europe/Warsaw"

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from django.conf import settings
+
 from communications import services as comms
 from hvaccrm.models.outbox import Target
-from hvaccrm.services.outbox import outbox_handler, outbox_payload_check
+from hvaccrm.services.outbox import outbox_handler, outbox_payload_check, outbox_queue
 from integration import handlers, payloads
 from integration import services as integration
 from integration.payloads import payload_check
@@ -37,6 +39,8 @@ class Contract:
     service: Callable[..., Any]
     calls: tuple[Callable[..., Any], ...]
     note: str = ""
+    # The Celery queue of its own ("" the default): an emergency must not wait behind a backlog.
+    queue: str = ""
 
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -47,9 +51,11 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(target=Target.PROPHECY, kind="message.created", source="communications",
              payload=payloads.MessageToProphecy, handler=handlers.message_to_prophecy,
              service=integration.sync_prophecy_data, calls=(prophecy.sync_object,)),
-    Contract(target=Target.NOTIFICATIONS, kind="emergency.alert", source="communications",
+    Contract(target=Target.NOTIFICATIONS, kind="emergency.alert", source="communications, portal",
              payload=payloads.EmergencyAlert, handler=handlers.emergency_to_technicians,
-             service=integration.emergency_dispatch_run, calls=(comms.emergency_dispatch,)),
+             service=integration.emergency_dispatch_run, calls=(comms.emergency_dispatch,),
+             note="the first step of the escalation chain; on the emergency queue",
+             queue=settings.CELERY_EMERGENCY_QUEUE),
     Contract(target=Target.NOTIFICATIONS, kind="job.created", source="core", payload=payloads.JobChange,
              handler=handlers.job_to_client, service=integration.job_update_notify_run,
              calls=(comms.job_update_notify,)),
@@ -69,6 +75,10 @@ CONTRACTS: tuple[Contract, ...] = (
              handler=handlers.booking_to_systems, service=integration.sync_client_portal_activity,
              calls=(prophecy.sync_object, comms.notify, comms.notify_district_technicians),
              note="the assigned technician, else the district's technicians"),
+    Contract(target=Target.PORTAL, kind="booking.confirmation", source="portal",
+             payload=payloads.BookingConfirmation, handler=handlers.booking_confirmation_to_client,
+             service=integration.booking_confirmation_send, calls=(),
+             note="the confirmation e-mail, in the client's language"),
     Contract(target=Target.PORTAL, kind="feedback.created", source="portal", payload=payloads.FeedbackCreated,
              handler=handlers.feedback_to_systems, service=integration.sync_client_portal_activity,
              calls=(prophecy.sync_object, comms.notify_role), note="managers are told of a rating of 2 or less"),
@@ -90,6 +100,8 @@ def contracts_register() -> None:
     for c in CONTRACTS:
         outbox_handler(c.target, c.kind)(c.handler)
         outbox_payload_check(c.target, c.kind, partial(payload_check, c.payload))
+        if c.queue:
+            outbox_queue(c.target, c.kind, c.queue)
 
 
 def _name(fn: Callable[..., Any]) -> str:
@@ -103,7 +115,8 @@ def contracts_table() -> str:
     lines = ["| target / kind | recorded by | payload | handler | integration service | calls |",
              "|---|---|---|---|---|---|"]
     for c in CONTRACTS:
-        calls = ", ".join(_name(fn) for fn in c.calls) + (f" ({c.note})" if c.note else "")
+        calls = ", ".join(_name(fn) for fn in c.calls) or "(none)"
+        calls += f" ({c.note})" if c.note else ""
         lines.append(f"| {c.target} / {c.kind} | {c.source} | `integration.payloads.{c.payload.__name__}` "
                      f"| `{c.handler.__name__}` | `{c.service.__name__}` | {calls} |")
     return "\n".join(lines) + "\n"

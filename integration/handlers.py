@@ -17,6 +17,7 @@ from hvaccrm.models import IntegrationLog
 from hvaccrm.services.outbox import HandlerFailed
 from integration import services as integration
 from integration.payloads import (
+    BookingConfirmation,
     DeliverySend,
     EmergencyAlert,
     FeedbackCreated,
@@ -87,6 +88,11 @@ def booking_to_systems(row: IntegrationLog) -> dict:
     p = cast(JobChange, row.payload)
     return integration.sync_client_portal_activity(kind="booking.created", job_id=p["job"],
                                                    dedupe_key=dedupe_key(row))
+
+
+def booking_confirmation_to_client(row: IntegrationLog) -> dict:
+    p = cast(BookingConfirmation, row.payload)
+    return integration.booking_confirmation_send(job_id=p["job"], user_id=p["user"])
 
 
 def feedback_to_systems(row: IntegrationLog) -> dict:

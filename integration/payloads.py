@@ -43,9 +43,10 @@ class MessageToProphecy(TypedDict):
 
 
 class EmergencyAlert(TypedDict):
-    """(notifications, emergency.alert): an emergency reaches the district's technicians."""
+    """(notifications, emergency.alert): an emergency reaches the district's technicians. From a
+    message (`message` set) or an emergency booking in the portal (`message` None, `job` set)."""
 
-    message: int
+    message: int | None
     job: int | None
     district: str | None
     text: str
@@ -109,6 +110,13 @@ class FeedbackCreated(TypedDict):
     rating: int
     district: str | None
     service_type: str
+
+
+class BookingConfirmation(TypedDict):
+    """(portal, booking.confirmation): the e-mail confirming a portal booking to the user who made it."""
+
+    job: int
+    user: int
 
 
 # --- prophecy -------------------------------------------------------------------------------------

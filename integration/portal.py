@@ -18,6 +18,10 @@ from communications import services as comms
 from communications.classifier import classify as comms_classify
 from communications.classifier import classify_by_rules
 from communications.models import Conversation, Message, Notification
+from hvaccrm.models import ServiceJob
+from hvaccrm.models.outbox import Target
+from hvaccrm.services.outbox import record
+from integration import services as integration
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +29,8 @@ __all__ = [
     "classify",
     "client_message_send",
     "conversation_for_client",
-    "emergency_dispatch",
+    "booking_confirmation_record",
+    "emergency_booking_record",
     "managers_tell",
     "notification_list",
     "notification_read_all",
@@ -52,10 +57,19 @@ def classify(text: str) -> dict[str, Any]:
     return {"urgency": result.urgency, "gas": safety is not None, "safety_instruction": safety}
 
 
-def emergency_dispatch(*, job_id: int, district_slug: str | None, text: str) -> dict[str, Any]:
-    """Route an emergency booking to on-shift technicians at once (communications' alert engine)."""
-    return comms.emergency_dispatch(message_id=None, job_id=job_id, district_slug=district_slug, text=text,
-                                    dedupe_key=f"portal:booking:{job_id}:emergency")
+def emergency_booking_record(*, job: ServiceJob) -> None:
+    """The emergency.alert outbox row of an emergency booking, written in the booking's own
+    transaction: it commits with the job or not at all, and the emergency worker dispatches it (the
+    sweep, if the publish is lost). No after-commit hook: nothing that fails later can skip it."""
+    record(source="portal", target=Target.NOTIFICATIONS, kind="emergency.alert", obj=job,
+           payload=integration.emergency_booking_payload(job))
+
+
+def booking_confirmation_record(*, job: ServiceJob, user_id: int) -> None:
+    """The confirmation e-mail of a booking, owed through the outbox in the booking's transaction:
+    a refusing mail server leaves its row failed for the sweep and touches nothing else."""
+    record(source="portal", target=Target.PORTAL, kind="booking.confirmation", obj=job,
+           payload={"job": job.pk, "user": user_id})
 
 
 def managers_tell(*, kind: str, title: str, body: str, related_type: str = "", related_id: str = "",

@@ -16,8 +16,13 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -43,6 +48,7 @@ LOW_RATING = 2
 # Job changes after which the day's routes may be different (an ETA or location push is not one).
 REPLAN_CHANGES = {"created", "status", "assignment", "rescheduled"}
 State = IntegrationLog.State
+User = get_user_model()
 
 
 # --- message -> map, prophecy and notifications ----------------------------------------------
@@ -225,6 +231,50 @@ def sync_client_portal_activity(*, kind: str, dedupe_key: str, job_id: int | Non
             )))
         return result
     raise ValueError(f"unknown portal activity {kind!r}")
+
+
+def booking_confirmation_send(*, job_id: int, user_id: int) -> dict[str, Any]:
+    """E-mail the user who booked in the portal the confirmation of their booking, in their
+    client's language. A mail server that refuses raises: the row stays failed and the sweep sends
+    it again; nothing else of the booking (its emergency alert above all) waits for it."""
+    job = ServiceJob.objects.select_related("site", "client").filter(pk=job_id).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if job is None or user is None or not user.email:
+        return {"sent": False, "reason": "no job, user or address"}
+    url = settings.SITE_URL.rstrip("/") + reverse("portal:visit", args=[job.pk])
+    with translation.override(job.client.preferred_language or settings.LANGUAGE_CODE):
+        # The portal's template, found by name (the portal is imported by nobody).
+        body = render_to_string("portal/email/booking_confirmed.txt", {
+            "job": job, "booking": getattr(job, "portal_booking", None), "url": url, "user": user,
+            "site_url": settings.SITE_URL})
+        subject = _("Your booking no. %(id)s") % {"id": job.pk}
+    send_mail(str(subject), body, None, [user.email])
+    return {"sent": True}
+
+
+def emergency_booking_payload(job: ServiceJob) -> dict[str, Any]:
+    """The emergency.alert payload of an emergency booking (recorded with it; rebuilt by the repair)."""
+    return {"message": None, "job": job.pk, "district": job.district.slug if job.district_id else None,
+            "text": job.description, "urgency": Urgency.EMERGENCY, "service_types": [job.service_type]}
+
+
+def emergency_booking_ensure(*, job_id: int, dedupe_key: str) -> dict[str, Any]:
+    """An emergency booking that reached nobody (audit's repair). Its alert row still owed (failed,
+    dead, lost) is run, so it is never dispatched twice; a row that ran but reached nobody is
+    dispatched again under the repair's key (idempotent for that key)."""
+    job = ServiceJob.objects.select_related("district").filter(pk=job_id).first()
+    if job is None:
+        return {"dispatched": False, "reason": "job deleted"}
+    rows = IntegrationLog.objects.filter(target=Target.NOTIFICATIONS, kind="emergency.alert", object_type=JOB_TYPE,
+                                         object_id=str(job_id))
+    owed = rows.exclude(state=State.SUCCEEDED).order_by("-id").first()
+    if owed is not None or not rows.exists():
+        payload = owed.payload if owed is not None else emergency_booking_payload(job)
+        state = _owed_row_run(target=Target.NOTIFICATIONS, kind="emergency.alert", object_type=JOB_TYPE,
+                              object_id=str(job_id), payload=payload, audit_level="basic")
+        return {"dispatched": state == State.SUCCEEDED, "row_state": state}
+    return emergency_dispatch_run(message_id=None, job_id=job.pk, district_slug=job.district.slug if job.district_id
+                                  else None, text=job.description, dedupe_key=dedupe_key)
 
 
 # --- jobs -> client notifications and the map --------------------------------------------------

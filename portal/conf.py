@@ -23,11 +23,14 @@ WINDOW_JOBS_PER_TECHNICIAN = env.int("PORTAL_WINDOW_JOBS_PER_TECHNICIAN", defaul
 # The version of the consent texts shown in the portal (stored with every consent entry).
 CONSENT_TEXT_VERSION = env.str("PORTAL_CONSENT_TEXT_VERSION", default="2026-01")
 
-# The booking page's live triage (gas warning while typing): checks per user per minute, and how
-# much of the description is sent (the classifier reads the head of a text; the form allows more).
-TRIAGE_CHECKS_PER_MINUTE = env.int("PORTAL_TRIAGE_CHECKS_PER_MINUTE", default=60)
-TRIAGE_MAX_CHARS = 4000
+# An emergency booked again by the same user at the same site within this many minutes is the
+# booking they already made (a resubmitted form must not send a second alert).
+EMERGENCY_RESUBMIT_MINUTES = env.int("PORTAL_EMERGENCY_RESUBMIT_MINUTES", default=30)
 
 # Time windows of a working day (local time): (start hour, end hour). Saturday has the morning only.
 WEEKDAY_WINDOWS = ((8, 12), (12, 16), (16, 20))
 SATURDAY_WINDOWS = ((8, 12),)
+# The booking page's live triage (gas warning while typing): checks per user per minute, and how
+# much of the description is sent (the classifier reads the head of a text; the form allows more).
+TRIAGE_CHECKS_PER_MINUTE = env.int("PORTAL_TRIAGE_CHECKS_PER_MINUTE", default=60)
+TRIAGE_MAX_CHARS = 4000

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent, Equipment, ServiceJob, Site
-from hvaccrm.models.jobs import JobSource, JobStatus, ServiceType, Urgency
+from hvaccrm.models.jobs import OPEN_STATUSES, JobSource, JobStatus, ServiceType, Urgency
 from hvaccrm.privacy import client_erase_all
 from hvaccrm.privacy_core import erasure_context
 from hvaccrm.safety import gas_safety_instruction
@@ -273,6 +273,12 @@ def booking_create(*, user, site_id: int, service_type: str, description: str = 
         raise ServiceError(_("Choose at least one window."), fields={"windows": [_("Choose at least one window.")]})
     with transaction.atomic():
         _lock_district(site.district_id)
+        if emergency:
+            # A client who resubmits the same emergency (no answer fast enough, a double click)
+            # gets the booking they already made, not a second job and a second alert.
+            again = _emergency_booking_again(user=user, site=site, description=description, now=now)
+            if again is not None:
+                return again.job, again
         # An emergency is handled at once: the preferred windows do not apply (nor can they block it).
         bounds = [] if emergency else sorted(_open_window(site=site, key=k, now=now) for k in keys)
         first = bounds[0] if bounds else (None, None)
@@ -286,28 +292,20 @@ def booking_create(*, user, site_id: int, service_type: str, description: str = 
             windows=[{"start": a.isoformat(), "end": b.isoformat()} for a, b in bounds],
         )
         access_record(actor=user, action="create", obj=job, subject_client_id=site.client_id, purpose="portal booking")
-        job_id, slug = job.pk, site.district.slug if site.district_id else None
-        transaction.on_commit(lambda: _booking_confirm(job_id=job_id, user_id=user.pk))
+        # Both owed through the outbox in this transaction, each its own row: the alert (on the
+        # emergency queue) never depends on the e-mail, and neither can be lost after the commit.
         if emergency:
-            transaction.on_commit(lambda: _emergency(job_id=job_id, district_slug=slug, text=description))
+            subsystems.emergency_booking_record(job=job)
+        subsystems.booking_confirmation_record(job=job, user_id=user.pk)
     return job, booking
 
 
-def _emergency(*, job_id: int, district_slug: str | None, text: str) -> None:
-    try:
-        subsystems.emergency_dispatch(job_id=job_id, district_slug=district_slug, text=text)
-    except Exception:  # the job and its outbox rows are saved: dispatch sees it even if this push fails
-        logger.exception("emergency dispatch of booking %s failed", job_id)
-
-
-def _booking_confirm(*, job_id: int, user_id: int) -> None:
-    job = ServiceJob.objects.select_related("site", "portal_booking").get(pk=job_id)
-    user = User.objects.get(pk=user_id)
-    if not user.email:
-        return
-    _mail(user=user, subject=lambda: _("Your booking no. %(id)s") % {"id": job.pk},
-          template="portal/email/booking_confirmed.txt",
-          context={"job": job, "booking": job.portal_booking, "url": settings.SITE_URL.rstrip("/") + reverse("portal:visit", args=[job.pk])})
+def _emergency_booking_again(*, user, site: Site, description: str, now: datetime) -> Booking | None:
+    """The same emergency booked by the same user at the same site a moment ago, still open."""
+    since = now - timedelta(minutes=conf.EMERGENCY_RESUBMIT_MINUTES)
+    return (Booking.objects.filter(booked_by=user, emergency=True, job__site=site, job__description=description,
+                                   created_at__gte=since, job__status__in=OPEN_STATUSES)
+            .select_related("job").order_by("-created_at").first())
 
 
 def _own_job(*, user, job_id: int, lock: bool = False) -> ServiceJob:

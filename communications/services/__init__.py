@@ -1,4 +1,5 @@
-"""The writes of communications: messages, notifications and deliveries, emergency routing.
+"""The writes of communications: messages, notifications and deliveries, emergency routing and
+its escalation chain (accept, decline).
 
 Every function is keyword-only and runs in one transaction; pushes go out after commit through the
 core's event helpers, and the outbox rows other subsystems need are written inside the transaction.
@@ -9,6 +10,7 @@ emergency_dispatch, job_update_notify, delivery_attempt, client_data_anonymise) 
 from __future__ import annotations
 
 from communications.privacy import client_data_anonymise
+from communications.services.alerts import alert_chain
 from communications.services.common import (
     ALERT_OBJECT,
     DELIVERY_KIND,
@@ -28,7 +30,12 @@ from communications.services.deliveries import (
     delivery_retry,
     delivery_states_sync,
 )
-from communications.services.emergencies import alert_escalate, emergency_dispatch, escalation_sweep
+from communications.services.emergencies import (
+    alert_escalate,
+    alert_step_advance,
+    emergency_dispatch,
+    escalation_sweep,
+)
 from communications.services.jobs import job_update_notify, reminders_send
 from communications.services.messages import (
     client_message_send,
@@ -47,6 +54,7 @@ from communications.services.notifications import (
     notify_role,
     preference_set,
 )
+from communications.services.responses import alert_accept, alert_decline
 from communications.services.triage import message_urgency_correct
 from hvaccrm.errors import ServiceError
 
@@ -58,7 +66,11 @@ __all__ = [
     "DeliveryFailed",
     "NotificationSpec",
     "ServiceError",
+    "alert_accept",
+    "alert_chain",
+    "alert_decline",
     "alert_escalate",
+    "alert_step_advance",
     "client_data_anonymise",
     "client_message_send",
     "consent_granted",

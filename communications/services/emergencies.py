@@ -1,4 +1,5 @@
-"""Emergency routing: nearest on-shift technicians of the district, managers, escalation."""
+"""Emergency routing: the escalation chain (district technicians nearest first, neighbouring
+districts, dispatchers, managers), each step waiting for an accept until its timeout."""
 
 from __future__ import annotations
 
@@ -13,16 +14,16 @@ from django.utils.translation import gettext as _
 from communications import conf
 from communications.models import (
     AlertDecision,
+    AlertResponse,
     Channel,
     EmergencyAlert,
     Message,
-    Notification,
     Priority,
 )
-from communications.services.alerts import alert_data
+from communications.services.alerts import ALERT_WAITING, alert_chain, alert_data
 from communications.services.common import ALERT_OBJECT, run_deduped
 from communications.services.deliveries import deliveries_in_app_push
-from communications.services.notifications import NotificationSpec, _notify_map, notify_role
+from communications.services.notifications import NotificationSpec, _notify_map
 from hvaccrm.geo import DISTRICTS, haversine_m
 from hvaccrm.models import District, ServiceJob, Technician
 from hvaccrm.realtime import events
@@ -62,37 +63,13 @@ def _rank_technicians(alert: EmergencyAlert, district_ids: list[int], exclude_us
     return routed, skipped
 
 
-def _technicians_route(
-    alert: EmergencyAlert,
-    *,
-    district_ids: list[int],
-    exclude_users: set[int],
-    step_reason: str,
-    skip_prefix: str,
-    key_suffix: str,
-    decisions: list[AlertDecision],
-) -> list[int]:
-    """Alert the available technicians of the districts, nearest first; note who was skipped and why."""
-    routed, skipped = _rank_technicians(alert, district_ids, exclude_users)
-    decisions += [
-        AlertDecision(
-            alert=alert,
-            step=AlertDecision.Step.SKIPPED,
-            user_id=t.user_id,
-            technician=t,
-            reason=f"{skip_prefix}{reason}",
-        )
-        for t, reason in skipped
-    ]
-    return _route_to(alert, routed, step_reason=step_reason, key_suffix=key_suffix, decisions=decisions)
-
-
 def _route_to(
     alert: EmergencyAlert, routed: list, *, step_reason: str, key_suffix: str, decisions: list[AlertDecision]
-) -> list[int]:
-    """Notify technicians (one batch) and push each an `emergency.alert` with their notification id, nearest first."""
+) -> dict[int, int]:
+    """Notify technicians (one batch) and push each an `emergency.alert` with their notification id,
+    nearest first; {user id: notification id}."""
     if not routed:
-        return []
+        return {}
     # Registered first so that, after commit, the pushes go out before the publishes of the SMS
     # deliveries' outbox rows (on_commit callbacks run in registration order).
     pushes: list[tuple[str, dict]] = []
@@ -137,16 +114,16 @@ def _route_to(
         )
         for rank, (tech, km) in enumerate(routed, start=1)
     ]
-    return [tech.user_id for tech, _km in routed]
+    return by_user
 
 
 def emergency_dispatch(
     *, message_id: int | None, job_id: int | None, district_slug: str | None, text: str, dedupe_key: str
 ) -> dict:
-    """Route an emergency to the district's on-shift technicians, nearest first; tell managers.
-
-    No technician available -> the dispatchers are told instead. Escalation to the neighbouring
-    districts happens in `escalation_sweep` after COMMS_ESCALATION_SECONDS without acknowledgement.
+    """Open an emergency's escalation chain: its first step with anyone to alert starts at once
+    (the district's on-shift technicians, nearest first; else the neighbours', the dispatchers',
+    the managers'); managers are told of every alert. Each step waits for an accept until its
+    timeout (`escalation_sweep`), or less when all of it declines.
     Idempotent on dedupe_key: a second run returns the first run's alert.
     """
     existing = EmergencyAlert.objects.filter(dedupe_key=dedupe_key).first()
@@ -163,32 +140,161 @@ def emergency_dispatch(
             latitude=place.latitude,
             longitude=place.longitude,
             dedupe_key=dedupe_key,
-            escalate_at=timezone.now() + timedelta(seconds=conf.ESCALATION_SECONDS),
+            escalate_at=timezone.now(),
         )
         decisions: list[AlertDecision] = []
-        recipients = _technicians_route(
-            alert,
-            district_ids=[place.district.pk] if place.district else [],
-            exclude_users=set(),
-            step_reason="district technician",
-            skip_prefix="",
-            key_suffix="district",
-            decisions=decisions,
-        )
-        staff = _staff_spec(alert, district=place.district, text=text)
-        if not recipients:
-            recipients = _dispatchers_alert(alert, staff, decisions)
-        _managers_alert(alert, staff, decisions)
+        recipients = _chain_start(alert, step=0, decisions=decisions, reason="")
+        _managers_alert(alert, _staff_spec(alert, district=place.district, text=text), decisions)
         AlertDecision.objects.bulk_create(decisions)
-        events.emit(
-            [g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=alert_data(alert, recipients=recipients)
-        )
+        _alert_announce(alert, recipients=recipients)
         return {"alert": alert.pk, "recipients": recipients}
 
     # A concurrent run made the alert first (the dedupe key is unique): answer with that one.
     return run_deduped(
         work, made_by_other_run=lambda: _alert_duplicate(EmergencyAlert.objects.get(dedupe_key=dedupe_key))
     )
+
+
+# --- the escalation chain -------------------------------------------------------------------------
+
+CHAIN = (
+    AlertResponse.Step.DISTRICT,
+    AlertResponse.Step.NEIGHBOURS,
+    AlertResponse.Step.DISPATCHERS,
+    AlertResponse.Step.MANAGERS,
+)
+
+
+def _step_timeout(kind: str) -> int:
+    return {
+        AlertResponse.Step.DISTRICT: conf.CHAIN_DISTRICT_SECONDS,
+        AlertResponse.Step.NEIGHBOURS: conf.CHAIN_NEIGHBOURS_SECONDS,
+        AlertResponse.Step.DISPATCHERS: conf.CHAIN_DISPATCHERS_SECONDS,
+        AlertResponse.Step.MANAGERS: conf.CHAIN_MANAGERS_SECONDS,
+    }[kind]
+
+
+def _chain_start(alert: EmergencyAlert, *, step: int, decisions: list[AlertDecision], reason: str) -> list[int]:
+    """Start step `step`, or the first later step with anyone left to alert; the alert's step,
+    state and deadline follow. Past the last step the alert is unanswered (it can still be
+    accepted by anyone alerted). Returns the user ids alerted."""
+    already = set(AlertResponse.objects.filter(alert=alert).values_list("user_id", flat=True))
+    while step < len(CHAIN):
+        kind = CHAIN[step]
+        recipients = _step_alert(alert, step=step, kind=kind, exclude_users=already, decisions=decisions)
+        if step > 0:
+            decisions.append(AlertDecision(
+                alert=alert, step=AlertDecision.Step.ESCALATED,
+                reason=f"step {step + 1} ({kind}): {len(recipients)} alerted" + (f"; {reason}" if reason else ""),
+            ))
+        if recipients:
+            alert.step = step
+            alert.state = EmergencyAlert.State.OPEN if step == 0 else EmergencyAlert.State.ESCALATED
+            alert.escalate_at = timezone.now() + timedelta(seconds=_step_timeout(kind))
+            if step > 0:
+                alert.escalated_at = alert.escalated_at or timezone.now()
+            alert.save(update_fields=["step", "state", "escalate_at", "escalated_at"])
+            return recipients
+        step += 1
+        reason = _("nobody to alert at the previous step")
+    alert.step, alert.state = len(CHAIN) - 1, EmergencyAlert.State.UNANSWERED
+    alert.save(update_fields=["step", "state"])
+    return []
+
+
+def _step_alert(
+    alert: EmergencyAlert, *, step: int, kind: str, exclude_users: set[int], decisions: list[AlertDecision]
+) -> list[int]:
+    """Alert everyone of one step together; one AlertResponse each (the chain the office sees)."""
+    if kind in (AlertResponse.Step.DISTRICT, AlertResponse.Step.NEIGHBOURS):
+        if not alert.district_id:
+            return []
+        district_ids = (
+            [alert.district_id]
+            if kind == AlertResponse.Step.DISTRICT
+            else list(alert.district.neighbours.values_list("pk", flat=True))
+        )
+        routed, skipped = _rank_technicians(alert, district_ids, exclude_users)
+        prefix = "" if kind == AlertResponse.Step.DISTRICT else "escalation: "
+        decisions += [
+            AlertDecision(alert=alert, step=AlertDecision.Step.SKIPPED, user_id=t.user_id, technician=t,
+                          reason=f"{prefix}{why}")
+            for t, why in skipped
+        ]
+        by_user = _route_to(alert, routed, step_reason=str(kind), key_suffix=f"step{step}", decisions=decisions)
+        people = [(t.user_id, t, rank, km) for rank, (t, km) in enumerate(routed, start=1)]
+    else:
+        role = "dispatcher" if kind == AlertResponse.Step.DISPATCHERS else "manager"
+        staff = _staff_spec(alert, district=alert.district, text=alert.text)
+        by_user = _notify_map(spec=replace(staff, dedupe_key=f"alert:{alert.pk}:step{step}"), role=role,
+                              fresh_key=True)
+        by_user = {u: n for u, n in by_user.items() if u not in exclude_users}
+        if kind == AlertResponse.Step.DISPATCHERS and not exclude_users:
+            decisions.append(AlertDecision(
+                alert=alert, step=AlertDecision.Step.FALLBACK,
+                reason=_("no technician on shift in the district: %(n)s dispatcher notification(s)")
+                % {"n": len(by_user)},
+            ))
+        people = [(u, None, rank, None) for rank, u in enumerate(by_user, start=1)]
+    now = timezone.now()
+    AlertResponse.objects.bulk_create([
+        AlertResponse(alert=alert, step=step, step_kind=kind, user_id=user_id, technician=tech, rank=rank,
+                      distance_km=km, notification_id=by_user.get(user_id), alerted_at=now)
+        for user_id, tech, rank, km in people
+    ])
+    return [user_id for user_id, _t, _r, _k in people]
+
+
+def alert_step_advance(*, alert_id: int, from_step: int, reason: str, now=None) -> list[int]:
+    """Start the step after `from_step` (its timeout passed, or all of it declined). Idempotent: an
+    alert already past `from_step`, accepted or unanswered is left alone, so the beat, a retried
+    task and a last decline racing each other start the next step once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        alert = (
+            EmergencyAlert.objects.select_for_update(of=("self",))
+            .select_related("district", "message")
+            .filter(pk=alert_id, step=from_step, state__in=ALERT_WAITING)
+            .first()
+        )
+        if alert is None:
+            return []
+        return _alert_advance_locked(alert, reason=reason)
+
+
+def _alert_advance_locked(alert: EmergencyAlert, *, reason: str) -> list[int]:
+    """The next step of a locked, waiting alert (also called by a decline inside its transaction)."""
+    decisions: list[AlertDecision] = []
+    recipients = _chain_start(alert, step=alert.step + 1, decisions=decisions, reason=reason)
+    AlertDecision.objects.bulk_create(decisions)
+    _alert_announce(alert, recipients=recipients)
+    return recipients
+
+
+def alert_escalate(*, alert_id: int) -> list[int]:
+    """Staff escalate a waiting alert now (admin action): its next step starts."""
+    step = EmergencyAlert.objects.filter(pk=alert_id).values_list("step", flat=True).first()
+    if step is None:
+        return []
+    return alert_step_advance(alert_id=alert_id, from_step=step, reason=_("escalated by staff"))
+
+
+def escalation_sweep() -> int:
+    """Advance every waiting alert whose step timed out (the beat, every 15 s, on the emergency
+    queue); returns how many advanced."""
+    due = list(
+        EmergencyAlert.objects.filter(state__in=ALERT_WAITING, escalate_at__lte=timezone.now())
+        .values_list("pk", "step")[:500]
+    )
+    for alert_id, step in due:
+        alert_step_advance(alert_id=alert_id, from_step=step, reason=_("nobody accepted in time"))
+    return len(due)
+
+
+def _alert_announce(alert: EmergencyAlert, **extra) -> None:
+    """The alert and its chain to dispatch and the office inbox, after commit."""
+    events.emit([g.dispatch_group(), g.inbox_group()], "emergency.alert", row_id=alert.pk,
+                data=alert_data(alert, chain=alert_chain(alert), **extra))
 
 
 @dataclass(frozen=True)
@@ -241,20 +347,6 @@ def _staff_spec(alert: EmergencyAlert, *, district: District | None, text: str) 
     )
 
 
-def _dispatchers_alert(alert: EmergencyAlert, staff: NotificationSpec, decisions: list[AlertDecision]) -> list[int]:
-    """No technician could be alerted: the dispatchers are, with every emergency channel."""
-    spec = replace(staff, dedupe_key=f"alert:{alert.pk}:fallback")
-    told = _notify_map(spec=spec, role="dispatcher", fresh_key=True)
-    decisions.append(
-        AlertDecision(
-            alert=alert,
-            step=AlertDecision.Step.FALLBACK,
-            reason=_("no technician on shift in the district: %(n)s dispatcher notification(s)") % {"n": len(told)},
-        )
-    )
-    return list(told)
-
-
 def _managers_alert(alert: EmergencyAlert, staff: NotificationSpec, decisions: list[AlertDecision]) -> None:
     """Managers are told of every alert, in the app only (they do not drive out)."""
     spec = replace(staff, priority=Priority.HIGH, channels=[Channel.IN_APP], dedupe_key=f"alert:{alert.pk}:managers")
@@ -270,76 +362,4 @@ def _alert_duplicate(alert: EmergencyAlert) -> dict:
 
 
 def _alert_recipients(alert: EmergencyAlert) -> list[int]:
-    return list(
-        Notification.objects.filter(related_type=ALERT_OBJECT, related_id=str(alert.pk))
-        .exclude(dedupe_key__endswith=":managers")
-        .values_list("recipient_id", flat=True)
-    )
-
-
-def alert_escalate(*, alert_id: int) -> list[int]:
-    """Send an unacknowledged alert to the neighbouring districts' technicians and the dispatchers."""
-    with transaction.atomic():
-        alert = (
-            EmergencyAlert.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("district", "message")
-            .filter(pk=alert_id, state=EmergencyAlert.State.OPEN)
-            .first()
-        )
-        if alert is None:
-            return []
-        already = set(
-            AlertDecision.objects.filter(alert=alert, step=AlertDecision.Step.ROUTED).values_list("user_id", flat=True)
-        )
-        decisions: list[AlertDecision] = []
-        recipients = _technicians_route(
-            alert,
-            district_ids=list(alert.district.neighbours.values_list("pk", flat=True)) if alert.district_id else [],
-            exclude_users=already,
-            step_reason="neighbouring district (escalation)",
-            skip_prefix="escalation: ",
-            key_suffix="escalation",
-            decisions=decisions,
-        )
-        title = _("Unacknowledged emergency in %(district)s") % {
-            "district": alert.district.name if alert.district_id else "?"
-        }
-        ids = notify_role(
-            role="dispatcher",
-            spec=NotificationSpec(
-                kind="emergency.escalated",
-                title=title,
-                body=alert.text[:1000],
-                payload={"alert": alert.pk},
-                priority=Priority.EMERGENCY,
-                related_type=ALERT_OBJECT,
-                related_id=str(alert.pk),
-                dedupe_key=f"alert:{alert.pk}:escalation-dispatch",
-            ),
-        )
-        alert.state, alert.escalated_at = EmergencyAlert.State.ESCALATED, timezone.now()
-        alert.save(update_fields=["state", "escalated_at"])
-        decisions.append(
-            AlertDecision(
-                alert=alert,
-                step=AlertDecision.Step.ESCALATED,
-                reason=f"{len(recipients)} neighbouring technician(s), {len(ids)} dispatcher(s)",
-            )
-        )
-        AlertDecision.objects.bulk_create(decisions)
-        events.emit([g.dispatch_group()], "emergency.alert", row_id=alert.pk, data=alert_data(alert, escalated=True))
-    return recipients
-
-
-def escalation_sweep() -> int:
-    """Escalate every open alert past its time; returns how many were escalated."""
-    due = list(
-        EmergencyAlert.objects.filter(state=EmergencyAlert.State.OPEN, escalate_at__lte=timezone.now()).values_list(
-            "pk", flat=True
-        )[:500]
-    )
-    done = 0
-    for alert_id in due:
-        alert_escalate(alert_id=alert_id)
-        done += 1
-    return done
+    return list(AlertResponse.objects.filter(alert=alert).order_by("step", "rank", "id").values_list("user_id", flat=True))

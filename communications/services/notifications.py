@@ -237,7 +237,8 @@ def _deliveries_record(delivery_ids: list[int]) -> None:
     )
     if settings.OUTBOX_PUBLISH_ON_COMMIT:
         log_ids = [r.pk for r in rows]
-        transaction.on_commit(lambda: outbox_publish(log_ids=log_ids))
+        # The default queue ("", no look-up): a delivery.send row has no queue of its own.
+        transaction.on_commit(lambda: outbox_publish(log_ids=log_ids, queue=""))
 
 
 def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, str, str]]:

@@ -109,7 +109,7 @@ async def test_acknowledging_a_notification_marks_its_in_app_delivery_delivered(
     await tech.disconnect()
 
 
-async def test_an_emergency_alert_reaches_the_technician_who_acknowledges_it(technician_mokotow, dispatcher):
+async def test_an_emergency_alert_reaches_the_technician_who_acknowledges_then_accepts_it(technician_mokotow, dispatcher):
     user = await sync_to_async(lambda: technician_mokotow.user)()
     tech = await _connect(user)
     office = await _connect(dispatcher)
@@ -121,7 +121,13 @@ async def test_an_emergency_alert_reaches_the_technician_who_acknowledges_it(tec
     ack = await _frame(tech, "notification.ack", {"notification": alert["data"]["notification"]})
     assert ack["type"] == "ack"
     seen = await _until(office, lambda f: f["type"] == "emergency.alert" and f["data"].get("acknowledged_by"))
-    assert seen["data"]["state"] == "acknowledged"
+    assert seen["data"]["state"] == "open"  # a read takes no job: the chain waits for an accept
+    taken = await _frame(tech, "alert.accept", {"alert": result["alert"]})
+    assert taken["type"] == "ack" and taken["data"]["state"] == "accepted"
+    seen = await _until(office, lambda f: f["type"] == "emergency.alert" and f["data"].get("accepted_by"))
+    assert seen["data"]["chain"]["steps"][0]["responses"][0]["state"] == "accepted"
+    again = await _frame(tech, "alert.accept", {"alert": result["alert"]}, frame_id="2")
+    assert again["type"] == "error" and again["code"] == "already_taken"
     await tech.disconnect()
     await office.disconnect()
 

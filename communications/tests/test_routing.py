@@ -67,31 +67,43 @@ def test_dispatching_twice_with_the_same_key_routes_once():
     assert Notification.objects.filter(recipient_id=tech.user_id).count() == 1
 
 
-def test_an_unacknowledged_alert_escalates_to_the_neighbours_and_the_dispatcher_after_the_timeout(dispatcher):
+def _time_out(alert_id: int) -> None:
+    EmergencyAlert.objects.filter(pk=alert_id).update(escalate_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_an_unaccepted_alert_escalates_to_the_neighbours_then_the_dispatcher_after_each_timeout(dispatcher):
     home = _tech("mokotow")
     neighbour_slug = district("mokotow").neighbours.order_by("slug").first().slug
     neighbour = _tech(neighbour_slug)
     far_away = _tech("bialoleka")
     result = _dispatch()
     assert services.escalation_sweep() == 0  # not due yet
-    EmergencyAlert.objects.filter(pk=result["alert"]).update(escalate_at=timezone.now() - timedelta(seconds=1))
+    _time_out(result["alert"])
     assert services.escalation_sweep() == 1
     alert = EmergencyAlert.objects.get(pk=result["alert"])
-    assert alert.state == "escalated"
+    assert alert.state == "escalated" and alert.step == 1
     told = set(Notification.objects.filter(related_id=str(alert.pk)).values_list("recipient_id", flat=True))
-    assert {home.user_id, neighbour.user_id, dispatcher.pk} <= told
+    assert {home.user_id, neighbour.user_id} <= told and dispatcher.pk not in told
     assert far_away.user_id not in told
     assert services.escalation_sweep() == 0
+    _time_out(alert.pk)
+    assert services.escalation_sweep() == 1
+    told = set(Notification.objects.filter(related_id=str(alert.pk)).values_list("recipient_id", flat=True))
+    assert dispatcher.pk in told and EmergencyAlert.objects.get(pk=alert.pk).step == 2
 
 
-def test_an_acknowledged_alert_does_not_escalate():
+def test_an_acknowledged_alert_still_escalates_only_an_accept_stops_the_chain():
     tech = _tech("mokotow")
+    neighbour = _tech(district("mokotow").neighbours.order_by("slug").first().slug)
     result = _dispatch()
     n = Notification.objects.get(recipient_id=tech.user_id)
     services.notification_ack(user=tech.user, notification_id=n.pk)
     alert = EmergencyAlert.objects.get(pk=result["alert"])
-    assert alert.state == "acknowledged" and alert.acknowledged_by_id == tech.user_id
-    EmergencyAlert.objects.filter(pk=alert.pk).update(escalate_at=timezone.now() - timedelta(seconds=1))
+    assert alert.state == "open" and alert.acknowledged_by_id == tech.user_id
+    _time_out(alert.pk)
+    assert services.escalation_sweep() == 1
+    services.alert_accept(alert_id=alert.pk, user=neighbour.user)
+    _time_out(alert.pk)
     assert services.escalation_sweep() == 0
 
 

@@ -29,6 +29,9 @@ Handler = Callable[[IntegrationLog], Any]
 PayloadCheck = Callable[[dict], None]
 _handlers: dict[tuple[str, str], Handler] = {}
 _payload_checks: dict[tuple[str, str], PayloadCheck] = {}
+# The Celery queue of a (target, kind) whose rows must not wait behind other work (emergencies);
+# every other row goes to the default queue.
+_queues: dict[tuple[str, str], str] = {}
 State = IntegrationLog.State
 
 
@@ -57,6 +60,16 @@ def outbox_handler(target: str, kind: str = "*") -> Callable[[Handler], Handler]
 def outbox_payload_check(target: str, kind: str, check: PayloadCheck) -> None:
     """Register the check of a (target, kind)'s payload; it raises (a ValueError) on a bad one."""
     _payload_checks[(target, kind)] = check
+
+
+def outbox_queue(target: str, kind: str, queue: str) -> None:
+    """Register the Celery queue that runs a (target, kind)'s rows (its own worker serves it)."""
+    _queues[(target, kind)] = queue
+
+
+def queue_for(target: str, kind: str) -> str | None:
+    """The queue registered for a (target, kind); None: the default queue."""
+    return _queues.get((target, kind))
 
 
 def handler_for(target: str, kind: str) -> Handler:
@@ -100,18 +113,36 @@ def record(
         payload=payload or {}, audit_level=audit_level,
     )
     if settings.OUTBOX_PUBLISH_ON_COMMIT:
-        transaction.on_commit(lambda: outbox_publish(log_ids=[row.pk]))
+        queue = queue_for(target, kind) or ""
+        transaction.on_commit(lambda: outbox_publish(log_ids=[row.pk], queue=queue))
     return row
 
 
-def outbox_publish(*, log_ids: list[int]) -> int:
-    """Hand rows to Celery. A lost publish is harmless: the sweep finds the row still pending."""
+def _queues_of(log_ids: list[int]) -> dict[int, str]:
+    """{row id: its queue} for the rows of a (target, kind) with a queue of its own."""
+    if not _queues or not log_ids:
+        return {}
+    rows = IntegrationLog.objects.filter(pk__in=log_ids).values_list("pk", "target", "kind")
+    return {pk: _queues[(t, k)] for pk, t, k in rows if (t, k) in _queues}
+
+
+def outbox_publish(*, log_ids: list[int], queue: str | None = None) -> int:
+    """Hand rows to Celery. A lost publish is harmless: the sweep finds the row still pending.
+
+    `queue` is the rows' queue ("" for the default one) when the caller knows it (record does);
+    None looks each row's (target, kind) up, so a swept or retried emergency row goes to the
+    emergency queue as well.
+    """
     from hvaccrm.tasks import outbox_process_task
 
+    routed = _queues_of(log_ids) if queue is None else dict.fromkeys(log_ids, queue)
     sent = 0
     for log_id in log_ids:
         try:
-            outbox_process_task.delay(log_id)
+            if routed.get(log_id):
+                outbox_process_task.apply_async((log_id,), queue=routed[log_id])
+            else:
+                outbox_process_task.delay(log_id)
             sent += 1
         except Exception:  # broker down: the sweep will publish it
             logger.warning("outbox publish of %s failed; the sweep will retry", log_id, exc_info=True)
