@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -140,3 +141,63 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+GRAFANA_DIR = ROOT / "ops" / "grafana"
+# A metric name in PromQL: hvaccrm_ followed by name characters (recording rules use colons,
+# hvaccrm:..., and are checked against the rules file instead).
+METRIC = re.compile(r"\b(hvaccrm_[a-zA-Z0-9_]+)")
+RECORDED = re.compile(r"\b(hvaccrm:[a-zA-Z0-9_:]+)")
+
+
+def _exported_names(client, manager) -> set[str]:
+    """The sample names /metrics exports, from its text (families, with each type's suffixes)."""
+    from django.urls import reverse
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client.force_login(manager)
+    body = client.get(reverse("metrics")).content.decode()
+    names = set()
+    for family in text_string_to_metric_families(body):
+        suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum")}.get(family.type, ("",))
+        names.update(family.name + s for s in suffixes)
+    return names
+
+
+def _panel_queries() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted((GRAFANA_DIR / "dashboards").glob("*.json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            out += [(f"{path.name}: {panel['title']}", t["expr"]) for t in panel.get("targets", [])]
+    return out
+
+
+@pytest.mark.django_db
+def test_every_dashboard_panel_names_only_metrics_the_product_exports(client, manager):
+    exported = _exported_names(client, manager)
+    recorded = set(RECORDED.findall((PROMETHEUS_DIR / "rules.yml").read_text()))
+    queries = _panel_queries()
+    assert len(queries) >= 15
+    unknown = [(where, name) for where, expr in queries for name in METRIC.findall(expr) if name not in exported]
+    unknown += [(where, name) for where, expr in queries for name in RECORDED.findall(expr) if name not in recorded]
+    assert unknown == []
+
+
+@pytest.mark.django_db
+def test_the_dashboard_check_catches_a_panel_naming_a_metric_that_does_not_exist(client, manager):
+    exported = _exported_names(client, manager)
+    assert "hvaccrm_outbox_backlog" in exported and "hvaccrm_search_duration_seconds_bucket" in exported
+    assert [n for n in METRIC.findall("rate(hvaccrm_cache_hits_total[5m])") if n not in exported] == [
+        "hvaccrm_cache_hits_total"]
+
+
+def test_the_provisioning_files_point_grafana_at_the_dashboards_and_the_datasource_they_use():
+    import yaml
+
+    datasource = yaml.safe_load((GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    uids = {d["uid"] for d in datasource["datasources"]}
+    provider = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards" / "hvaccrm.yml").read_text())
+    assert provider["providers"][0]["type"] == "file"
+    for path in (GRAFANA_DIR / "dashboards").glob("*.json"):
+        for panel in json.loads(path.read_text())["panels"]:
+            assert panel["datasource"]["uid"] in uids, panel["title"]
