@@ -144,24 +144,21 @@
   loadPlan().catch(function (e) { console.warn(e); });
   getJSON(d.techniciansUrl).then(drawTechnicians).catch(function (e) { console.warn(e); });
 
-  var status = document.getElementById("ws-status");
   var refreshTimer = null;
   function refreshSoon() {
     if (refreshTimer) { return; }
     refreshTimer = setTimeout(function () { refreshTimer = null; loadJobs(); loadPlan(); }, 500);
   }
-  function connect(delay) {
-    var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(proto + location.host + "/ws/");
-    ws.onopen = function () { if (status) { status.textContent = status.dataset.connected; } el.setAttribute("data-live", "1"); };
-    ws.onclose = function () {
-      if (status) { status.textContent = status.dataset.disconnected; }
-      el.setAttribute("data-live", "0");
-      setTimeout(function () { connect(Math.min((delay || 1000) * 2, 30000)); }, delay || 1000);
-    };
-    ws.onmessage = function (msg) {
-      var ev;
-      try { ev = JSON.parse(msg.data); } catch (e) { return; }
+  if (!window.HvacLive) { return; }
+  // The map's catch-up after a reconnect is a re-fetch of what it draws (positions are a state,
+  // not a stream of rows); the shared client shows live/reconnecting and backs off with jitter.
+  window.HvacLive.connect({
+    onState: function (state) { el.setAttribute("data-live", state === "live" ? "1" : "0"); },
+    onReconnect: function () {
+      refreshSoon();
+      getJSON(d.techniciansUrl).then(drawTechnicians).catch(function (e) { console.warn(e); });
+    },
+    onEvent: function (ev) {
       el.setAttribute("data-last-event", ev.type);
       if (ev.type === "location.updated") {
         var p = ev.data;
@@ -171,7 +168,6 @@
       } else if (ev.type === "message.created" && ev.data && ev.data.marker && ev.data.latitude) {
         L.circleMarker([ev.data.latitude, ev.data.longitude], { radius: 8, color: "#d7301f", dashArray: "3" }).addTo(jobLayer);
       }
-    };
-  }
-  connect(1000);
+    }
+  });
 })();

@@ -1,10 +1,10 @@
-/* Live parts of the portal over the one socket (/ws/, session auth): visit status, technician and
-   ETA on `job.updated`, the unread badge on `notification.created`, new messages on
-   `message.created`. A reconnect re-fetches what the page shows, so nothing missed stays stale. */
+/* Live parts of the portal over the shared socket client (static/js/live.js): visit status,
+   technician and ETA on `job.updated`, the unread badge on `notification.created`, new messages on
+   `message.created`. A reconnect re-fetches the visits shown and catches the notifications up with
+   `?since=`, so nothing missed stays stale. Other scripts listen to `portal:event` and use
+   window.portalLive (send, subscribe). */
 (function () {
   "use strict";
-  var delay = 1000;
-
   function refreshVisit(box) {
     var url = box.getAttribute("data-card-url");
     if (!url) { return; }
@@ -44,27 +44,14 @@
     document.dispatchEvent(new CustomEvent("portal:event", { detail: event }));
   }
 
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/ws/");
-    window.portalSocket = socket;
-    socket.addEventListener("open", function () {
-      delay = 1000;
-      document.querySelectorAll(".live-visit").forEach(refreshVisit);
-      document.dispatchEvent(new CustomEvent("portal:connected"));
-    });
-    socket.addEventListener("message", function (msg) {
-      var event;
-      try { event = JSON.parse(msg.data); } catch (e) { return; }
-      if (event && event.type) { onEvent(event); }
-    });
-    socket.addEventListener("close", function (ev) {
-      document.documentElement.setAttribute("data-live", "0");
-      if (ev.code === 4401 || ev.code === 4403) { return; }
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 30000);
-    });
-  }
-
-  if ("WebSocket" in window) { connect(); }
+  if (!window.HvacLive) { return; }
+  window.portalLive = window.HvacLive.connect({
+    streams: { notifications: { url: "/api/communications/notifications/", lastId: null, apply: bumpBadge } },
+    onState: function (state) {
+      document.documentElement.setAttribute("data-live", state === "live" ? "1" : "0");
+      if (state === "live") { document.dispatchEvent(new CustomEvent("portal:connected")); }
+    },
+    onReconnect: function () { document.querySelectorAll(".live-visit").forEach(refreshVisit); },
+    onEvent: onEvent
+  });
 })();
