@@ -189,16 +189,26 @@ def maintenance_visits_plan(*, today: date | None = None, horizon_days: int | No
         periods, open_units = _taken(wanted)
         capacity = Capacity(first=today + timedelta(days=1), last=horizon + timedelta(days=7))
         rows, deferred, days = [], 0, set()
+        window_days: dict[tuple[date, date], list[date]] = {}
+        hints: dict[tuple[int | None, date, date], int] = {}
         now = timezone.now()
         for w in sorted(wanted, key=lambda w: (w.last, w.equipment.pk)):
             eq, site = w.equipment, w.equipment.site
             if (eq.pk, w.period_key) in periods or (w.agreement_id is None and eq.pk in open_units):
                 continue
-            day = next((d for d in _working_days(w.first, w.last)
-                        if capacity.fits(district_id=site.district_id, day=d, minutes=60)), None)
-            if day is None:
+            # Days found full for this district and window stay full this run: start past them.
+            hint_key = (site.district_id, w.first, w.last)
+            if (w.first, w.last) not in window_days:
+                window_days[(w.first, w.last)] = _working_days(w.first, w.last)
+            candidates = window_days[(w.first, w.last)]
+            i = hints.get(hint_key, 0)
+            while i < len(candidates) and not capacity.fits(district_id=site.district_id, day=candidates[i], minutes=60):
+                i += 1
+            hints[hint_key] = i
+            if i == len(candidates):
                 deferred += 1
                 continue
+            day = candidates[i]
             capacity.take(district_id=site.district_id, day=day, minutes=60)
             periods.add((eq.pk, w.period_key))
             open_units.add(eq.pk)
