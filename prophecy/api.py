@@ -12,20 +12,20 @@ from prophecy import selectors
 
 
 class SearchInput(serializers.Serializer):
-    q = serializers.CharField(max_length=500)
+    q = serializers.CharField(max_length=10_000, allow_blank=True)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
     district = serializers.CharField(max_length=32, required=False, allow_blank=True)
     service_type = serializers.CharField(max_length=16, required=False, allow_blank=True)
     created_from = serializers.DateTimeField(required=False)
     created_to = serializers.DateTimeField(required=False)
-    mode = serializers.ChoiceField(choices=["vector", "hybrid"], default="vector")
+    mode = serializers.ChoiceField(choices=["vector", "hybrid"], default="hybrid")
 
 
 _RESULT_FIELDS = {
     "id": serializers.CharField(), "score": serializers.FloatField(), "text": serializers.CharField(),
     "district": serializers.CharField(), "created": serializers.DateTimeField(allow_null=True),
     "service_type": serializers.CharField(), "equipment": serializers.CharField(),
-    "resolution": serializers.CharField(),
+    "resolution": serializers.CharField(), "duplicates": serializers.IntegerField(),
 }
 
 
@@ -36,7 +36,7 @@ class SearchView(APIView):
         parameters=[SearchInput],
         responses=inline_serializer("ProphecySearch", fields={
             "query": serializers.CharField(), "source": serializers.ChoiceField(choices=selectors.SOURCES),
-            "degraded": serializers.BooleanField(), "results": inline_serializer("ProphecySearchResult", fields=_RESULT_FIELDS, many=True),
+            "degraded": serializers.BooleanField(), "notice": serializers.CharField(), "results": inline_serializer("ProphecySearchResult", fields=_RESULT_FIELDS, many=True),
         }),
     )
     def get(self, request):
@@ -48,8 +48,9 @@ class SearchView(APIView):
             service_type=v.get("service_type") or None, created_from=v.get("created_from"),
             created_to=v.get("created_to"), mode=v["mode"],
         )
-        keep = ("id", "score", "text", "district", "created", "service_type", "equipment", "resolution")
+        keep = ("id", "score", "text", "district", "created", "service_type", "equipment", "resolution", "duplicates")
         return Response({"query": answer["query"], "source": answer["source"], "degraded": answer["degraded"],
+                         "notice": answer.get("notice", ""),
                          "results": [{k: r.get(k) for k in keep} for r in answer["results"]]})
 
 

@@ -14,8 +14,9 @@ EMBEDDING_PROVIDER: str = env.str("PROPHECY_EMBEDDING_PROVIDER", default="use+ha
 EMBEDDING_CACHE_SECONDS: int = env.int("PROPHECY_EMBEDDING_CACHE_SECONDS", default=3600)
 # How long a search answer is cached (seconds); every upsert invalidates it earlier.
 SEARCH_CACHE_SECONDS: int = env.int("PROPHECY_SEARCH_CACHE_SECONDS", default=300)
-# Weight of the vector score in hybrid ranking (1.0 = vector only, 0.0 = keywords only).
-HYBRID_ALPHA: float = env.float("PROPHECY_HYBRID_ALPHA", default=0.7)
+# Weaviate's hybrid: weight of the vector ranking against its BM25 ranking in its rank fusion
+# (1.0 = vector only). 1/9 is the embedded store's tuned 1 : 8 (engine/lexical.py, dev split).
+HYBRID_ALPHA: float = env.float("PROPHECY_HYBRID_ALPHA", default=round(1 / 9, 3))
 # Grid cell (metres) that locations are coarsened to before they reach the vector store.
 LOCATION_GRID_M: int = max(500, env.int("PROPHECY_LOCATION_GRID_M", default=500))
 

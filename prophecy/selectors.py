@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -15,8 +16,10 @@ from django.utils import timezone
 
 from hvaccrm import metrics
 from hvaccrm.models import District, JobFeedback, ServiceJob
+from hvaccrm.text import text_fold
 from prophecy import conf
 from prophecy.engine.features import lemmas
+from prophecy.engine.lexical import query_terms
 from prophecy.models import BacktestResult, Prediction, SyncState, TextFeatures
 from prophecy.services.sync import SEARCH_GENERATION_KEY, embeddings_compute
 from prophecy.stores import SearchFilters, VectorStoreUnavailable, store_get, vector_id_for
@@ -86,7 +89,7 @@ def _hit_dict(*, object_type: str, object_id: str, score: float, text: str, dist
 def keyword_search(*, query: str, limit: int = 10, filters: SearchFilters | None = None) -> list[dict]:
     """Search by lemma overlap in PostgreSQL (our own copy of the filtered texts): the fallback
     when the vector store is down."""
-    terms = list(dict.fromkeys(lemmas(query)))
+    terms = list(dict.fromkeys([*lemmas(query), *query_terms(query)]))
     if not terms:
         return []
     f = filters or SearchFilters()
@@ -122,6 +125,27 @@ def _cache_keys(query: str, limit: int, filters: SearchFilters, mode: str) -> tu
     return f"prophecy:search:{generation}:{digest}", f"prophecy:search:last:{digest}"
 
 
+QUERY_MAX_CHARS = 500
+_NOISE = re.compile(r"[\d\W_]+", re.UNICODE)
+
+
+def _dedupe_key(text: str) -> str:
+    """Texts that differ only in case, diacritics, digits or punctuation are one case."""
+    return _NOISE.sub(" ", text_fold(text or "")).strip()
+
+
+def _collapse(results: list[dict], *, limit: int) -> list[dict]:
+    """Near-duplicates as one hit (the best ranked) with how many it stands for."""
+    groups: dict[str, dict] = {}
+    for r in results:
+        key = _dedupe_key(r["text"])
+        if key in groups:
+            groups[key]["duplicates"] += 1
+            continue
+        groups[key] = {**r, "duplicates": 1}
+    return list(groups.values())[:limit]
+
+
 @metrics.search_observed(backend=conf.vector_store_backend)
 def search_similar(
     *,
@@ -131,29 +155,43 @@ def search_similar(
     service_type: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
-    mode: str = "vector",
+    mode: str = "hybrid",
 ) -> dict:
-    """{"query", "source": vector|hybrid|keyword|cache, "degraded": bool, "results": [...]}.
+    """{"query", "source": vector|hybrid|keyword|cache, "degraded": bool, "results": [...],
+    "notice": why the answer is empty or cut, or ""}. The one entry point of search.
 
+    `hybrid` (the default) fuses the vector ranking with BM25 over lemmas and the bilingual
+    vocabulary's concept tokens; near-duplicate texts come back as one hit with `duplicates`.
     Answers are cached for five minutes and invalidated by any upsert; when the store is down the
     last good answer for the same query, else keyword search, is given, and `source` says which.
     """
     query = (query or "").strip()
+    notice = ""
+    if len(query) > QUERY_MAX_CHARS:
+        query, notice = query[:QUERY_MAX_CHARS].rsplit(" ", 1)[0] or query[:QUERY_MAX_CHARS], "truncated"
     limit = max(1, min(int(limit), 100))
     filters = SearchFilters(district=district or None, service_type=service_type or None,
                             created_from=created_from, created_to=created_to)
+    empty = {"query": query, "source": "keyword", "degraded": False, "results": []}
     if not query:
-        return {"query": query, "source": "keyword", "degraded": False, "results": []}
+        return {**empty, "notice": "empty"}
+    if not query_terms(query) and not any(ch.isdigit() for ch in query):
+        # Only stop words (or punctuation): nothing to look for, and the embedding of "the and
+        # of" would rank the store at random.
+        return {**empty, "notice": "stop_words"}
+    if district and not District.objects.filter(slug=district).exists():
+        return {**empty, "notice": "unknown_district"}
     fresh_key, last_key = _cache_keys(query, limit, filters, mode)
     cached = cache.get(fresh_key)
     if cached is not None:
-        return {**cached, "query": query, "source": "cache", "degraded": False}
+        return {**cached, "query": query, "source": "cache", "degraded": False, "notice": notice}
     degraded = False
     try:
         store = store_get()
         vector = embeddings_compute(texts=[query])[0]
         hybrid = mode == "hybrid" and store.supports_hybrid
-        hits = store.search(vector, limit=limit, filters=filters, query_text=query if hybrid else None,
+        # Three times the page: room for the near-duplicates that collapse into one hit.
+        hits = store.search(vector, limit=limit * 3, filters=filters, query_text=query if hybrid else None,
                             alpha=conf.HYBRID_ALPHA)
         results = [
             _hit_dict(object_type=h.object_type, object_id=h.object_id, score=h.score, text=h.text,
@@ -166,13 +204,14 @@ def search_similar(
         degraded = True
         last = cache.get(last_key)
         if last is not None:
-            return {**last, "query": query, "source": "cache", "degraded": True}
-        results, source = keyword_search(query=query, limit=limit, filters=filters), "keyword"
-    answer = {"query": query, "source": source, "degraded": degraded, "results": _enrich(results)}
+            return {**last, "query": query, "source": "cache", "degraded": True, "notice": notice}
+        results, source = keyword_search(query=query, limit=limit * 3, filters=filters), "keyword"
+    answer = {"query": query, "source": source, "degraded": degraded,
+              "results": _enrich(_collapse(results, limit=limit))}
     if not degraded:
         cache.set(fresh_key, answer, timeout=conf.SEARCH_CACHE_SECONDS)
         cache.set(last_key, answer, timeout=24 * 3600)
-    return answer
+    return {**answer, "notice": notice}
 
 
 def search_output(answer: dict) -> dict:

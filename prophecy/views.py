@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
@@ -28,14 +29,15 @@ def _bound(day, end: bool):
 def search(request):
     form = SearchForm(request.GET or None)
     answer = None
-    if form.is_valid() and form.cleaned_data["q"]:
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         answer = selectors.search_similar(
             query=data["q"], limit=20, district=data["district"] or None,
             service_type=data["service_type"] or None, created_from=_bound(data["created_from"], False),
-            created_to=_bound(data["created_to"], True), mode="hybrid" if data["hybrid"] else "vector",
+            created_to=_bound(data["created_to"], True), mode="vector" if data["vector_only"] else "hybrid",
         )
     context = {
+        **admin.site.each_context(request),
         "title": _("Similar past messages and jobs"), "form": form, "answer": answer,
         "districts": District.objects.order_by("name").values_list("slug", "name"),
         "store_healthy": selectors.vector_store_healthy(),
@@ -49,5 +51,5 @@ def dashboard(request):
     data = selectors.dashboard_data()
     for entry in data["districts"]:
         entry["chart"] = demand_chart_svg(series=entry["series"], width=370)
-    context = {"title": _("Demand forecast"), **data, "store_healthy": selectors.vector_store_healthy()}
+    context = {**admin.site.each_context(request), "title": _("Demand forecast"), **data, "store_healthy": selectors.vector_store_healthy()}
     return render(request, "prophecy/dashboard.html", context)

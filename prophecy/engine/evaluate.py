@@ -63,3 +63,57 @@ def quality_measure(choice: str, *, k: int = 5, alpha: float = 0.7) -> Quality:
         ranks.append(1.0 / first)
     return Quality(choice, float(np.mean(recalls)), float(np.mean(ranks)), len(recalls),
                    time.perf_counter() - started)
+
+
+# --- the retrieval set (cases, dev and frozen test queries) ---------------------------------------
+DATA_DIR = LABELLED_SET.parent
+RETRIEVAL_CORPUS = DATA_DIR / "retrieval_corpus.json"
+RETRIEVAL_SPLITS = {"dev": DATA_DIR / "retrieval_dev.json", "test": DATA_DIR / "retrieval_test.json"}
+# The frozen test split's digest (a test checks it): tune on dev only.
+RETRIEVAL_TEST_SHA256 = "c7c4de4ef9a8f12981ac26e248271b1caa28a6a3c5a044665f9a2179797abc9c"
+RETRIEVAL_METHODS = ("vector", "hybrid-blend", "fused")
+
+
+def corpus_index(provider_name: str):
+    """The corpus in a VectorIndex, as the embedded store holds it (keywords from the features)."""
+    from prophecy.engine.features import features_extract
+    from prophecy.engine.index import IndexRow, VectorIndex
+
+    cases = json.loads(RETRIEVAL_CORPUS.read_text(encoding="utf-8"))["cases"]
+    provider = provider_get(provider_name)
+    vectors = provider.embed([c["text"] for c in cases])
+    index = VectorIndex(provider.dim)
+    index.upsert([IndexRow(c["id"], v, keywords=tuple(features_extract(c["text"]).keywords))
+                  for c, v in zip(cases, vectors, strict=True)])
+    return cases, index, provider
+
+
+def retrieval_measure(*, method: str, split: str, provider_name: str = "use+hashgram", k: int = 5,
+                      prepared=None) -> Quality:
+    """recall@k and MRR of a method on a split of the retrieval set. `vector`: today's ranking
+    (cosine only); `hybrid-blend`: today's hybrid (0.7 cosine + 0.3 lemma overlap); `fused`: the
+    vector ranking and BM25 over lemmas + concept tokens, fused by reciprocal rank."""
+    from prophecy.engine.lexical import query_terms
+
+    started = time.perf_counter()
+    cases, index, provider = prepared or corpus_index(provider_name)
+    topic_of = {c["id"]: c["topic"] for c in cases}
+    queries = json.loads(RETRIEVAL_SPLITS[split].read_text(encoding="utf-8"))["queries"]
+    query_vectors = provider.embed([q["text"] for q in queries])
+    recalls, ranks = [], []
+    for q, qv in zip(queries, query_vectors, strict=True):
+        if method == "fused":
+            ranked = [i for i, _ in index.search_hybrid(qv, query_terms(q["text"]), limit=len(cases))]
+        else:
+            found = index.search(qv, limit=len(cases), exact=True)
+            if method == "hybrid-blend":
+                terms = set(lemmas(q["text"]))
+                found = sorted(found, key=lambda x: -(0.7 * x[1] + 0.3 * (
+                    len(terms & set(index.keywords[index._pos[x[0]]])) / len(terms) if terms else 0.0)))
+            ranked = [i for i, _ in found]
+        relevant = {c["id"] for c in cases if c["topic"] == q["topic"]}
+        recalls.append(len(set(ranked[:k]) & relevant) / min(k, len(relevant)))
+        first = next((r for r, i in enumerate(ranked, start=1) if topic_of[i] == q["topic"]), None)
+        ranks.append(1.0 / first if first else 0.0)
+    return Quality(f"{method}/{split}", float(np.mean(recalls)), float(np.mean(ranks)), len(recalls),
+                   time.perf_counter() - started)

@@ -9,6 +9,8 @@ from functools import lru_cache
 
 import simplemma
 
+from prophecy.engine.vocabulary import concept_tokens
+
 LANGS = ("pl", "en")
 
 _STOP = set(
@@ -135,7 +137,9 @@ def features_extract(text: str) -> TextFeaturesData:
         symptoms = sorted([*symptoms, "error"])
     return TextFeaturesData(
         language=language,
-        keywords=keywords[:64],
+        # The concept tokens ride with the lemmas: they are what a query in the other language
+        # shares with this text (engine/vocabulary.py).
+        keywords=[*keywords[:64], *concept_tokens(text)],
         symptoms=symptoms,
         equipment=equipment,
         service_indicators=_indicators(bag, SERVICE),

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prophecy.engine.lexical import LEXICAL_WEIGHT, VECTOR_WEIGHT, Bm25, rrf_fuse, top_positions
+
 _NO_DATE = np.int64(-(2**62))
 IVF_MIN_ROWS = 20_000
 IVF_NPROBE = 8
@@ -49,6 +51,8 @@ class VectorIndex:
         self._trained_size = 0
         self._stale: set[int] = set()  # rows changed since training: always scanned
         self.nprobe = IVF_NPROBE
+        # Lexical side of hybrid search: BM25 over each row's keywords (lemmas + concept tokens).
+        self.bm25 = Bm25()
 
     def _code(self, value: str) -> int:
         if value not in self._codes:
@@ -87,6 +91,7 @@ class VectorIndex:
             self._service[pos] = self._code(row.service_type)
             self._created[pos] = _NO_DATE if row.created_ts is None else int(row.created_ts)
             self._alive[pos] = True
+            self.bm25.set(pos, row.keywords)
 
     # --- the inverted-file layer ---------------------------------------------------------------
     def ivf_ready(self) -> bool:
@@ -120,6 +125,10 @@ class VectorIndex:
         self.ids = [self.ids[i] for i in order]
         self.keywords = [self.keywords[i] for i in order]
         self._pos = {id_: i for i, id_ in enumerate(self.ids)}
+        self.bm25 = Bm25()
+        for pos in range(n):
+            if self._alive[pos]:
+                self.bm25.set(pos, self.keywords[pos])
         self._lists = [(int(bounds[i]), int(bounds[i + 1])) for i in range(nlist)]
         self._centroids = centroids.astype(np.float32)
         self._trained_size = n
@@ -145,6 +154,7 @@ class VectorIndex:
             pos = self._pos.get(id_)
             if pos is not None and self._alive[pos]:
                 self._alive[pos] = False
+                self.bm25.remove(pos)
                 removed += 1
         return removed
 
@@ -214,3 +224,19 @@ class VectorIndex:
         top = np.argpartition(-scores, k - 1)[:k] if k < self.size else np.arange(self.size)
         top = top[np.argsort(-scores[top])]
         return [(self.ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def search_hybrid(self, query: np.ndarray, terms: dict[str, float], *, limit: int = 10, pool: int = 100,
+                      district: str | None = None, service_type: str | None = None,
+                      created_from: float | None = None, created_to: float | None = None,
+                      exact: bool = False) -> list[tuple[str, float]]:
+        """The vector ranking and the BM25 ranking (each its first `pool`, same filters), fused by
+        reciprocal rank; score = the fused score."""
+        if self.size == 0 or limit <= 0:
+            return []
+        by_vector = [i for i, _ in self.search(query, limit=pool, district=district, service_type=service_type,
+                                               created_from=created_from, created_to=created_to, exact=exact)]
+        mask = self._mask(district, service_type, created_from, created_to)
+        valid = self._alive[: self.size] if mask is None else self._alive[: self.size] & mask
+        lexical = self.bm25.scores(terms, size=self.size)
+        by_words = [self.ids[p] for p in top_positions(lexical, limit=pool, valid=valid)]
+        return rrf_fuse([by_vector, by_words], weights=[VECTOR_WEIGHT, LEXICAL_WEIGHT])[:limit]

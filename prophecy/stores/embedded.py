@@ -17,8 +17,8 @@ from datetime import datetime
 import numpy as np
 from django.db import connection, transaction
 
-from prophecy.engine.features import lemmas
 from prophecy.engine.index import IndexRow, VectorIndex
+from prophecy.engine.lexical import query_terms
 from prophecy.models import StoredVector, VectorStoreVersion
 from prophecy.stores.base import SearchFilters, SearchHit, VectorRecord, VectorStoreUnavailable
 
@@ -197,20 +197,13 @@ class EmbeddedStore:
         f = filters or SearchFilters()
         if index.dim and len(vector) != index.dim:
             raise VectorStoreUnavailable(f"query has {len(vector)} dimensions, the store {index.dim}")
-        pool = max(limit, 50) if query_text else limit
-        found = index.search(vector, limit=pool, district=f.district, service_type=f.service_type,
-                             created_from=_ts(f.created_from), created_to=_ts(f.created_to))
+        window = dict(district=f.district, service_type=f.service_type, created_from=_ts(f.created_from),
+                      created_to=_ts(f.created_to))
         if query_text:
-            # Hybrid: re-rank the vector candidates by blending in the keyword overlap.
-            terms = set(lemmas(query_text))
-
-            def blended(id_: str, score: float) -> float:
-                kw = set(index.keywords[index._pos[id_]])
-                overlap = len(terms & kw) / len(terms) if terms else 0.0
-                return alpha * score + (1 - alpha) * overlap
-
-            found = sorted(((i, blended(i, s)) for i, s in found), key=lambda x: -x[1])[:limit]
-        return found
+            # Hybrid: the vector ranking and BM25 over lemmas + concept tokens, fused by rank
+            # (engine/lexical.py says why ranks, not a blend of scores; `alpha` is Weaviate's).
+            return index.search_hybrid(vector, query_terms(query_text), limit=limit, pool=max(limit, 100), **window)
+        return index.search(vector, limit=limit, **window)
 
     @staticmethod
     def _fetch(ids: list[str]) -> tuple[tuple | None, dict[str, tuple]]:

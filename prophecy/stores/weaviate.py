@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from prophecy import conf
+from prophecy.engine.lexical import query_expanded_text
 from prophecy.stores.base import SearchFilters, SearchHit, VectorRecord, VectorStoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -225,14 +226,18 @@ class WeaviateStore:
 
     def search(self, vector: np.ndarray, *, limit: int = 10, filters: SearchFilters | None = None,
                query_text: str | None = None, alpha: float = 0.7) -> list[SearchHit]:
-        from weaviate.classes.query import MetadataQuery
+        from weaviate.classes.query import HybridFusion, MetadataQuery
 
         vec = [float(x) for x in np.asarray(vector, dtype=np.float32)]
         where = self._filters(filters)
 
         def run(collection):
             if query_text:
-                return collection.query.hybrid(query=query_text, vector=vec, alpha=alpha, limit=limit, filters=where,
+                # Weaviate's own BM25 (over text and keywords, which carry the concept tokens) fused
+                # by rank with the vector search, like the embedded store; the query is expanded
+                # with the bilingual vocabulary's concept tokens.
+                return collection.query.hybrid(query=query_expanded_text(query_text), vector=vec, alpha=alpha,
+                                               limit=limit, filters=where, fusion_type=HybridFusion.RANKED,
                                                target_vector=VECTOR_NAME, return_metadata=MetadataQuery(score=True))
             return collection.query.near_vector(near_vector=vec, limit=limit, filters=where, target_vector=VECTOR_NAME,
                                                 return_metadata=MetadataQuery(distance=True))

@@ -20,6 +20,7 @@ import numpy as np
 from weaviate.proto.v1 import (
     aggregate_pb2,
     base_pb2,
+    base_search_pb2,
     batch_delete_pb2,
     batch_pb2,
     health_weaviate_pb2,
@@ -247,10 +248,17 @@ class _Servicer(weaviate_pb2_grpc.WeaviateServicer):
                 words = set(" ".join([obj["properties"].get("text", "")]
                                      + obj["properties"].get("keywords", [])).lower().split())
                 keyword = len(terms & words) / len(terms) if terms else 0.0
-                scored.append((alpha * cosine + (1 - alpha) * keyword, cosine, i))
+                scored.append((alpha * cosine + (1 - alpha) * keyword, cosine, i, keyword))
+            if terms and request.hybrid_search.fusion_type == base_search_pb2.Hybrid.FUSION_TYPE_RANKED:
+                # Weaviate's rankedFusion: alpha / (60 + vector rank) + (1 - alpha) / (60 + keyword rank),
+                # the keyword ranking holding only objects that match a term.
+                by_vec = {i: r for r, (_, _, i, _) in enumerate(sorted(scored, key=lambda x: -x[1]), start=1)}
+                by_kw = {i: r for r, (_, _, i, kw) in enumerate(sorted(scored, key=lambda x: -x[3]), start=1) if kw > 0}
+                scored = [(alpha / (60 + by_vec[i]) + ((1 - alpha) / (60 + by_kw[i]) if i in by_kw else 0.0), c, i, kw)
+                          for _, c, i, kw in scored]
             scored.sort(key=lambda x: -x[0])
         results = []
-        for score, cosine, i in scored[: request.limit or 10]:
+        for score, cosine, i, _kw in scored[: request.limit or 10]:
             props = self.fake.objects[i]["properties"]
             results.append(search_get_pb2.SearchResult(
                 properties=search_get_pb2.PropertiesResult(

@@ -1,0 +1,117 @@
+"""Search that finds the case: fused lexical + vector ranking across languages, near-duplicates
+collapsed, the resolution shown, and a clear answer to bad input."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.urls import reverse
+
+from prophecy import selectors, services
+from prophecy.engine.evaluate import RETRIEVAL_SPLITS, RETRIEVAL_TEST_SHA256
+from prophecy.engine.lexical import Bm25, query_terms, rrf_fuse
+from prophecy.engine.vocabulary import concepts_of
+
+pytestmark = pytest.mark.django_db
+
+CASES = [
+    ("1", "Klimatyzacja w sypialni cieknie, woda kapie na podłogę.", "Udrożniono odpływ skroplin."),
+    ("2", "Klimatyzacja nie chłodzi, z nawiewu leci ciepłe powietrze.", "Uzupełniono czynnik."),
+    ("3", "The boiler keeps losing pressure every few days.", "Radiator valve replaced."),
+    ("4", "Pompa ciepła zamarza, na agregacie lód.", "Naprawiono czujnik odszraniania."),
+]
+
+
+def _sync(object_id: str, text: str, resolution: str, district: str = "mokotow") -> None:
+    services.sync_object(object_type="hvaccrm.servicejob", object_id=object_id, text=text, district=district,
+                         service_type="repair", created="2026-01-10T10:00:00+01:00", client_id=None,
+                         extra={"resolution": resolution})
+
+
+def test_the_frozen_test_split_is_unchanged():
+    digest = hashlib.sha256(RETRIEVAL_SPLITS["test"].read_bytes()).hexdigest()
+    assert digest == RETRIEVAL_TEST_SHA256, "the frozen test split changed: tune on dev, never on test"
+
+
+def test_the_vocabulary_names_a_leak_the_same_in_polish_and_english():
+    assert {"aircon", "leak"} <= set(concepts_of("klimatyzacja cieknie"))
+    assert {"aircon", "leak"} <= set(concepts_of("AC leaking water"))
+    assert {"heatpump", "ice"} <= set(concepts_of("pompy ciepła oszronione"))
+    assert "hvleak" in query_terms("split kapie")
+
+
+def test_bm25_ranks_the_rarer_shared_term_first_and_forgets_removed_rows():
+    bm = Bm25()
+    bm.set(0, ["woda", "hvleak"])
+    bm.set(1, ["woda", "hvnoise"])
+    bm.set(2, ["hałas", "hvnoise"])
+    scores = bm.scores({"hvleak": 1.0, "woda": 1.0}, size=3)
+    assert scores[0] > scores[1] > scores[2] == 0
+    bm.remove(0)
+    assert bm.scores({"hvleak": 1.0}, size=3)[0] == 0
+
+
+def test_rank_fusion_prefers_what_both_rankings_put_high():
+    fused = [i for i, _ in rrf_fuse([["a", "b", "c"], ["b", "c", "a"]])]
+    assert fused[0] == "b"
+
+
+def test_a_polish_leak_query_finds_the_leak_case_first_with_its_resolution():
+    for object_id, text, resolution in CASES:
+        _sync(object_id, text, resolution)
+    answer = selectors.search_similar(query="AC leaking water", limit=3)
+    assert answer["source"] == "hybrid"
+    assert answer["results"][0]["object_id"] == "1"
+    assert answer["results"][0]["resolution"] == "Udrożniono odpływ skroplin."
+    answer = selectors.search_similar(query="klimatyzacja cieknie", limit=3)
+    assert answer["results"][0]["object_id"] == "1"
+
+
+def test_near_duplicate_texts_come_back_as_one_hit_with_their_count():
+    for n in range(5):
+        _sync(f"d{n}", f"Klimatyzacja nie chłodzi ({n + 1}).", "Uzupełniono czynnik.")
+    _sync("other", "Kocioł traci ciśnienie.", "Wymieniono zawór.")
+    answer = selectors.search_similar(query="klimatyzacja nie chłodzi", limit=5)
+    first = answer["results"][0]
+    assert first["duplicates"] == 5
+    assert len([r for r in answer["results"] if "chłodzi" in r["text"]]) == 1
+
+
+@pytest.mark.parametrize(("query", "notice"), [
+    ("", "empty"), ("   ", "empty"), ("the and of i w na", "stop_words"),
+])
+def test_bad_queries_get_a_clear_notice_and_no_results(query, notice):
+    answer = selectors.search_similar(query=query)
+    assert answer["notice"] == notice and answer["results"] == []
+
+
+def test_a_5000_character_query_is_cut_and_still_answered():
+    _sync(*CASES[0])
+    answer = selectors.search_similar(query="klimatyzacja cieknie " * 250)
+    assert answer["notice"] == "truncated" and len(answer["query"]) <= selectors.QUERY_MAX_CHARS
+    assert answer["results"]
+
+
+def test_an_unknown_district_is_named_not_an_error():
+    answer = selectors.search_similar(query="klimatyzacja cieknie", district="atlantis")
+    assert answer["notice"] == "unknown_district" and answer["results"] == []
+
+
+@pytest.mark.parametrize(("params", "text"), [
+    ({"q": ""}, "notice-empty"),
+    ({"q": "kocioł " * 800}, "notice-truncated"),
+    ({"q": "the and of"}, "notice-stop_words"),
+    ({"q": "kapie", "district": "atlantis"}, "notice-unknown_district"),
+])
+def test_the_search_page_answers_bad_input_with_a_message(client, dispatcher, params, text):
+    client.force_login(dispatcher)
+    page = client.get(reverse("prophecy:search"), params)
+    assert page.status_code == 200
+    assert text in page.content.decode()
+
+
+def test_the_api_accepts_a_long_query_and_says_it_was_cut(client, dispatcher):
+    client.force_login(dispatcher)
+    body = client.get("/api/prophecy/search/", {"q": "kocioł " * 800}).json()
+    assert body["notice"] == "truncated"
