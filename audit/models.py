@@ -48,6 +48,29 @@ class HealthSnapshot(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.overall}"
 
 
+class HealthDaily(models.Model):
+    """One day of one integration's health, rolled up from that day's five-minute snapshots and
+    kept 13 months (the snapshots 30 days). Integration `_metrics` holds the day's last reading of
+    the Redis counters (cache hits and misses, search count and time) for weekly differences."""
+
+    day = models.DateField(_("day"))
+    integration = models.CharField(_("integration"), max_length=32)
+    success_rate = models.FloatField(_("success rate (%)"), null=True, blank=True)
+    p50_ms = models.FloatField(_("p50 (ms)"), null=True, blank=True)
+    p95_ms = models.FloatField(_("p95 (ms)"), null=True, blank=True)
+    snapshots = models.PositiveIntegerField(_("snapshots"), default=0)
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-day", "integration"]
+        verbose_name = _("daily health")
+        verbose_name_plural = _("daily health")
+        constraints = [models.UniqueConstraint(fields=["day", "integration"], name="health_daily_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.integration}"
+
+
 class RepairRecord(models.Model):
     """One repair made by `repair_data_inconsistencies`: what was found, what was done, by whom."""
 

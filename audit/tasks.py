@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from audit import services
+from audit import services, trends
 
 
 # Every five minutes from the single beat; a run that overlaps the next is harmless (the state
@@ -19,3 +19,9 @@ def access_trail_retention() -> int:
     deleted = services.access_trail_retention_apply()
     services.health_snapshots_prune()
     return deleted
+
+
+# Nightly (hvaccrm/celery.py): the year of daily health rows; idempotent, a missed night is caught up.
+@shared_task(name="audit.tasks.health_daily_rollup", acks_late=True, time_limit=600, ignore_result=True)
+def health_daily_rollup() -> int:
+    return trends.health_daily_rollup()

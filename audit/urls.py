@@ -13,6 +13,7 @@ urlpatterns = [
     path("switches/<str:target>/", views.switch_set, name="switch_set"),
     path("checkpoints/", views.checkpoints, name="checkpoints"),
     path("access-trail/", views.access_trail, name="access_trail"),
+    path("trends/", views.trends, name="trends"),
     # Also served at /metrics (hvaccrm/urls.py), where Prometheus scrapes it.
     path("metrics", views.metrics, name="metrics"),
 ]

@@ -21,9 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from audit import conf, selectors, services
-from audit.health import health_current
+from audit.health import INTEGRATIONS, health_current
 from audit.metrics import metrics_render
 from audit.models import AuditCheckpoint, RepairRecord
+from audit.trends import trends_weekly
 from hvaccrm.models import AccessRecord, IntegrationSwitch
 from hvaccrm.models.outbox import Target
 from hvaccrm.realtime.groups import is_staff_role
@@ -162,6 +163,18 @@ def access_trail(request):
     return render(request, "audit/access_trail.html", _context(
         request, _("Access trail"), page=page, q=q, query=query.urlencode(), actions=AccessRecord.Action.choices,
         retention_days=conf.ACCESS_TRAIL_RETENTION_DAYS))
+
+
+@audit_staff()
+@require_GET
+def trends(request):
+    """A year by week: each integration's success rate and p95, cache hit rates, search time."""
+    page = Paginator(trends_weekly(), 26).get_page(request.GET.get("page"))
+    caches = sorted({name for week in page for name in week["cache"]})
+    rows = [{"week": w["week"], "search_ms": w["search_ms"], "caches": [w["cache"].get(c) for c in caches],
+             "integrations": [w["integrations"][i.key] for i in INTEGRATIONS]} for w in page]
+    return render(request, "audit/trends.html", _context(
+        request, _("Trends by week"), page=page, rows=rows, integrations=INTEGRATIONS, caches=caches))
 
 
 def _day_start(day, *, next_day: bool = False):

@@ -35,4 +35,6 @@ app.conf.beat_schedule = {
     "demand-forecast": {"task": "prophecy.tasks.forecast_run", "schedule": crontab(hour=5, minute=0, day_of_week=1)},
     # Access-trail retention, every night.
     "access-trail-retention": {"task": "audit.tasks.access_trail_retention", "schedule": crontab(hour=4, minute=0)},
+    # Health snapshots rolled up into daily rows kept 13 months (idempotent), every night.
+    "health-daily-rollup": {"task": "audit.tasks.health_daily_rollup", "schedule": crontab(hour=0, minute=30)},
 }
