@@ -12,7 +12,7 @@ class HvaccrmConfig(AppConfig):
 
     def ready(self) -> None:
         # Registrations: health checks, the core's seeder and its part of a client's personal data.
-        from hvaccrm import checks, privacy_core, seed_core  # noqa: F401
+        from hvaccrm import checks, privacy_core, seed_core, seed_maintenance  # noqa: F401
         from hvaccrm.services.bootstrap import bootstrap_after_migrate
 
         post_migrate.connect(bootstrap_after_migrate)
