@@ -21,8 +21,10 @@ app.conf.beat_schedule = {
     "celery-heartbeat": {"task": "hvaccrm.tasks.celery_heartbeat", "schedule": 60.0},
     # Integration health every five minutes (the design's monitoring interval).
     "integration-health": {"task": "audit.tasks.health_run", "schedule": 300.0},
-    # Emergency escalation: alerts not acknowledged within the set time go to the neighbours.
-    "emergency-escalation": {"task": "communications.tasks.escalation_sweep", "schedule": 30.0},
+    # The emergency chain: a step nobody accepted within its timeout (COMMS_CHAIN_*) hands over to
+    # the next; every 15 s on the emergency queue (CELERY_TASK_ROUTES), so a step lasts at most
+    # 15 s more than its setting. Idempotent: a step already advanced is left alone.
+    "emergency-escalation": {"task": "communications.tasks.escalation_sweep", "schedule": 15.0},
     # Copies the outbox's final state (failed, dead) onto notification deliveries for staff.
     "delivery-states-sync": {"task": "communications.tasks.delivery_states_sync", "schedule": 300.0},
     # Reminders to clients the day before their visit, every evening at 18:00 Warsaw time.

@@ -190,6 +190,12 @@ def cmd_run() -> int:
             "worker": background("worker", [
                 PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
                 "-Q", env.get("CELERY_QUEUE", "hvaccrm")], env),
+            # Emergencies have a worker of their own: a backlog on the default queue (vector
+            # syncs, re-plans) cannot delay an alert or a step of its escalation chain.
+            "worker-emergency": background("worker-emergency", [
+                PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
+                "-n", "emergency@%h",
+                "-Q", env.get("CELERY_EMERGENCY_QUEUE", f"{env.get('CELERY_QUEUE', 'hvaccrm')}-emergency")], env),
             "beat": background("beat", [
                 PY, "-m", "celery", "-A", "hvaccrm", "beat", "-l", "warning", "-s",
                 str(VAR / "celerybeat-schedule")], env),
@@ -205,7 +211,7 @@ def cmd_run() -> int:
             f"  Health:                               {base}/healthz\n"
             f"  WebSocket:                            ws://{host}:{port}/ws/\n"
             f"  Sent e-mails (kept in var/mail/):     {base}/admin/sent-emails/\n"
-            f"  Logs (web, worker, beat):             var/log/\n",
+            f"  Logs (web, workers, beat):            var/log/\n",
             flush=True,
         )
         manage(env, "seed_demo", "--logins")

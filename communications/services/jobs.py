@@ -40,7 +40,9 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> t
             % {"when": _local(job.scheduled_start), "tech": job.technician or "-"},
             {},
         )
-    if job.status == JobStatus.EN_ROUTE and (change == "status" or change == "eta"):
+    # A row of the move new -> scheduled read after the job went on en route (an accepted
+    # emergency does both in one transaction) says nothing: the en-route row tells the client once.
+    if job.status == JobStatus.EN_ROUTE and previous_status != JobStatus.NEW and change in ("status", "eta"):
         if job.eta:
             body = _("The technician %(tech)s is on the way. Expected arrival: %(eta)s.") % {
                 "tech": job.technician or "",
