@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from hvaccrm.errors import ServiceError
 from hvaccrm.models import (
     AccessRecord,
     Client,
@@ -19,7 +23,104 @@ from hvaccrm.models import (
     Site,
     Technician,
 )
-from hvaccrm.services import access_record, integration_switch_set, outbox_retry
+from hvaccrm.models.jobs import JobStatus
+from hvaccrm.services import (
+    access_record,
+    client_save,
+    client_user_add,
+    client_user_remove,
+    equipment_delete,
+    equipment_save,
+    integration_switch_set,
+    job_assign,
+    job_create,
+    job_details_set,
+    job_reschedule,
+    job_transition,
+    outbox_retry,
+    site_check,
+    site_delete,
+    site_save,
+    technician_save,
+)
+from hvaccrm.services import jobs as job_rules
+from hvaccrm.services.jobs import JOB_DETAIL_FIELDS
+
+
+def form_error_from_service(form: forms.BaseForm, exc: ServiceError) -> None:
+    """A service's refusal as the form's errors: by field where the service names one."""
+    placed = False
+    for name, msgs in exc.fields.items():
+        if name in form.fields:
+            for msg in msgs:
+                form.add_error(name, msg)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+class ServiceForm(forms.ModelForm):
+    """A ModelForm whose `check()` runs a service's validation in `clean()`: a refusal is a form
+    error before anything is saved (save_model then calls the service, which checks again)."""
+
+    def check(self, rule, **kwargs) -> None:
+        try:
+            rule(**kwargs)
+        except ServiceError as exc:
+            form_error_from_service(self, exc)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """The admin writes through the services (STYLE.md rule 1): `save_model`, `delete_model` and
+    the inlines call `service_save` / `service_delete`; nothing is saved by the raw form."""
+
+    inline_services: dict = {}  # inline model -> (save, delete) services
+
+    def service_save(self, request, obj, form, change) -> None:
+        raise NotImplementedError
+
+    def service_delete(self, request, obj) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        self.service_save(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self.service_delete(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in self.inline_services:
+            # A read-only inline (feedback on a job): nothing of it may be written here.
+            if formset.save(commit=False) or formset.deleted_objects:
+                raise ServiceError(_("This part of the page cannot be changed here."))
+            return
+        save, delete = self.inline_services[formset.model]
+        for obj in formset.save(commit=False):
+            changed = next((f.changed_data for f in formset.forms if f.instance is obj), [])
+            save(request=request, obj=obj, fields=changed)
+        for obj in formset.deleted_objects:
+            delete(request=request, obj=obj)
+
+
+def _site_save(*, request, obj, fields) -> None:
+    site_save(site=obj, actor=request.user, fields=fields)
+
+
+def _site_delete(*, request, obj) -> None:
+    site_delete(site=obj, actor=request.user)
+
+
+def _equipment_save(*, request, obj, fields) -> None:
+    equipment_save(equipment=obj, actor=request.user, fields=fields)
+
+
+def _equipment_delete(*, request, obj) -> None:
+    equipment_delete(equipment=obj, actor=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,7 +162,7 @@ class SiteInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(ServiceAdmin):
     list_display = ["name", "kind", "nip", "email", "phone", "preferred_language", "site_count", "created_at"]
     list_filter = ["kind", "preferred_language", "is_synthetic"]
     search_fields = ["name", "nip", "email", "phone"]
@@ -83,10 +184,24 @@ class ClientAdmin(admin.ModelAdmin):
                           subject_client_id=int(object_id), purpose="admin: client record opened", request=request)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        access_record(actor=request.user, action="change" if change else "create", obj=obj, subject_client_id=obj.pk,
-                      purpose="admin: client record saved", fields=list(form.changed_data), request=request)
+    inline_services = {Site: (_site_save, _site_delete)}
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a client's data goes by the erasure of the RODO flow, which keeps the trail
+
+    def service_save(self, request, obj, form, change) -> None:
+        client_save(client=obj, actor=request.user, fields=form.changed_data, reason="admin: client record saved")
+
+    def save_related(self, request, form, formsets, change):
+        # Portal accounts join and leave through the membership services (their sockets re-check).
+        users = set(form.cleaned_data.pop("users", None) or [])
+        super().save_related(request, form, formsets, change)
+        client = form.instance
+        before = set(client.users.all())
+        for user in users - before:
+            client_user_add(client=client, user=user, actor=request.user)
+        for user in before - users:
+            client_user_remove(client=client, user=user, actor=request.user)
 
 
 class EquipmentInline(admin.TabularInline):
@@ -96,23 +211,49 @@ class EquipmentInline(admin.TabularInline):
     show_change_link = True
 
 
+class SiteForm(ServiceForm):
+    class Meta:
+        model = Site
+        fields = ["client", "label", "street", "postal_code", "city", "latitude", "longitude"]
+
+    def clean(self):
+        data = super().clean()
+        self.check(site_check, latitude=data.get("latitude"), longitude=data.get("longitude"))
+        return data
+
+
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(ServiceAdmin):
+    form = SiteForm
     list_display = ["__str__", "client", "district", "latitude", "longitude"]
     list_filter = ["district"]
     list_select_related = ["client", "district"]
     search_fields = ["street", "postal_code", "city", "client__name"]
-    autocomplete_fields = ["client", "district"]
+    autocomplete_fields = ["client"]
+    readonly_fields = ["district"]  # follows from the point (site_save)
     inlines = [EquipmentInline]
+    inline_services = {Equipment: (_equipment_save, _equipment_delete)}
+
+    def service_save(self, request, obj, form, change) -> None:
+        site_save(site=obj, actor=request.user, fields=form.changed_data, reason="admin: site saved")
+
+    def service_delete(self, request, obj) -> None:
+        site_delete(site=obj, actor=request.user)
 
 
 @admin.register(Equipment)
-class EquipmentAdmin(admin.ModelAdmin):
+class EquipmentAdmin(ServiceAdmin):
     list_display = ["__str__", "kind", "site", "refrigerant", "refrigerant_charge_kg", "co2e", "fgas", "next_leak_check"]
     list_filter = ["kind", "refrigerant", "leak_detection_system"]
     list_select_related = ["site"]
     search_fields = ["brand", "model", "serial_number", "site__street", "site__client__name"]
     autocomplete_fields = ["site"]
+
+    def service_save(self, request, obj, form, change) -> None:
+        equipment_save(equipment=obj, actor=request.user, fields=form.changed_data, reason="admin: equipment saved")
+
+    def service_delete(self, request, obj) -> None:
+        equipment_delete(equipment=obj, actor=request.user)
 
     @admin.display(description=_("t CO2e"))
     def co2e(self, obj) -> str:
@@ -128,13 +269,19 @@ class EquipmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Technician)
-class TechnicianAdmin(admin.ModelAdmin):
+class TechnicianAdmin(ServiceAdmin):
     list_display = ["__str__", "home_district", "phone", "active", "on_shift", "private_mode", "last_position_at"]
     list_filter = ["active", "on_shift", "private_mode", "home_district"]
     list_select_related = ["user", "home_district"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "phone"]
     autocomplete_fields = ["user", "home_district"]
     readonly_fields = ["last_latitude", "last_longitude", "last_accuracy_m", "last_position_at"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # their jobs and routes keep them: make a technician inactive instead
+
+    def service_save(self, request, obj, form, change) -> None:
+        technician_save(technician=obj, actor=request.user, fields=form.changed_data, reason="admin: technician saved")
 
 
 class FeedbackInline(admin.StackedInline):
@@ -144,17 +291,173 @@ class FeedbackInline(admin.StackedInline):
     can_delete = False
 
 
+class JobForm(ServiceForm):
+    """A job's page: what it is about, who and when, and a legal status move, each through its
+    service; `reason` goes into the job's history."""
+
+    reason = forms.CharField(label=_("reason for this change"), required=False, max_length=255,
+                             help_text=_("Kept in the job's history with your name."))
+
+    class Meta:
+        model = ServiceJob
+        fields = ["site", "equipment", "service_type", "urgency", "source", "description", "requested_start",
+                  "requested_end", "estimated_duration_min", "technician", "scheduled_start", "scheduled_end",
+                  "status"]
+
+    def clean(self):
+        data = super().clean()
+        self.check(job_rules.job_window_check, start=data.get("requested_start"), end=data.get("requested_end"),
+                   field="requested_end")
+        self.check(job_rules.job_window_check, start=data.get("scheduled_start"), end=data.get("scheduled_end"))
+        site, equipment = data.get("site") or getattr(self.instance, "site", None), data.get("equipment")
+        if equipment is not None and site is not None and equipment.site_id != site.pk:
+            self.add_error("equipment", _("Choose a unit at this site."))
+        if self.instance.pk is None:
+            return data
+        current = self.initial.get("status")
+        if "status" in self.changed_data:
+            self.check(job_rules.job_transition_check, current=current, to_status=data.get("status"))
+        elif "technician" in self.changed_data and data.get("technician") is not None:
+            self.check(job_rules.job_assignable_check, status=current)
+        elif {"scheduled_start", "scheduled_end"} & set(self.changed_data):
+            self.check(job_rules.job_movable_check, status=current)
+        return data
+
+
+def _job_save(*, request, job: ServiceJob, form: JobForm) -> ServiceJob:
+    """The form's changes, each through its service, in one transaction (the admin's)."""
+    actor, reason, changed = request.user, form.cleaned_data.get("reason", ""), set(form.changed_data)
+    details = {f: getattr(job, f) for f in JOB_DETAIL_FIELDS if f in changed}
+    if details:
+        job = job_details_set(job=job, changes=details, actor=actor, reason=reason)
+    if "technician" in changed and job.technician is not None:
+        job = job_assign(job=job, technician=job.technician, scheduled_start=job.scheduled_start,
+                         scheduled_end=job.scheduled_end, actor=actor, reason=reason)
+    elif {"scheduled_start", "scheduled_end"} & changed and job.scheduled_start and job.scheduled_end:
+        job = job_reschedule(job=job, scheduled_start=job.scheduled_start, scheduled_end=job.scheduled_end,
+                             actor=actor, reason=reason)
+    if "status" in changed:
+        job = job_transition(job=job, to_status=form.cleaned_data["status"], actor=actor, reason=reason,
+                             technician=form.cleaned_data.get("technician"))
+    return job
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=255)
+
+
+class RescheduleForm(ReasonForm):
+    scheduled_start = forms.DateTimeField(label=_("scheduled from"))
+    scheduled_end = forms.DateTimeField(label=_("scheduled until"))
+
+    def clean(self):
+        data = super().clean()
+        try:
+            job_rules.job_window_check(start=data.get("scheduled_start"), end=data.get("scheduled_end"))
+        except ServiceError as exc:
+            form_error_from_service(self, exc)
+        return data
+
+
+class ReassignForm(ReasonForm):
+    technician = forms.ModelChoiceField(label=_("technician"), queryset=Technician.objects.filter(active=True)
+                                        .select_related("user"))
+
+
 @admin.register(ServiceJob)
-class ServiceJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "service_type", "urgency", "status", "client", "district", "technician", "scheduled_start", "eta"]
+class ServiceJobAdmin(ServiceAdmin):
+    form = JobForm
+    list_display = ["id", "service_type", "urgency", "status", "client", "district", "technician", "scheduled_start",
+                    "eta", "pinned"]
     list_filter = ["status", "urgency", "service_type", "source", "district", "is_synthetic"]
     list_select_related = ["client", "district", "technician__user"]
     search_fields = ["id", "description", "client__name", "site__street"]
-    autocomplete_fields = ["client", "site", "equipment", "technician", "district"]
+    autocomplete_fields = ["site", "equipment", "technician"]
     date_hierarchy = "created_at"
-    # Status moves go through job_transition (the status machine), never a free edit.
-    readonly_fields = ["status", "status_changed_at", "completed_at", "eta", "created_at", "updated_at"]
+    readonly_fields = ["client", "district", "status_changed_at", "completed_at", "eta", "pinned_at", "pinned_by",
+                       "created_at", "updated_at"]
     inlines = [FeedbackInline]
+    actions = ["cancel_jobs", "reschedule_jobs", "reassign_jobs"]
+
+    def get_fieldsets(self, request, obj=None):
+        what = ["site", "equipment", "service_type", "urgency", "source", "description", "estimated_duration_min",
+                "requested_start", "requested_end"]
+        when = ["technician", "scheduled_start", "scheduled_end"]
+        if obj is None:  # a new job starts as new (scheduled once it has a technician)
+            return [(None, {"fields": what}), (_("Assignment"), {"fields": when}), (None, {"fields": ["reason"]})]
+        return [
+            (None, {"fields": ["client", "district", *what]}),
+            (_("Assignment"), {"fields": [*when, "eta", "pinned_at", "pinned_by"]}),
+            (_("Status"), {"fields": ["status", "status_changed_at", "completed_at", "reason"]}),
+            (_("Record"), {"fields": ["created_at", "updated_at"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["site", "source"] if obj is not None else []
+        return [*self.readonly_fields, *fixed]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a job is cancelled (with a reason), never deleted: its history and trail stay
+
+    @admin.display(description=_("pinned"), boolean=True)
+    def pinned(self, obj) -> bool:
+        return obj.pinned_at is not None
+
+    def service_save(self, request, obj, form, change) -> None:
+        if change:
+            job = _job_save(request=request, job=obj, form=form)
+        else:
+            data, reason = form.cleaned_data, form.cleaned_data.get("reason", "")
+            job = job_create(site=data["site"], service_type=data["service_type"], description=data["description"],
+                             urgency=data["urgency"], source=data["source"], equipment=data.get("equipment"),
+                             requested_start=data.get("requested_start"), requested_end=data.get("requested_end"),
+                             estimated_duration_min=data["estimated_duration_min"], actor=request.user, reason=reason)
+            if data.get("technician") is not None:
+                job = job_assign(job=job, technician=data["technician"], scheduled_start=data.get("scheduled_start"),
+                                 scheduled_end=data.get("scheduled_end"), actor=request.user, reason=reason)
+        obj.pk = job.pk
+        obj.refresh_from_db()
+
+    def _action_page(self, request, queryset, *, form_class, title: str, apply) -> TemplateResponse | None:
+        """An action with its own form (a reason, a time, a technician): shown first, applied on submit."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done, refused = 0, []
+            for job in queryset:
+                try:
+                    with transaction.atomic():
+                        apply(job=job, data=form.cleaned_data, actor=request.user)
+                    done += 1
+                except ServiceError as exc:
+                    refused.append(f"#{job.pk}: {exc.message}")
+            self.message_user(request, _("%(n)d job(s) changed.") % {"n": done}, messages.SUCCESS)
+            for line in refused:
+                self.message_user(request, line, messages.ERROR)
+            return None
+        return TemplateResponse(request, "admin/hvaccrm/servicejob/action_form.html", {
+            **self.admin_site.each_context(request), "title": title, "form": form, "queryset": queryset,
+            "action": request.POST.get("action"), "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    @admin.action(description=_("Cancel the selected jobs (with a reason)"), permissions=["change"])
+    def cancel_jobs(self, request, queryset):
+        return self._action_page(request, queryset, form_class=ReasonForm, title=_("Cancel jobs"),
+                                 apply=lambda job, data, actor: job_transition(
+                                     job=job, to_status=JobStatus.CANCELLED, actor=actor, reason=data["reason"]))
+
+    @admin.action(description=_("Reschedule the selected jobs (with a reason)"), permissions=["change"])
+    def reschedule_jobs(self, request, queryset):
+        return self._action_page(request, queryset, form_class=RescheduleForm, title=_("Reschedule jobs"),
+                                 apply=lambda job, data, actor: job_reschedule(
+                                     job=job, scheduled_start=data["scheduled_start"],
+                                     scheduled_end=data["scheduled_end"], actor=actor, reason=data["reason"]))
+
+    @admin.action(description=_("Reassign the selected jobs (with a reason)"), permissions=["change"])
+    def reassign_jobs(self, request, queryset):
+        return self._action_page(request, queryset, form_class=ReassignForm, title=_("Reassign jobs"),
+                                 apply=lambda job, data, actor: job_assign(
+                                     job=job, technician=data["technician"], actor=actor, reason=data["reason"]))
 
 
 @admin.register(JobFeedback)

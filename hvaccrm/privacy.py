@@ -46,6 +46,8 @@ EXEMPT: dict[str, str] = {
                                     "reason; the alert's text and position are erased on EmergencyAlert",
     "mapping.DayPlan": "`reason` is the re-planning trigger (a code such as 'booking'), no person",
     "audit.AuditCheckpoint": "a staff-made snapshot of counts; `label` and `created_by` are staff's",
+    "pghistory.MiddlewareEvents": "pghistory's read-only database view over the history tables (no table of "
+                                  "its own); the job history it shows is erased by the core (ServiceJobEvent)",
 }
 
 

@@ -23,7 +23,9 @@ from hvaccrm.models import (
     ServiceJob,
     Site,
 )
+from hvaccrm.models.jobs import ServiceJobEvent
 from hvaccrm.privacy import ErasureContext, pseudonym, register_privacy
+from hvaccrm.selectors import job_history
 
 User = get_user_model()
 
@@ -102,7 +104,11 @@ def _export_visits(client: Client) -> list[dict[str, Any]]:
          "requested_start": _iso(j.requested_start), "requested_end": _iso(j.requested_end),
          "scheduled_start": _iso(j.scheduled_start), "scheduled_end": _iso(j.scheduled_end),
          "technician": _technician_name(j), "completed_at": _iso(j.completed_at),
-         "report": j.report, "created_at": _iso(j.created_at)}
+         "report": j.report, "created_at": _iso(j.created_at),
+         "history": [{"at": _iso(h["at"]), "changes": {f: [_iso(a) if hasattr(a, "isoformat") else a,
+                                                          _iso(b) if hasattr(b, "isoformat") else b]
+                                                      for f, (a, b) in h["changes"].items()}}
+                     for h in job_history(job_id=j.pk, client_safe=True)]}
         for j in jobs
     ]
 
@@ -177,7 +183,15 @@ def _erase_rows(context: ErasureContext) -> int:
         jobs_updated += ServiceJob.objects.filter(pk=job.pk).update(
             description="", report=report, latitude=None, longitude=None)
     JobFeedback.objects.filter(client_id=client_id).update(comment="")
+    _erase_job_history(context)
     return jobs_updated
+
+
+def _erase_job_history(context: ErasureContext) -> int:
+    """The job history's rows copy each version's description, report and point: the same erasure
+    as the jobs themselves (after them: the erasing update wrote history rows of its own)."""
+    return ServiceJobEvent.objects.filter(pgh_obj_id__in=context.job_ids).update(
+        description="", report={}, latitude=None, longitude=None)
 
 
 def _erase_users(context: ErasureContext) -> int:
@@ -247,7 +261,8 @@ def erase(*, client: Client, context: ErasureContext) -> dict[str, int]:
 
 register_privacy(
     "core", order=90, export=export, erase=erase,
-    covers=("hvaccrm.Client", "hvaccrm.Site", "hvaccrm.Equipment", "hvaccrm.ServiceJob", "hvaccrm.JobFeedback",
+    covers=("hvaccrm.Client", "hvaccrm.Site", "hvaccrm.Equipment", "hvaccrm.ServiceJob", "hvaccrm.ServiceJobEvent",
+            "hvaccrm.JobFeedback",
             "hvaccrm.IntegrationLog", "auth.User", "admin.LogEntry", "knox.AuthToken", "otp_totp.TOTPDevice",
             "otp_static.StaticDevice", "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"),
     retains={

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from hvaccrm.models import Client, Equipment, ServiceJob, Technician
 from hvaccrm.models.clients import F_GASES
-from hvaccrm.models.jobs import OPEN_STATUSES
+from hvaccrm.models.jobs import OPEN_STATUSES, ServiceJobEvent
 from hvaccrm.models.technicians import FgasCategory
 from hvaccrm.realtime.groups import is_staff_role
 
@@ -119,3 +119,36 @@ def technician_skills(*, technician: Technician, on: date | None = None) -> froz
         if technician.fgas_certificate_category == FgasCategory.I:
             skills.add("fgas_large")
     return frozenset(skills)
+
+
+# --- a job's history (pghistory events, docs/jobs.md) ------------------------------------------
+
+# What a client may see of their visit's history: its status and times, never staff notes, the
+# reasons staff typed or who on the staff did it.
+CLIENT_SAFE_HISTORY = ("status", "scheduled_start", "scheduled_end", "requested_start", "requested_end",
+                       "completed_at")
+
+
+def job_history(*, job_id: int, client_safe: bool = False) -> list[dict]:
+    """The job's changes, oldest first: when, what changed (field: (before, after)) and, for staff,
+    who (user id) and why. `client_safe` keeps only the status and times."""
+    fields = CLIENT_SAFE_HISTORY if client_safe else tuple(
+        f.attname for f in ServiceJobEvent._meta.concrete_fields if not f.name.startswith("pgh_"))
+    events = (ServiceJobEvent.objects.filter(pgh_obj_id=job_id).select_related("pgh_context")
+              .order_by("pgh_created_at", "pgh_id"))
+    history, before = [], None
+    for event in events:
+        now = {f: getattr(event, f) for f in fields}
+        if before is None:  # the job as created: what it was given
+            diff = {f: (None, v) for f, v in now.items() if v not in (None, "", {}, [])}
+        else:
+            diff = {f: (before[f], v) for f, v in now.items() if before[f] != v}
+            if not diff:
+                continue  # a change of fields this reader does not see
+        before = now
+        entry = {"at": event.pgh_created_at, "label": event.pgh_label, "changes": diff}
+        if not client_safe:
+            meta = event.pgh_context.metadata if event.pgh_context_id else {}
+            entry.update(actor=meta.get("actor"), reason=meta.get("reason", ""))
+        history.append(entry)
+    return history

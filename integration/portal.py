@@ -49,8 +49,8 @@ def classify(text: str) -> dict[str, Any]:
     fail, and a gas smell must stay an emergency, whatever happened to the model file.
     """
     try:
-        result = comms_classify(text)
-    except Exception:
+        result = comms_classify(text, neighbours=False)  # the portal shows no reasons
+    except Exception:  # any model failure: the rules below still answer, the booking goes on
         logger.warning("triage classifier failed; the safety rules answer alone", exc_info=True)
         result = classify_by_rules(text)
     safety = result.safety_instruction

@@ -11,8 +11,10 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from hvaccrm import services as core_services
 from hvaccrm.admin import DistrictAdmin as CoreDistrictAdmin
 from hvaccrm.admin import SiteAdmin as CoreSiteAdmin
+from hvaccrm.admin import SiteForm
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import District, Site
 from mapping import services
@@ -49,13 +51,15 @@ class MappingDistrictAdmin(CoreDistrictAdmin):
                            json.dumps(obj.geometry or None), settings.MAP_TILE_URL)
 
 
-class SitePickerForm(forms.ModelForm):
+class SitePickerForm(SiteForm):
+    """The core's site form (its point checked by site_check) with the geocoder filling the point."""
+
     class Meta:
         model = Site
         fields = ["client", "label", "street", "postal_code", "city", "latitude", "longitude"]
 
     def clean(self):
-        data = super().clean()
+        data = forms.ModelForm.clean(self)
         lat, lng = data.get("latitude"), data.get("longitude")
         if lat is None and lng is None and data.get("street"):
             found = services.address_geocode(street=data["street"], postal_code=data.get("postal_code", ""),
@@ -65,6 +69,7 @@ class SitePickerForm(forms.ModelForm):
                 self.geocoded = found
         if (data.get("latitude") is None) != (data.get("longitude") is None):
             raise forms.ValidationError(_("Give both latitude and longitude, or pick the point on the map."))
+        self.check(core_services.site_check, latitude=data.get("latitude"), longitude=data.get("longitude"))
         return data
 
 
@@ -91,11 +96,7 @@ class MappingSiteAdmin(CoreSiteAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        try:
-            services.site_location_set(site=obj, latitude=obj.latitude, longitude=obj.longitude)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
+        super().save_model(request, obj, form, change)  # site_save: the point's district, its open jobs
         if getattr(form, "geocoded", None):
             messages.info(request, _("Address geocoded: %(label)s") % {"label": form.geocoded["label"]})
 

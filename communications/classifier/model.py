@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,60 @@ class TriageModel:
     neighbour_labels: list[str]
     meta: dict = field(default_factory=dict)
 
+    def __getstate__(self) -> dict:
+        # The compiled arrays are derived at load time; the file holds only the fitted model.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def compile(self) -> None:
+        """Fold the calibrated ensemble into three arrays, for one-text calls.
+
+        `CalibratedClassifierCV.predict_proba` validates its input in each of its five members and
+        each member's three calibrators (about 40 checks a call): for one text that was most of the
+        classifier's time. The arithmetic is the same: per member, logistic-regression scores,
+        a sigmoid per class (sklearn's `expit(-(a*s + b))`), normalised; the members averaged.
+        `probabilities` checks the result against scikit-learn's on load (see `load`).
+        """
+        vectorizer = self.vectorizer
+        if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
+            raise ValueError("the fast path computes sublinear tf-idf with the l2 norm only")
+        self._analyzer = vectorizer.build_analyzer()
+        self._vocabulary = vectorizer.vocabulary_
+        self._idf = vectorizer.idf_.astype(np.float64)
+        members = self.classifier.calibrated_classifiers_
+        classes = list(self.classifier.classes_)
+        order = [classes.index(label) for label in LABELS]
+        # Each member's estimator has classes in the calibrated classifier's order (LabelEncoder).
+        weights = np.stack([m.estimator.coef_[order] for m in members])  # (members, 3, features)
+        n_grams = len(self.vectorizer.vocabulary_)
+        self._grams_w = np.ascontiguousarray(weights[:, :, :n_grams].reshape(-1, n_grams).T, dtype=np.float64)
+        self._embed_w = np.ascontiguousarray(
+            weights[:, :, n_grams:].reshape(-1, weights.shape[2] - n_grams).T * self.embedding_weight, dtype=np.float64)
+        self._bias = np.stack([m.estimator.intercept_[order] for m in members]).reshape(-1)
+        self._a = np.array([[m.calibrators[i].a_ for i in order] for m in members]).reshape(-1)
+        self._b = np.array([[m.calibrators[i].b_ for i in order] for m in members]).reshape(-1)
+
+    def _gram_scores(self, text: str) -> np.ndarray:
+        """The n-gram part of every member's class scores for one text: TfidfVectorizer.transform's
+        arithmetic (sublinear tf x idf, l2 norm) on the few n-grams the text has, without building
+        a sparse matrix (that, and its input checks, cost more than the sums)."""
+        counts = Counter(self._analyzer(prepare(text)))
+        found = [(self._vocabulary[gram], n) for gram, n in counts.items() if gram in self._vocabulary]
+        if not found:
+            return np.zeros(self._grams_w.shape[1])
+        index = np.fromiter((i for i, _n in found), dtype=np.int64, count=len(found))
+        weights = (1.0 + np.log(np.fromiter((n for _i, n in found), dtype=np.float64, count=len(found))))
+        weights *= self._idf[index]
+        weights /= np.sqrt(weights @ weights)
+        return weights @ self._grams_w[index]
+
+    def _fast_probabilities(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        grams = np.stack([self._gram_scores(t) for t in texts])
+        scores = grams + vectors @ self._embed_w + self._bias
+        members = (1.0 / (1.0 + np.exp(self._a * scores + self._b))).reshape(len(texts), -1, len(LABELS))
+        total = members.sum(axis=2, keepdims=True)
+        members = np.divide(members, total, out=np.full_like(members, 1 / len(LABELS)), where=total != 0)
+        return members.mean(axis=1)
+
     def features(self, texts: list[str], vectors: np.ndarray | None = None):
         from scipy.sparse import csr_matrix, hstack
 
@@ -87,6 +142,9 @@ class TriageModel:
 
     def probabilities(self, texts: list[str], vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(rows of P(normal), P(high), P(emergency); the embeddings)."""
+        if getattr(self, "_bias", None) is not None:
+            vectors = embed(texts) if vectors is None else vectors
+            return self._fast_probabilities(texts, vectors), vectors
         x, vectors = self.features(texts, vectors)
         proba = self.classifier.predict_proba(x)
         order = [list(self.classifier.classes_).index(label) for label in LABELS]
@@ -152,8 +210,25 @@ def load(path: Path = MODEL_FILE) -> TriageModel:
             model.meta = meta_read(path.with_suffix(".json"))
             # Stored as float16 to keep the file small; numpy has no fast float16 product.
             model.neighbour_vectors = model.neighbour_vectors.astype(np.float32)
+            _compile_checked(model)
             _loaded[path] = model
         return _loaded[path]
+
+
+def _compile_checked(model: TriageModel) -> None:
+    """Compile the model's fast path and prove it on a few texts: if it disagrees with
+    scikit-learn's own answer (a changed calibration formula), the slow path stays."""
+    probe = ["Czuć gaz w kuchni", "Quote for a heat pump", "klima nie chlodzi od rana", "!!", "Server room at 40C"]
+    vectors = embed(probe)
+    model._bias = None
+    reference, _ = model.probabilities(probe, vectors)
+    try:
+        model.compile()
+        fast = model._fast_probabilities(probe, vectors)
+    except (AttributeError, ValueError, IndexError):
+        fast = None
+    if fast is None or not np.allclose(fast, reference, atol=1e-5):
+        model._bias = None
 
 
 def forget(path: Path = MODEL_FILE) -> None:

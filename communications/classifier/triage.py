@@ -63,11 +63,13 @@ def _instruct(result: Classification, text: str) -> None:
 
 
 @metrics.classifier_observed
-def classify(text: object) -> Classification:
+def classify(text: object, *, neighbours: bool = True) -> Classification:
     """Urgency, service types, equipment, language and reasons of one text; never raises on text.
 
     An empty text, emoji only or junk without words is `normal` with a low confidence and a reason
     saying so; a text that is not a string or bytes is a TypeError (a programming error).
+    `neighbours=False` leaves the nearest labelled examples out of the reasons (a caller that shows
+    no reasons, like the booking page's live check, need not search for them).
     """
     text = clean(text)
     result, rule_urgency = rule_floor(text)
@@ -84,8 +86,9 @@ def classify(text: object) -> Classification:
     result.reasons.append(f"model: {model_urgency} (p={p[model_urgency]:.2f})")
     if ORDER[rule_urgency] > ORDER[model_urgency]:
         result.reasons.append(f"a safety rule raised {model_urgency} to {rule_urgency}")
-    for label, example, similarity in triage_model.nearest(vectors[0], k=2):
-        result.reasons.append(f"nearest labelled: {label} '{example[:80]}' ({similarity:.2f})")
+    if neighbours:
+        for label, example, similarity in triage_model.nearest(vectors[0], k=2):
+            result.reasons.append(f"nearest labelled: {label} '{example[:80]}' ({similarity:.2f})")
     _instruct(result, text)
     result.confidence = round(max(p[urgency], 0.9 if urgency == rule_urgency != "normal" else 0.0), 2)
     return result

@@ -96,3 +96,22 @@ def test_junk_without_words_is_normal_and_says_why():
 def test_a_non_text_is_a_clear_type_error():
     with pytest.raises(TypeError, match="takes a text"):
         classify(12345)
+
+
+def test_the_compiled_fast_path_gives_scikit_learns_probabilities():
+    import numpy as np
+
+    shipped = model.load()
+    assert shipped._bias is not None  # compiled at load
+    texts = [r.text for r in corpus.read(corpus.TRAIN_FILE)[::25]]
+    vectors = model.embed(texts)
+    fast, _ = shipped.probabilities(texts, vectors)
+    x, _ = shipped.features(texts, vectors)
+    order = [list(shipped.classifier.classes_).index(label) for label in model.LABELS]
+    assert np.allclose(fast, shipped.classifier.predict_proba(x)[:, order], atol=1e-5)
+
+
+def test_a_caller_without_reasons_skips_the_nearest_examples():
+    result = classify("Czuć gaz w kuchni", neighbours=False)
+    assert result.urgency == "emergency"
+    assert not any(r.startswith("nearest labelled:") for r in result.reasons)

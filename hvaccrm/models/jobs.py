@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pghistory
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +92,13 @@ class ServiceJob(models.Model):
     # unique constraint below makes the nightly generator safe to re-run and to run twice at once.
     period_key = models.CharField(_("planned period"), max_length=40, null=True, blank=True)
     season = models.CharField(_("season"), max_length=8, blank=True)
+    # A dispatcher's pin (docs/jobs.md): the technician and time a person chose. The optimiser keeps a
+    # pinned job with its technician in its window; a job it placed itself may move at the next plan.
+    pinned_at = models.DateTimeField(_("pinned by a dispatcher at"), null=True, blank=True)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("pinned by"),
+    )
     is_synthetic = models.BooleanField(_("synthetic (test data)"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -141,6 +150,15 @@ class ServiceJob(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+# The job's history (docs/jobs.md): database triggers see every write, `queryset.update()` too.
+# The ETA moves with every GPS ping and updated_at with every write: recording them would bury the
+# changes people make. Who and why come from the services' `pghistory.context(actor=, reason=)`.
+ServiceJobEvent = pghistory.create_event_model(
+    ServiceJob, pghistory.InsertEvent(), pghistory.UpdateEvent(), exclude=["eta", "updated_at"],
+    model_name="ServiceJobEvent", abstract=False,
+)
 
 
 class JobFeedback(models.Model):

@@ -6,6 +6,7 @@ from hvaccrm.services.access import access_record
 from hvaccrm.services.jobs import (
     job_assign,
     job_create,
+    job_details_set,
     job_eta_set,
     job_feedback_give,
     job_location_set,
@@ -29,6 +30,15 @@ from hvaccrm.services.outbox import (
     outbox_sweep,
     record,
 )
+from hvaccrm.services.records import (
+    client_save,
+    equipment_delete,
+    equipment_save,
+    site_check,
+    site_delete,
+    site_save,
+    technician_save,
+)
 from hvaccrm.services.users import client_user_add, client_user_remove, user_active_set, user_role_set
 
 __all__ = [
@@ -37,11 +47,15 @@ __all__ = [
     "agreement_end",
     "agreement_renew",
     "agreements_roll",
+    "client_save",
     "client_user_add",
     "client_user_remove",
+    "equipment_delete",
+    "equipment_save",
     "integration_switch_set",
     "job_assign",
     "job_create",
+    "job_details_set",
     "job_eta_set",
     "job_feedback_give",
     "job_location_set",
@@ -53,6 +67,10 @@ __all__ = [
     "outbox_retry",
     "outbox_sweep",
     "record",
+    "site_check",
+    "site_delete",
+    "site_save",
+    "technician_save",
     "user_active_set",
     "user_role_set",
     "visit_close",

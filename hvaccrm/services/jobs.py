@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
+import pghistory
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +40,50 @@ def job_payload(job: ServiceJob) -> dict[str, Any]:
     }
 
 
+def job_history_context(*, actor=None, reason: str = "") -> AbstractContextManager:
+    """Who and why for the job's history rows written inside (the triggers read this context)."""
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return pghistory.context(actor=actor_id, reason=reason[:255])
+
+
+def job_window_check(*, start: datetime | None, end: datetime | None, field: str = "scheduled_end") -> None:
+    """A window must end after it starts (forms call this before anything is saved)."""
+    if start and end and end <= start:
+        raise ServiceError(_("The window must end after it starts."), fields={field: [_("The window must end after it starts.")]})
+
+
+def job_transition_check(*, current: str, to_status: str) -> None:
+    """Raise IllegalTransition unless the status machine allows `current` -> `to_status`."""
+    if to_status not in TRANSITIONS.get(current, ()):
+        raise IllegalTransition(
+            _("A job cannot move from %(a)s to %(b)s.") % {"a": current, "b": to_status},
+            code="illegal_transition", fields={"status": [_("Not allowed from %(a)s.") % {"a": current}]},
+        )
+
+
+def job_assignable_check(*, status: str) -> None:
+    if status not in (JobStatus.NEW, JobStatus.SCHEDULED):
+        raise ServiceError(_("Only new or scheduled jobs can be assigned."), code="not_assignable",
+                           fields={"technician": [_("Only new or scheduled jobs can be assigned.")]})
+
+
+def job_movable_check(*, status: str) -> None:
+    if status not in (JobStatus.NEW, JobStatus.SCHEDULED):
+        raise ServiceError(_("Only new or scheduled jobs can be moved."), code="not_movable",
+                           fields={"scheduled_start": [_("Only new or scheduled jobs can be moved.")]})
+
+
+def _pin(job: ServiceJob, *, actor, pin: bool | None) -> list[str]:
+    """Pin a job a person assigned or timed (the optimiser keeps it in place); the optimiser's own
+    assignments (no actor) leave the pin as it was. Returns the fields it changed."""
+    person = actor is not None and getattr(actor, "is_authenticated", False)
+    if not (person if pin is None else pin):
+        return []
+    job.pinned_at = timezone.now()
+    job.pinned_by = actor if person else None
+    return ["pinned_at", "pinned_by"]
+
+
 def _job_groups(job: ServiceJob) -> list[str]:
     groups = [g.client_group(job.client_id), g.dispatch_group()]
     if job.technician_id:
@@ -45,12 +91,19 @@ def _job_groups(job: ServiceJob) -> list[str]:
     return groups
 
 
-def _announce(job: ServiceJob, *, change: str, source: str, previous: str | None = None) -> None:
+def _announce(job: ServiceJob, *, change: str, source: str, previous: str | None = None,
+              previous_technician: int | None = None) -> None:
     """Record the outbox rows of a job change and push `job.updated` after commit."""
     payload = {**job_payload(job), "change": change, "previous_status": previous}
+    if previous_technician is not None and previous_technician != job.technician_id:
+        # The technician who lost the job: their route is re-planned and their board told too.
+        payload["previous_technician"] = previous_technician
     record(source=source, target=Target.NOTIFICATIONS, kind="job.updated", obj=job, payload=payload)
     record(source=source, target=Target.MAP, kind="job.updated", obj=job, payload=payload)
-    events.emit(_job_groups(job), "job.updated", row_id=job.pk, data=payload)
+    groups = _job_groups(job)
+    if "previous_technician" in payload:
+        groups.append(g.technician_group(previous_technician))
+    events.emit(groups, "job.updated", row_id=job.pk, data=payload)
 
 
 def _technician_loses_job(job: ServiceJob) -> None:
@@ -72,14 +125,14 @@ def job_create(
     requested_end: datetime | None = None,
     estimated_duration_min: int = 60,
     actor=None,
+    reason: str = "",
     is_synthetic: bool = False,
 ) -> ServiceJob:
     """Create a job at a site; location and district come from the site."""
     if equipment is not None and equipment.site_id != site.pk:
         raise ServiceError(_("This unit is not at the chosen site."), fields={"equipment": [_("Choose a unit at this site.")]})
-    if requested_start and requested_end and requested_end <= requested_start:
-        raise ServiceError(_("The window must end after it starts."), fields={"requested_end": [_("The window must end after it starts.")]})
-    with transaction.atomic():
+    job_window_check(start=requested_start, end=requested_end, field="requested_end")
+    with transaction.atomic(), job_history_context(actor=actor, reason=reason or f"created ({source})"):
         job = ServiceJob.objects.create(
             client_id=site.client_id, site=site, equipment=equipment, service_type=service_type,
             description=description, urgency=urgency, priority=URGENCY_PRIORITY.get(urgency, 50),
@@ -99,15 +152,12 @@ def job_create(
 
 def job_transition(*, job: ServiceJob, to_status: str, actor=None, reason: str = "",
                    technician: Technician | None = None, report: dict | None = None) -> ServiceJob:
-    """The only way to change a job's status. An illegal move raises and changes nothing."""
-    with transaction.atomic():
+    """The only way to change a job's status. An illegal move raises and changes nothing. `actor`
+    and `reason` are kept in the job's history."""
+    with transaction.atomic(), job_history_context(actor=actor, reason=reason or f"status: {to_status}"):
         job = ServiceJob.objects.select_for_update(of=("self",)).select_related("district").get(pk=job.pk)
         current = job.status
-        if to_status not in TRANSITIONS.get(current, ()):
-            raise IllegalTransition(
-                _("A job cannot move from %(a)s to %(b)s.") % {"a": current, "b": to_status},
-                code="illegal_transition", fields={"status": [_("Not allowed from %(a)s.") % {"a": current}]},
-            )
+        job_transition_check(current=current, to_status=to_status)
         fields = ["status", "status_changed_at", "updated_at"]
         if to_status == JobStatus.SCHEDULED and current == JobStatus.NEW:
             technician = technician or job.technician
@@ -120,7 +170,8 @@ def job_transition(*, job: ServiceJob, to_status: str, actor=None, reason: str =
             job.technician = None
             job.eta = None
             job.scheduled_start = job.scheduled_end = None
-            fields += ["technician", "eta", "scheduled_start", "scheduled_end"]
+            job.pinned_at, job.pinned_by = None, None
+            fields += ["technician", "eta", "scheduled_start", "scheduled_end", "pinned_at", "pinned_by"]
         if to_status == JobStatus.COMPLETED:
             job.completed_at = timezone.now()
             job.eta = None
@@ -160,12 +211,14 @@ def job_certificate_check(*, job: ServiceJob, technician: Technician, on=None) -
 
 
 def job_assign(*, job: ServiceJob, technician: Technician, scheduled_start: datetime | None = None,
-               scheduled_end: datetime | None = None, actor=None) -> ServiceJob:
+               scheduled_end: datetime | None = None, actor=None, reason: str = "",
+               pin: bool | None = None) -> ServiceJob:
     """Assign (and schedule) a job; a new job moves to scheduled. Refrigerant work needs a
-    technician whose F-gas certificate covers it on the day."""
+    technician whose F-gas certificate covers it on the day. A person's assignment (an `actor`, or
+    `pin=True`) pins the job; the optimiser passes no actor and pins nothing."""
     if scheduled_start and scheduled_end and scheduled_end <= scheduled_start:
         raise ServiceError(_("The window must end after it starts."), fields={"scheduled_end": [_("The window must end after it starts.")]})
-    with transaction.atomic():
+    with transaction.atomic(), job_history_context(actor=actor, reason=reason or "assigned"):
         job = ServiceJob.objects.select_for_update(of=("self",)).select_related("equipment").get(pk=job.pk)
         day = timezone.localdate(scheduled_start or job.scheduled_start or job.requested_start or timezone.now())
         job_certificate_check(job=job, technician=technician, on=day)
@@ -173,26 +226,32 @@ def job_assign(*, job: ServiceJob, technician: Technician, scheduled_start: date
             raise ServiceError(_("Only new or scheduled jobs can be assigned."), code="not_assignable")
         if job.technician_id != technician.pk:
             _technician_loses_job(job)
+        previous_technician = job.technician_id
         job.technician = technician
         job.scheduled_start = scheduled_start or job.scheduled_start
         job.scheduled_end = scheduled_end or job.scheduled_end
-        job.save(update_fields=["technician", "scheduled_start", "scheduled_end", "updated_at"])
+        job_window_check(start=job.scheduled_start, end=job.scheduled_end)
+        pinned = _pin(job, actor=actor, pin=pin)
+        job.save(update_fields=["technician", "scheduled_start", "scheduled_end", "updated_at", *pinned])
         if job.status == JobStatus.NEW:
-            return job_transition(job=job, to_status=JobStatus.SCHEDULED, actor=actor, technician=technician)
-        _announce(job, change="assignment", source="core")
+            return job_transition(job=job, to_status=JobStatus.SCHEDULED, actor=actor, reason=reason,
+                                  technician=technician)
+        _announce(job, change="assignment", source="core", previous_technician=previous_technician)
     return job
 
 
-def job_reschedule(*, job: ServiceJob, scheduled_start: datetime, scheduled_end: datetime, actor=None) -> ServiceJob:
-    if scheduled_end <= scheduled_start:
-        raise ServiceError(_("The window must end after it starts."), fields={"scheduled_end": [_("The window must end after it starts.")]})
-    with transaction.atomic():
+def job_reschedule(*, job: ServiceJob, scheduled_start: datetime, scheduled_end: datetime, actor=None,
+                   reason: str = "", pin: bool | None = None) -> ServiceJob:
+    """Move a new or scheduled job to another window; a person's move pins it (see job_assign)."""
+    job_window_check(start=scheduled_start, end=scheduled_end)
+    with transaction.atomic(), job_history_context(actor=actor, reason=reason or "rescheduled"):
         job = ServiceJob.objects.select_for_update().get(pk=job.pk)
-        if job.status not in (JobStatus.NEW, JobStatus.SCHEDULED):
-            raise ServiceError(_("Only new or scheduled jobs can be moved."), code="not_movable")
+        job_movable_check(status=job.status)
         job.scheduled_start, job.scheduled_end = scheduled_start, scheduled_end
         job.requested_start, job.requested_end = scheduled_start, scheduled_end
-        job.save(update_fields=["scheduled_start", "scheduled_end", "requested_start", "requested_end", "updated_at"])
+        pinned = _pin(job, actor=actor, pin=pin) if job.technician_id else []
+        job.save(update_fields=["scheduled_start", "scheduled_end", "requested_start", "requested_end", "updated_at",
+                                *pinned])
         _announce(job, change="rescheduled", source="core")
     return job
 
@@ -247,3 +306,30 @@ def job_feedback_give(*, job: ServiceJob, rating: int, comment: str = "", actor=
                    "district": job.district.slug if job.district_id else None, "service_type": job.service_type}
         record(source="portal", target=Target.PORTAL, kind="feedback.created", obj=fb, payload=payload)
     return fb
+
+
+JOB_DETAIL_FIELDS = ("service_type", "urgency", "description", "equipment", "requested_start", "requested_end",
+                     "estimated_duration_min")
+
+
+def job_details_set(*, job: ServiceJob, changes: dict[str, Any], actor=None, reason: str = "") -> ServiceJob:
+    """Change what a job is about (not its status, technician or time: those have their own
+    services). The client, the map and the boards hear of it as a `details` change."""
+    unknown = set(changes) - set(JOB_DETAIL_FIELDS)
+    if unknown:
+        raise ServiceError(_("These fields are changed by other actions: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    with transaction.atomic(), job_history_context(actor=actor, reason=reason or "details changed"):
+        job = ServiceJob.objects.select_for_update(of=("self",)).select_related("district").get(pk=job.pk)
+        for name, value in changes.items():
+            setattr(job, name, value)
+        if "equipment" in changes and job.equipment is not None and job.equipment.site_id != job.site_id:
+            raise ServiceError(_("This unit is not at the chosen site."), fields={"equipment": [_("Choose a unit at this site.")]})
+        job_window_check(start=job.requested_start, end=job.requested_end, field="requested_end")
+        if "urgency" in changes:
+            job.priority = URGENCY_PRIORITY.get(job.urgency, job.priority)
+            changes = {**changes, "priority": job.priority}
+        if not changes:
+            return job
+        job.save(update_fields=[*changes, "updated_at"])
+        _announce(job, change="details", source="core")
+    return job

@@ -117,7 +117,7 @@ def test_the_booking_triage_is_the_message_classifier():
 def test_a_broken_model_leaves_the_safety_rules_deciding_a_booking(monkeypatch):
     from integration import portal as subsystems
 
-    def broken(_text):
+    def broken(_text, **_kwargs):
         raise RuntimeError("model file unreadable")
 
     monkeypatch.setattr(subsystems, "comms_classify", broken)
