@@ -9,7 +9,6 @@ from django.urls import reverse
 from hvaccrm import metrics
 from mapping.selectors import districts_geojson
 from prophecy import selectors
-from prophecy.services.sync import embeddings_compute
 
 pytestmark = pytest.mark.django_db
 
@@ -38,22 +37,13 @@ def test_the_district_caches_count_a_miss_then_a_hit_per_tier():
     assert sum(v for k, v in counts.items() if k.endswith('"hit"]')) == 18
 
 
-def test_embeddings_count_their_cache_and_the_time_of_what_they_computed():
-    embeddings_compute(texts=["kocioł nie grzeje", "cieknie woda"])
-    embeddings_compute(texts=["kocioł nie grzeje"])
-    counts = _counts("hvaccrm_cache_requests")
-    assert counts['["embeddings","miss"]'] == 2 and counts['["embeddings","hit"]'] == 1
-    assert sum(_counts("hvaccrm_embedded_texts").values()) == 2
-    assert any(k.endswith("|sum") for k in _counts("hvaccrm_embedding_duration_seconds"))
-
-
 def test_a_search_counts_its_time_and_results_by_backend_and_source_and_its_answer_cache():
-    selectors.search_similar(query="water leaking from the indoor unit", limit=2)
+    source = selectors.search_similar(query="water leaking from the indoor unit", limit=2)["source"]
     selectors.search_similar(query="water leaking from the indoor unit", limit=2)
     durations = _counts("hvaccrm_search_duration_seconds")
-    assert {k.split("|")[0] for k in durations} == {'["embedded","vector"]', '["embedded","cache"]'}
+    assert {k.split("|")[0] for k in durations} == {f'["embedded","{source}"]', '["embedded","cache"]'}
     results = _counts("hvaccrm_search_results")
-    assert results['["embedded","vector"]|0'] == 1  # nothing synced yet: no results
+    assert results[f'["embedded","{source}"]|0'] == 1  # nothing synced yet: no results
     counts = _counts("hvaccrm_cache_requests")
     assert counts['["search","miss"]'] == 1 and counts['["search","hit"]'] == 1
 
