@@ -231,7 +231,8 @@ def job_assign(*, job: ServiceJob, technician: Technician, scheduled_start: date
         job.scheduled_start = scheduled_start or job.scheduled_start
         job.scheduled_end = scheduled_end or job.scheduled_end
         job_window_check(start=job.scheduled_start, end=job.scheduled_end)
-        pinned = _pin(job, actor=actor, pin=pin)
+        # A time given with the assignment is a person's choice too (the optimiser never gives one).
+        pinned = _pin(job, actor=actor, pin=True if pin is None and scheduled_start else pin)
         job.save(update_fields=["technician", "scheduled_start", "scheduled_end", "updated_at", *pinned])
         if job.status == JobStatus.NEW:
             return job_transition(job=job, to_status=JobStatus.SCHEDULED, actor=actor, reason=reason,

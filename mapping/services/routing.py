@@ -142,8 +142,9 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
             windows = ((a, max(a, b)),)
         rows[job.pk] = job
         skills = job_required_skills(job)
-        if job.status == JobStatus.SCHEDULED and job.technician_id and job.scheduled_start:
-            # A time the dispatcher (or an accepted slot) gave: the job stays with its technician.
+        if job.status == JobStatus.SCHEDULED and job.technician_id and job.pinned_at is not None:
+            # A dispatcher's pin (or an accepted slot): the job stays with its technician, in its
+            # window; a job the optimiser placed (not pinned) may move at this plan.
             skills |= {pin_skill(job.technician_id)}
         sjobs.append(solver.Job(id=job.pk, location=loc, service=job.estimated_duration_min * 60, windows=windows,
                                 skills=skills, priority=job.priority))
