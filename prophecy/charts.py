@@ -45,3 +45,44 @@ def demand_chart_svg(*, series: dict, width: int = 220, height: int = 70, thresh
         "<line x1='0' x2='{w}' y1='{t}' y2='{t}' stroke='#999' stroke-dasharray='3,3'/>{body}</svg>",
         w=width, h=height, t=f"{y(threshold):.1f}", body=body,
     )
+
+
+def history_forecast_svg(*, weeks: list, counts: list[float], predictions: list, width: int = 640,
+                         height: int = 160) -> SafeString:
+    """Weekly job counts (grey line) followed by the forecast (blue) and its 80 % band, on one
+    axis of jobs per week; a dotted line marks where history ends. Server-rendered: no script."""
+    pad_l, pad, pad_b = 30, 6, 16
+    horizon = [p.week_start for p in predictions]
+    axis = list(weeks) + [w for w in horizon if not weeks or w > weeks[-1]]
+    if not axis:
+        return format_html("<svg width='{}' height='{}'></svg>", width, height)
+    top = max([1.0, *counts, *(p.forecast_high for p in predictions)])
+    step = (width - pad_l - pad) / max(1, len(axis) - 1)
+    position = {w: i for i, w in enumerate(axis)}
+
+    def x(week) -> float:
+        return pad_l + position[week] * step
+
+    def y(value: float) -> float:
+        return height - pad_b - max(0.0, value) / top * (height - pad - pad_b)
+
+    history = " ".join(f"{x(w):.1f},{y(c):.1f}" for w, c in zip(weeks, counts, strict=True))
+    band = " ".join([*(f"{x(p.week_start):.1f},{y(p.forecast_high):.1f}" for p in predictions),
+                     *(f"{x(p.week_start):.1f},{y(p.forecast_low):.1f}" for p in reversed(predictions))])
+    joined = ([(weeks[-1], counts[-1])] if weeks else []) + [(p.week_start, p.forecast_jobs) for p in predictions]
+    forecast = " ".join(f"{x(w):.1f},{y(v):.1f}" for w, v in joined)
+    split = x(weeks[-1]) if weeks else pad_l
+    labels = format_html_join("", "<text x='{}' y='{}' font-size='9' fill='#666'>{}</text>", [
+        (f"{x(w):.1f}", height - 3, w.strftime("%Y-%m")) for i, w in enumerate(axis) if i % 26 == 0
+    ])
+    return format_html(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' role='img'>"
+        "<rect width='{w}' height='{h}' fill='#fafafa' stroke='#ddd'/>"
+        "<text x='2' y='{ty}' font-size='9' fill='#666'>{top}</text><text x='2' y='{by}' font-size='9' fill='#666'>0</text>"
+        "<line x1='{s}' x2='{s}' y1='0' y2='{h}' stroke='#999' stroke-dasharray='2,3'/>"
+        "<polyline fill='none' stroke='#888' stroke-width='1' points='{history}'/>"
+        "<polygon fill='#1f77b4' fill-opacity='0.2' points='{band}'/>"
+        "<polyline fill='none' stroke='#1f77b4' stroke-width='2' points='{forecast}'/>{labels}</svg>",
+        w=width, h=height, ty=pad + 8, by=height - pad_b, top=f"{top:.0f}", s=f"{split:.1f}",
+        history=history, band=band, forecast=forecast, labels=labels,
+    )

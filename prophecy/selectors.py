@@ -273,3 +273,41 @@ def hotspots_geojson(*, today=None) -> dict:
             },
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+HISTORY_WEEKS = 104
+
+
+def district_forecast_detail(*, slug: str, today=None) -> dict | None:
+    """One district's page: per service type two years of weekly job counts, the coming weeks'
+    predictions and the series' latest backtest; its capacity against predicted job-hours per
+    week. None for an unknown district."""
+    from prophecy.services.forecast import job_history_weekly
+
+    district = District.objects.filter(slug=slug).first()
+    if district is None:
+        return None
+    today = today or timezone.localdate()
+    weeks, series, _hours = job_history_weekly(until=today)
+    weeks = weeks[-HISTORY_WEEKS:]
+    upcoming = [p for p in prediction_list_upcoming(today=today) if p.district_id == district.pk]
+    backtests: dict[str, BacktestResult] = {}
+    for b in BacktestResult.objects.filter(district=district).order_by("-run_at", "-id"):
+        backtests.setdefault(b.service_type, b)
+    services = sorted({s for (d, s) in series if d == slug} | {p.service_type for p in upcoming})
+    rows = []
+    for service in services:
+        counts = series.get((slug, service))
+        rows.append({
+            "service_type": service,
+            "counts": [float(c) for c in counts[-len(weeks):]] if counts is not None and weeks else [0.0] * len(weeks),
+            "predictions": [p for p in upcoming if p.service_type == service],
+            "backtest": backtests.get(service),
+        })
+    by_week: dict = defaultdict(lambda: {"job_hours": 0.0, "capacity": 0.0})
+    for p in upcoming:
+        by_week[p.week_start]["job_hours"] += p.job_hours
+        by_week[p.week_start]["capacity"] = p.capacity_hours
+    capacity = [{"week_start": w, **v, "gap": round(v["job_hours"] - v["capacity"], 1)}
+                for w, v in sorted(by_week.items())]
+    return {"district": district, "weeks": weeks, "rows": rows, "capacity": capacity}

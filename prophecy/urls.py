@@ -8,4 +8,5 @@ app_name = "prophecy"
 urlpatterns = [
     path("search/", views.search, name="search"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("district/<slug:slug>/", views.district, name="district"),
 ]

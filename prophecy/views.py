@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from hvaccrm.models import District
 from prophecy import selectors
-from prophecy.charts import demand_chart_svg
+from prophecy.charts import demand_chart_svg, history_forecast_svg
 from prophecy.forms import SearchForm
 
 
@@ -53,3 +53,18 @@ def dashboard(request):
         entry["chart"] = demand_chart_svg(series=entry["series"], width=370)
     context = {**admin.site.each_context(request), "title": _("Demand forecast"), **data, "store_healthy": selectors.vector_store_healthy()}
     return render(request, "prophecy/dashboard.html", context)
+
+
+@staff_member_required
+@permission_required("prophecy.view_prediction", raise_exception=True)
+def district(request, slug: str):
+    """Per service type: two years of weekly jobs, the forecast with its band and the backtest;
+    the weekly capacity against predicted job-hours. An unknown district gets a page saying so."""
+    detail = selectors.district_forecast_detail(slug=slug)
+    context = {**admin.site.each_context(request), "title": _("Demand forecast"), "slug": slug, "detail": detail}
+    if detail is None:
+        return render(request, "prophecy/district.html", context, status=404)
+    for row in detail["rows"]:
+        row["chart"] = history_forecast_svg(weeks=detail["weeks"], counts=row["counts"], predictions=row["predictions"])
+    context["title"] = _("Demand forecast: %(district)s") % {"district": detail["district"].name}
+    return render(request, "prophecy/district.html", context)

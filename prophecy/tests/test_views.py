@@ -96,3 +96,33 @@ def test_a_dispatcher_and_a_manager_may_use_the_search_and_the_dashboard(client,
         client.force_login(user)
         assert client.get(reverse("prophecy:search"), {"q": "kapie"}).status_code == 200
         assert client.get(reverse("prophecy:dashboard")).status_code == 200
+
+
+def test_a_district_page_charts_two_years_of_weeks_with_the_forecast_band_and_the_backtest(client, manager):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from prophecy.models import BacktestResult
+
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    for weeks_ago in (3, 40, 90):
+        ServiceJobFactory(district=district("wola"), service_type="repair",
+                          scheduled_start=timezone.now() - timedelta(weeks=weeks_ago))
+    Prediction.objects.create(district=district("wola"), service_type="repair", week_start=monday,
+                              forecast_jobs=6, forecast_low=4, forecast_high=8, job_hours=9, capacity_hours=5,
+                              predicted_demand=1.0, confidence=0.8, model_name="test")
+    BacktestResult.objects.create(district=district("wola"), service_type="repair", model_name="test", folds=3,
+                                  horizon=4, mase=0.71, seasonal_naive_mase=1.02)
+    client.force_login(manager)
+    page = client.get(reverse("prophecy:district", args=["wola"]))
+    html = page.content.decode()
+    assert page.status_code == 200 and html.count("<svg") >= 1 and "polygon" in html
+    assert "0.71" in html or "0,71" in html
+    assert "HVAC CRM" in html and "Django administration" not in html
+
+
+def test_an_unknown_district_page_says_so(client, manager):
+    client.force_login(manager)
+    page = client.get(reverse("prophecy:district", args=["atlantis"]))
+    assert page.status_code == 404 and "notice-unknown_district" in page.content.decode()
