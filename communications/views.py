@@ -43,7 +43,8 @@ def inbox(request):
         qs = qs.filter(unread__gt=0)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "communications/inbox.html", _context(
-        request, title=_("Office inbox"), page=page, query=query, alerts=selectors.alert_list_open()[:10]))
+        request, title=_("Office inbox"), page=page, query=query, alerts=selectors.alert_list_open()[:10],
+        chains=[{"alert": a, "chain": services.alert_chain(a)} for a in selectors.alert_list_recent()[:10]]))
 
 
 @staff_member_required

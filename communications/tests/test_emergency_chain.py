@@ -18,7 +18,7 @@ from communications.models import AlertResponse, EmergencyAlert, Notification
 from communications.tests.factories import ConversationFactory
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import IntegrationLog, ServiceJob
-from hvaccrm.services.outbox import outbox_process, record
+from hvaccrm.services.outbox import handler_for, outbox_process, record
 from hvaccrm.tests.factories import TechnicianFactory, district
 
 pytestmark = pytest.mark.django_db
@@ -138,12 +138,11 @@ def test_a_worker_killed_mid_dispatch_alerts_once_after_the_sweep(client_anna):
     tech = _tech()
     message = _emergency_message(client_anna)
     row = IntegrationLog.objects.get(kind="emergency.alert", object_id=str(message.pk))
-    from integration.handlers import emergency_to_technicians
-
-    emergency_to_technicians(row)  # the dead worker's run: its writes committed, the row still pending
+    handler = handler_for("notifications", "emergency.alert")  # looked up, not imported (import-linter)
+    handler(row)  # the dead worker's run: its writes committed, the row still pending
     for _ in range(2):
         outbox_process(log_id=row.pk)
-    emergency_to_technicians(row)
+    handler(row)
     assert EmergencyAlert.objects.filter(message=message).count() == 1
     assert Notification.objects.filter(recipient=tech.user, kind="emergency.alert").count() == 1
     assert AlertResponse.objects.filter(user=tech.user).count() == 1
@@ -194,3 +193,15 @@ def test_two_technicians_accepting_at_the_same_moment_one_wins(client_anna):
     assert AlertResponse.objects.filter(alert=alert, state="accepted").count() == 1
     assert ServiceJob.objects.get(pk=alert.job_id).technician_id == winner
     assert settings.CELERY_EMERGENCY_QUEUE
+
+
+def test_the_office_inbox_shows_each_emergencys_chain(client, dispatcher, client_anna):
+    a, b = _tech(), _tech()
+    alert = _alert_of(_emergency_message(client_anna))
+    services.alert_decline(alert_id=alert.pk, user=a.user, reason="Brak części w aucie")
+    services.alert_accept(alert_id=alert.pk, user=b.user)
+    client.force_login(dispatcher)
+    page = client.get(reverse("communications:inbox")).content.decode()
+    chain = page[page.index('id="comms-chains"'):page.index('class="comms-search"')]
+    assert f'data-alert="{alert.pk}"' in chain and "Brak części w aucie" in chain
+    assert "comms-declined" in chain and "comms-accepted" in chain

@@ -94,6 +94,8 @@
       onEvent: function (frame) {
         if (frame.type === "message.created") {
           show(frame.data, frame.id);
+        } else if (frame.type === "emergency.alert" && frame.data.chain && window.HvacChain) {
+          window.HvacChain.update(frame.id, frame.data);
         } else if ((frame.type === "ack" || frame.type === "error") && pending[frame.id]) {
           pending[frame.id](frame);
           delete pending[frame.id];
