@@ -136,11 +136,12 @@ def cache_lookup(*, cache: str, hits: int, misses: int) -> None:
 
 
 def district_cache_lookup(*, districts: list, missing: list) -> None:
-    """The district caches, one per affluence tier (their TTLs differ): cache `district_<tier>`."""
+    """The district caches, one per cache tier (their TTLs differ; the tier follows the district's
+    weight): cache `district_<tier>`."""
     lost = {d.pk for d in missing}
     by_tier: dict[str, list[int]] = {}
     for d in districts:
-        by_tier.setdefault(d.affluence_tier, [0, 0])[d.pk in lost] += 1
+        by_tier.setdefault(str(d.cache_tier), [0, 0])[d.pk in lost] += 1
     for tier, (hits, misses) in by_tier.items():
         cache_lookup(cache=f"district_{tier}", hits=hits, misses=misses)
 

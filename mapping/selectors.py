@@ -17,9 +17,10 @@ from mapping.models import DayPlan, RouteStop
 
 
 def _district_open_counts() -> dict[str, int]:
-    """Open jobs per district, each cached for its district's tier TTL (5/10/15 minutes)."""
+    """Open jobs per district, each cached for its district's tier TTL (5/10/15 minutes; the tier
+    follows the weight)."""
     out: dict[str, int] = {}
-    districts = list(District.objects.only("slug", "affluence_tier"))
+    districts = list(District.objects.only("slug", "weight"))
     keys = {d.slug: f"mapping:open-jobs:{d.slug}" for d in districts}
     cached = cache.get_many(list(keys.values()))
     missing = [d for d in districts if keys[d.slug] not in cached]

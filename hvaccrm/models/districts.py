@@ -16,9 +16,32 @@ class AffluenceTier(models.TextChoices):
     LOW = "low", _("low")
 
 
-# Cache TTL of district-scoped data (map layers, statistics) by affluence tier, in seconds:
-# busier, wealthier districts change faster (the design's 5 / 10 / 15 minutes).
+# Cache TTL of district-scoped data (map layers, statistics) by cache tier, in seconds: the
+# districts that matter more get fresher data (the design's 5 / 10 / 15 minutes).
 TIER_CACHE_TTL = {AffluenceTier.HIGH: 300, AffluenceTier.MEDIUM: 600, AffluenceTier.LOW: 900}
+
+# The weight is the office's one lever per district (issue 23): it raises the district's jobs in the
+# plan and picks its cache tier. 1.0 is neutral. Above 3 the planner's scale is full for every job of
+# priority 33 or more (see weighted_priority), so a larger number would mean nothing.
+WEIGHT_MAX = 3.0
+# Lowest weight of each cache tier, heaviest first; the seed's 0.7-1.4 spread over all three.
+CACHE_TIER_MIN_WEIGHT = ((1.2, AffluenceTier.HIGH), (0.9, AffluenceTier.MEDIUM))
+# The planner's priority scale (ServiceJob.priority): 100 is an emergency's.
+PRIORITY_TOP = 100
+
+
+def cache_tier_for_weight(weight: float) -> AffluenceTier:
+    """The cache tier of a district of this weight: heavier districts get the shorter TTL."""
+    return next((tier for low, tier in CACHE_TIER_MIN_WEIGHT if weight >= low), AffluenceTier.LOW)
+
+
+def weighted_priority(*, priority: int, weight: float) -> int:
+    """A job's priority for the planner, scaled by its district's weight. An emergency (the top of
+    the scale) is left alone and no weight lifts another job to it: a weight orders routine work,
+    it never puts a routine job level with an emergency or an emergency behind one."""
+    if priority >= PRIORITY_TOP:
+        return PRIORITY_TOP
+    return max(0, min(PRIORITY_TOP - 1, round(priority * weight)))
 
 
 class District(models.Model):
@@ -48,5 +71,10 @@ class District(models.Model):
         return self.name
 
     @property
+    def cache_tier(self) -> AffluenceTier:
+        """Follows the weight, not the affluence tier (which describes the district)."""
+        return cache_tier_for_weight(self.weight)
+
+    @property
     def cache_ttl(self) -> int:
-        return TIER_CACHE_TTL[AffluenceTier(self.affluence_tier)]
+        return TIER_CACHE_TTL[self.cache_tier]

@@ -6,7 +6,7 @@ from shapely.geometry import shape
 
 from hvaccrm.geo import DISTRICTS, default_geometries, district_for_point
 from hvaccrm.models import District, Site
-from hvaccrm.models.districts import DISTRICT_SLUGS
+from hvaccrm.models.districts import DISTRICT_SLUGS, cache_tier_for_weight, weighted_priority
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,24 @@ def test_a_site_outside_warsaw_is_kept_with_no_district_and_labelled_so(client_a
     assert site.district_label in ("poza Warszawą", "outside Warsaw")
 
 
-def test_every_district_has_neighbours_and_a_cache_ttl_by_tier():
+def test_every_district_has_neighbours_and_a_cache_ttl_by_the_tier_its_weight_gives():
     for d in District.objects.prefetch_related("neighbours"):
         assert d.neighbours.exists(), d.slug
-        assert d.cache_ttl == {"high": 300, "medium": 600, "low": 900}[d.affluence_tier]
+        assert d.cache_ttl == {"high": 300, "medium": 600, "low": 900}[cache_tier_for_weight(d.weight)]
+
+
+@pytest.mark.parametrize(("weight", "tier", "ttl"), [
+    (3.0, "high", 300), (1.2, "high", 300), (1.19, "medium", 600), (1.0, "medium", 600), (0.9, "medium", 600),
+    (0.89, "low", 900), (0.0, "low", 900),
+])
+def test_the_cache_tier_follows_the_weight_whatever_the_affluence_tier(weight, tier, ttl):
+    d = District(slug="wola", affluence_tier="low", weight=weight)
+    assert (d.cache_tier, d.cache_ttl) == (tier, ttl)
+
+
+def test_the_weight_scales_a_jobs_priority_but_never_to_or_from_an_emergencys():
+    assert weighted_priority(priority=50, weight=1.4) == 70
+    assert weighted_priority(priority=50, weight=0.7) == 35
+    assert weighted_priority(priority=75, weight=3.0) == 99  # below any emergency
+    assert weighted_priority(priority=100, weight=0.5) == 100  # an emergency stays first anywhere
+    assert weighted_priority(priority=50, weight=0.0) == 0

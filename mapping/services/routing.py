@@ -16,6 +16,7 @@ from django.utils import timezone
 from hvaccrm.geo import DISTRICTS
 from hvaccrm.models import ServiceJob, Technician
 from hvaccrm.models.clients import F_GASES
+from hvaccrm.models.districts import weighted_priority
 from hvaccrm.models.jobs import JobStatus
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
@@ -146,8 +147,9 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
             # A dispatcher's pin (or an accepted slot): the job stays with its technician, in its
             # window; a job the optimiser placed (not pinned) may move at this plan.
             skills |= {pin_skill(job.technician_id)}
+        weight = job.district.weight if job.district_id else 1.0  # the office's lever per district
         sjobs.append(solver.Job(id=job.pk, location=loc, service=job.estimated_duration_min * 60, windows=windows,
-                                skills=skills, priority=job.priority))
+                                skills=skills, priority=weighted_priority(priority=job.priority, weight=weight)))
     matrix, source = travel.bands_for(points, districts, routing_url=conf.ROUTING_URL,
                                       detour=conf.ROUTE_DETOUR_FACTOR, timeout=conf.ROUTING_TIMEOUT_S)
     return _Problem(vehicles, sjobs, matrix, source, fixed, rows, unroutable, initial=_stored_plan(day=day))
