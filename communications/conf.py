@@ -35,3 +35,28 @@ CHAIN_MANAGERS_SECONDS = env.int("COMMS_CHAIN_MANAGERS_SECONDS", default=600)
 ETA_SPEED_KMH = env.float("COMMS_ETA_SPEED_KMH", default=25.0)
 ETA_MIN_MINUTES = env.int("COMMS_ETA_MIN_MINUTES", default=10)
 ETA_UNKNOWN_MINUTES = env.int("COMMS_ETA_UNKNOWN_MINUTES", default=45)
+
+# --- Two-way channels (communications/inbound; docs/channels.md) ---------------------------------
+# Each webhook refuses everything (403) while its secret is empty.
+# Generic SMS gateway webhook: HMAC-SHA256 of the raw body with this secret, hex, in X-Signature.
+INBOUND_SMS_SECRET = env.str("COMMS_INBOUND_SMS_SECRET", default="")
+# Twilio's form posts: X-Twilio-Signature checked with the account's auth token.
+TWILIO_AUTH_TOKEN = env.str("COMMS_TWILIO_AUTH_TOKEN", default="")
+# The public base URL the gateways call (Twilio signs the full URL); empty: the request's own.
+INBOUND_PUBLIC_URL = env.str("COMMS_INBOUND_PUBLIC_URL", default="")
+# The region a number without a country code belongs to (E.164 normalisation).
+SMS_DEFAULT_REGION = env.str("COMMS_SMS_DEFAULT_REGION", default="PL")
+# Telegram: the secret_token given to setWebhook (sent back in X-Telegram-Bot-Api-Secret-Token)
+# and the bot's username for the portal's t.me link.
+TELEGRAM_WEBHOOK_SECRET = env.str("COMMS_TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_BOT_USERNAME = env.str("COMMS_TELEGRAM_BOT_USERNAME", default="")
+# Minutes a Telegram link code shown in the portal stays valid (single use).
+LINK_CODE_MINUTES = env.int("COMMS_LINK_CODE_MINUTES", default=15)
+# Inbound e-mail webhook: HMAC-SHA256 of the raw body, hex, in X-Signature; raw messages over the
+# size limit are refused (413).
+INBOUND_EMAIL_SECRET = env.str("COMMS_INBOUND_EMAIL_SECRET", default="")
+INBOUND_EMAIL_MAX_BYTES = env.int("COMMS_INBOUND_EMAIL_MAX_BYTES", default=1_000_000)
+# The domain of the Message-IDs of the office's e-mail replies (threading by In-Reply-To).
+EMAIL_MESSAGE_ID_DOMAIN = env.str("COMMS_EMAIL_MESSAGE_ID_DOMAIN", default="hvaccrm.local")
+# Inbound texts per sender (a number, a chat, an e-mail address) per minute; over it: 429.
+INBOUND_RATE_PER_MINUTE = env.int("COMMS_INBOUND_RATE_PER_MINUTE", default=10)

@@ -20,6 +20,7 @@ class Conversation(models.Model):
         PHONE = "phone", _("phone")
         SMS = "sms", _("SMS")
         OFFICE = "office", _("office")
+        TELEGRAM = "telegram", _("Telegram")
 
     client = models.ForeignKey("hvaccrm.Client", on_delete=models.CASCADE, related_name="conversations",
                                verbose_name=_("client"))
@@ -39,6 +40,16 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return self.subject or f"#{self.pk}"
+
+
+class MessageChannel(models.TextChoices):
+    """How a message reached us or the client (the two-way channels of communications/inbound)."""
+
+    PORTAL = "portal", _("client portal")
+    OFFICE = "office", _("office")
+    SMS = "sms", _("SMS")
+    TELEGRAM = "telegram", _("Telegram")
+    EMAIL = "email", _("e-mail")
 
 
 class Message(models.Model):
@@ -64,6 +75,13 @@ class Message(models.Model):
     urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     service_types = models.JSONField(_("service types"), default=list, blank=True)
     classification = models.JSONField(_("classification"), default=dict, blank=True)
+    # The way the message came in (a client's SMS, Telegram, e-mail) or went out (an office reply
+    # relayed to the client's channel): the inbox shows it and replies follow the client's last one.
+    channel = models.CharField(_("channel"), max_length=16, choices=MessageChannel.choices,
+                               default=MessageChannel.PORTAL)
+    # The gateway's id of the message: an e-mail's Message-ID (threading by In-Reply-To), an SMS
+    # provider's id, a Telegram message id. Empty for portal messages.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -372,3 +390,92 @@ class AlertResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id}/{self.step}: {self.user_id} [{self.state}]"
+
+
+# --- Two-way channels (communications/inbound) ---------------------------------------------------
+
+
+class ChannelLink(models.Model):
+    """An outside address of a client that is not a field of the client: a linked Telegram chat."""
+
+    client = models.ForeignKey("hvaccrm.Client", on_delete=models.CASCADE, related_name="channel_links",
+                               verbose_name=_("client"))
+    channel = models.CharField(_("channel"), max_length=16, choices=MessageChannel.choices)
+    address = models.CharField(_("address"), max_length=200)
+    linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["client_id", "id"]
+        verbose_name = _("channel link")
+        verbose_name_plural = _("channel links")
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="channel_link_address_once")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.channel}"
+
+
+class ChannelPreference(models.Model):
+    """The channel a client wants the office's replies on; none: the one they last wrote on."""
+
+    client = models.OneToOneField("hvaccrm.Client", on_delete=models.CASCADE, related_name="channel_preference",
+                                  verbose_name=_("client"))
+    channel = models.CharField(_("preferred reply channel"), max_length=16, choices=MessageChannel.choices,
+                               blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reply channel preference")
+        verbose_name_plural = _("reply channel preferences")
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.channel or '-'}"
+
+
+class LinkCode(models.Model):
+    """A one-time code the portal shows to link a Telegram chat (`/start CODE`).
+
+    Only its SHA-256 is stored: a database reader cannot link a chat to someone else's account.
+    """
+
+    client = models.ForeignKey("hvaccrm.Client", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("client"))
+    channel = models.CharField(_("channel"), max_length=16, choices=MessageChannel.choices,
+                               default=MessageChannel.TELEGRAM)
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("link code")
+        verbose_name_plural = _("link codes")
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.channel}"
+
+
+class InboundThread(models.Model):
+    """Texts from an address that matched no client (an unknown phone number or e-mail sender):
+    kept for the office, which links the address to a client (the texts then become messages)."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=MessageChannel.choices)
+    address = models.CharField(_("address"), max_length=200)
+    texts = models.JSONField(_("texts"), default=list, blank=True)
+    client = models.ForeignKey("hvaccrm.Client", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+", verbose_name=_("linked to client"))
+    conversation = models.ForeignKey(Conversation, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("conversation"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_text_at = models.DateTimeField(_("last text"), null=True, blank=True, db_index=True)
+    linked_at = models.DateTimeField(_("linked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_text_at", "-id"]
+        verbose_name = _("unknown sender")
+        verbose_name_plural = _("unknown senders")
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], condition=models.Q(client__isnull=True),
+                                               name="inbound_thread_open_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.address}"

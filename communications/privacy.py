@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from communications import selectors
+from communications.inbound import privacy as inbound_privacy
 from communications.models import (
     AlertResponse,
     Conversation,
@@ -81,7 +82,8 @@ def export(*, client: Client) -> dict[str, Any]:
     """Conversations, messages, notifications and deliveries of one client, and the office's
     urgency corrections of their messages (a copy of the client's text with its label)."""
     return {**selectors.client_data_export(client_id=client.pk),
-            "triage_corrections": selectors.triage_correction_list_for_client(client_id=client.pk)}
+            "triage_corrections": selectors.triage_correction_list_for_client(client_id=client.pk),
+            "channels": inbound_privacy.export(client=client)}
 
 
 def erase(*, client: Client, context: ErasureContext) -> dict[str, int]:
@@ -91,7 +93,9 @@ def erase(*, client: Client, context: ErasureContext) -> dict[str, int]:
     # The core scrubs the outbox copies of these (message texts and alert positions in payloads).
     context.relate("communications.message", message_ids)
     context.relate("communications.emergencyalert", alert_ids)
-    changed = client_data_anonymise(client_id=client.pk)
+    # Before the messages are anonymised: the client's own addresses find their waiting texts.
+    changed = inbound_privacy.erase(client=client)
+    changed += client_data_anonymise(client_id=client.pk)
     # A decline's reason about this client's emergency may quote or describe them: it goes, the
     # chain's shape (who was alerted, who answered how and when) stays for the response figures.
     changed += AlertResponse.objects.filter(alert_id__in=alert_ids).exclude(reason="").update(reason=ERASED)
@@ -105,5 +109,7 @@ register_privacy(
     "communications", order=20, export=export, erase=erase,
     covers=("communications.Conversation", "communications.Message", "communications.MessageRead",
             "communications.Notification", "communications.Delivery", "communications.NotificationPreference",
-            "communications.EmergencyAlert", "communications.AlertResponse", "communications.TriageCorrection"),
+            "communications.EmergencyAlert", "communications.AlertResponse", "communications.TriageCorrection",
+            "communications.ChannelLink", "communications.ChannelPreference", "communications.LinkCode",
+            "communications.InboundThread"),
 )

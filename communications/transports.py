@@ -159,3 +159,39 @@ def notification_data(n) -> dict:
         "payload": n.payload, "related_type": n.related_type, "related_id": n.related_id,
         "created_at": n.created_at.isoformat() if n.created_at else None,
     }
+
+
+# --- Two-way channels: a conversation's reply to the client's channel (communications/inbound) ---
+# Not a Delivery (a message is not a notification and a client may have no login): the outbox's
+# message.relay row retries it; the same gateways and the same Telegram call as above.
+
+
+def text_send(*, channel: str, address: str, text: str, reference: str, subject: str = "",
+              message_id: str = "", in_reply_to: str = "") -> None:
+    """Send a conversation's text to one address on an outside channel; DeliveryFailed if refused."""
+    if not address:
+        raise DeliveryFailed(f"no {channel} address")
+    if channel == "sms":
+        if not conf.SMS_GATEWAY_URL:
+            raise DeliveryFailed("SMS gateway not configured (COMMS_SMS_GATEWAY_URL)")
+        headers = {"Authorization": f"Bearer {conf.SMS_GATEWAY_TOKEN}"} if conf.SMS_GATEWAY_TOKEN else {}
+        _post_json(conf.SMS_GATEWAY_URL, {"to": address, "text": text[:600], "sender": conf.SMS_SENDER,
+                                          "reference": reference}, headers)
+    elif channel == "telegram":
+        if not conf.TELEGRAM_BOT_TOKEN:
+            raise DeliveryFailed("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
+        url = f"{conf.TELEGRAM_API_URL.rstrip('/')}/bot{conf.TELEGRAM_BOT_TOKEN}/sendMessage"
+        answer = _post_json(url, {"chat_id": address, "text": text[:4000]})
+        if answer.get("ok") is False:
+            raise DeliveryFailed(f"telegram: {answer.get('description', 'refused')}")
+    elif channel == "email":
+        headers = {"Message-ID": message_id} if message_id else {}
+        if in_reply_to:
+            headers |= {"In-Reply-To": in_reply_to, "References": in_reply_to}
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[address], headers=headers)
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:  # SMTP errors, refused connections: retried by the outbox
+            raise DeliveryFailed(f"e-mail: {type(exc).__name__}: {exc}") from exc
+    else:
+        raise DeliveryFailed(f"no outside channel {channel!r}")

@@ -88,6 +88,10 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(target=Target.NOTIFICATIONS, kind="delivery.send", source="communications",
              payload=payloads.DeliverySend, handler=handlers.delivery_to_channel, service=integration.delivery_run,
              calls=(comms.delivery_attempt_or_raise,), note="a failed delivery leaves the row failed for a retry"),
+    Contract(target=Target.NOTIFICATIONS, kind="message.relay", source="communications",
+             payload=payloads.MessageRelay, handler=handlers.message_to_client_channel,
+             service=integration.message_relay_run, calls=(comms.message_relay,),
+             note="an office reply on the client's preferred or last channel; a refusal is retried"),
 )
 
 

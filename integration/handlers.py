@@ -24,6 +24,7 @@ from integration.payloads import (
     HotspotAlert,
     JobChange,
     JobCompleted,
+    MessageRelay,
     MessageToMap,
     MessageToProphecy,
 )
@@ -125,4 +126,12 @@ def delivery_to_channel(row: IntegrationLog) -> dict | HandlerFailed:
     except DeliveryFailed as exc:
         # Reported, not raised: the attempt, its error and the delivery's state stay recorded on
         # the Delivery row while the outbox schedules the retry.
+        return HandlerFailed(str(exc))
+
+
+def message_to_client_channel(row: IntegrationLog) -> dict | HandlerFailed:
+    p = cast(MessageRelay, row.payload)
+    try:
+        return integration.message_relay_run(message_id=p["message"], channel=p["channel"])
+    except DeliveryFailed as exc:
         return HandlerFailed(str(exc))

@@ -60,6 +60,13 @@ class DeliverySend(TypedDict):
     delivery: int
 
 
+class MessageRelay(TypedDict):
+    """(notifications, message.relay): an office reply sent to the client's outside channel."""
+
+    message: int
+    channel: str  # "sms", "telegram" or "email"
+
+
 # --- the core's jobs and feedback ----------------------------------------------------------------
 
 

@@ -354,6 +354,12 @@ def delivery_run(*, delivery_id: int) -> dict[str, Any]:
     return {"delivery": delivery_id, "state": str(state)}
 
 
+def message_relay_run(*, message_id: int, channel: str) -> dict[str, Any]:
+    """Send an office reply to the client's SMS, Telegram or e-mail; communications' DeliveryFailed
+    when the gateway refused it (the handler reports it to the outbox, which retries)."""
+    return comms.message_relay(message_id=message_id, channel=channel)
+
+
 # --- health alerts and repairs (called by audit) ------------------------------------------------
 
 

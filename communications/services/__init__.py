@@ -9,6 +9,14 @@ emergency_dispatch, job_update_notify, delivery_attempt, client_data_anonymise) 
 
 from __future__ import annotations
 
+from communications.inbound import (
+    channel_preference_set,
+    inbound_thread_link,
+    message_relay,
+    telegram_link_code_create,
+    telegram_link_state,
+    telegram_unlink,
+)
 from communications.privacy import client_data_anonymise
 from communications.services.alerts import alert_chain
 from communications.services.common import (
@@ -71,6 +79,7 @@ __all__ = [
     "alert_decline",
     "alert_escalate",
     "alert_step_advance",
+    "channel_preference_set",
     "client_data_anonymise",
     "client_message_send",
     "consent_granted",
@@ -85,10 +94,12 @@ __all__ = [
     "delivery_states_sync",
     "emergency_dispatch",
     "escalation_sweep",
+    "inbound_thread_link",
     "job_update_notify",
     "message_data",
     "message_outbox_payloads",
     "message_read",
+    "message_relay",
     "message_send",
     "message_urgency_correct",
     "notification_ack",
@@ -98,5 +109,8 @@ __all__ = [
     "notify_role",
     "preference_set",
     "reminders_send",
+    "telegram_link_code_create",
+    "telegram_link_state",
+    "telegram_unlink",
     "user_is_office",
 ]

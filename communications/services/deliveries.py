@@ -258,3 +258,29 @@ def deliveries_in_app_undelivered(*, older_than_seconds: float = 0) -> int:
     if older_than_seconds:
         qs = qs.filter(created_at__lt=timezone.now() - timedelta(seconds=older_than_seconds))
     return qs.count()
+
+
+# --- Gateway delivery reports (communications/inbound: the SMS gateway's webhook) ----------------
+
+
+def delivery_report(*, delivery_id: int, delivered: bool, error: str = "") -> bool:
+    """The gateway's report of a send: "delivered" (or read already: kept) or "failed". A failed
+    report of a sent delivery starts its retry through the outbox, like a failed attempt would.
+    Returns whether the delivery changed; an unknown id or a report of a pending one changes nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        d = Delivery.objects.select_for_update().filter(pk=delivery_id).exclude(channel=Channel.IN_APP).first()
+        if d is None or d.state not in (Delivery.State.SENT, Delivery.State.DELIVERED):
+            return False
+        if delivered:
+            if d.state == Delivery.State.DELIVERED:
+                return False
+            d.state, d.delivered_at = Delivery.State.DELIVERED, now
+            d.save(update_fields=["state", "delivered_at", "updated_at"])
+        else:
+            d.state, d.last_error = Delivery.State.FAILED, f"gateway report: {error or 'failed'}"[:2000]
+            d.save(update_fields=["state", "last_error", "updated_at"])
+            record(source=SOURCE, target=Target.NOTIFICATIONS, kind=DELIVERY_KIND, object_type=DELIVERY_OBJECT,
+                   object_id=d.pk, payload={"delivery": d.pk})
+    metrics.delivery_outcome(channel=d.channel, state=d.state)
+    return True

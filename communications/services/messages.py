@@ -9,8 +9,11 @@ from django.utils.translation import gettext as _
 
 from communications.classifier import classify
 from communications.models import (
+    ChannelLink,
+    ChannelPreference,
     Conversation,
     Message,
+    MessageChannel,
     MessageRead,
 )
 from communications.services.common import (
@@ -70,6 +73,8 @@ def client_message_send(*, author, client_id: int, body: str, conversation_id: i
 
 
 def _author_role(user, conversation: Conversation) -> str:
+    if user is None:  # a client's text from an outside channel, authenticated by the webhook
+        return Message.AuthorRole.CLIENT
     if user_is_office(user):
         return Message.AuthorRole.STAFF
     tech = _technician_of(user)
@@ -109,14 +114,22 @@ def message_data(message: Message) -> dict[str, Any]:
     }
 
 
+OUTSIDE_CHANNELS = (MessageChannel.SMS, MessageChannel.TELEGRAM, MessageChannel.EMAIL)
+
+
 def message_send(
-    *, author, conversation_id: int, body: str, latitude: float | None = None, longitude: float | None = None
+    *, author, conversation_id: int, body: str, latitude: float | None = None, longitude: float | None = None,
+    channel: str = MessageChannel.PORTAL, external_id: str = "",
 ) -> Message:
     """Save a message (the truth), record the outbox rows of the contracts, then announce it.
 
     A client's or technician's message is classified; an emergency gets an `emergency.alert` outbox
     row (the integration layer routes it), and a gas or CO emergency an automatic reply with the
-    safety instruction in the client's language.
+    safety instruction in the client's language. An office or technician reply owes a
+    `message.relay` row when the client writes on an outside channel (see `message_reply_channel`).
+
+    `author=None` is a client's text from an outside channel (SMS, Telegram, e-mail): the webhook
+    authenticated the gateway by its signature and matched the sender to the conversation's client.
     """
     body = (body or "").strip()
     if not body:
@@ -126,7 +139,9 @@ def message_send(
     if (latitude is None) != (longitude is None):
         raise ServiceError(_("Give both coordinates."), fields={"latitude": [_("Give both coordinates.")]})
     conversation = Conversation.objects.select_related("client", "job__district").filter(pk=conversation_id).first()
-    if conversation is None or not conversation_can_access(user=author, conversation=conversation):
+    if author is None and channel not in OUTSIDE_CHANNELS:
+        raise _not_found(_("Conversation"))
+    if conversation is None or (author is not None and not conversation_can_access(user=author, conversation=conversation)):
         raise _not_found(_("Conversation"))
     role = _author_role(author, conversation)
     result = classify(body)
@@ -146,8 +161,11 @@ def message_send(
             urgency=urgency,
             service_types=result.service_types if role != Message.AuthorRole.STAFF else [],
             classification=result.as_dict(),
+            channel=channel,
+            external_id=external_id[:255],
         )
-        MessageRead.objects.create(message=message, user=author, is_office=role == Message.AuthorRole.STAFF)
+        if author is not None:
+            MessageRead.objects.create(message=message, user=author, is_office=role == Message.AuthorRole.STAFF)
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
         # Announce before the outbox rows: their publish after commit must not delay the push.
         _message_announce(message)
@@ -162,6 +180,10 @@ def message_send(
                 district=district,
             )
             _message_announce(reply)
+            if channel in OUTSIDE_CHANNELS:
+                # The client who texted about gas must read the instruction where they wrote.
+                record(source=SOURCE, target=Target.NOTIFICATIONS, kind="message.relay", obj=reply,
+                       payload={"message": reply.pk, "channel": channel})
     return message
 
 
@@ -208,9 +230,44 @@ def message_outbox_payloads(message: Message) -> dict[tuple[str, str], dict[str,
     return out
 
 
+def message_reply_channel(*, conversation: Conversation) -> str:
+    """The outside channel an office reply in this conversation goes out on, or "" (portal only).
+
+    The client's preference when they set one, else the channel of their last message (in this
+    conversation, else in any of theirs): a client who texted gets the answer by SMS.
+    """
+    preferred = ChannelPreference.objects.filter(client_id=conversation.client_id).values_list(
+        "channel", flat=True).first()
+    if preferred:
+        return preferred if preferred in OUTSIDE_CHANNELS else ""
+    client_messages = Message.objects.filter(author_role=Message.AuthorRole.CLIENT).order_by("-id")
+    last = (client_messages.filter(conversation_id=conversation.pk).values_list("channel", flat=True).first()
+            or client_messages.filter(conversation__client_id=conversation.client_id)
+            .values_list("channel", flat=True).first())
+    return last if last in OUTSIDE_CHANNELS else ""
+
+
+def message_reply_address(*, client_id: int, channel: str) -> str:
+    """The client's address on an outside channel ("" when they have none there)."""
+    if channel == MessageChannel.TELEGRAM:
+        return ChannelLink.objects.filter(client_id=client_id, channel=channel).order_by("-id").values_list(
+            "address", flat=True).first() or ""
+    field = {MessageChannel.SMS: "phone", MessageChannel.EMAIL: "email"}.get(channel)
+    if field is None:
+        return ""
+    return Client.objects.filter(pk=client_id).values_list(field, flat=True).first() or ""
+
+
 def _message_outbox(message: Message) -> None:
     for (target, kind), payload in message_outbox_payloads(message).items():
         record(source=SOURCE, target=target, kind=kind, obj=message, payload=payload)
+    # An office or technician reply also goes out where the client writes (not part of
+    # message_outbox_payloads: integration rebuilds those for the map and the vector store).
+    if message.author_role in (Message.AuthorRole.STAFF, Message.AuthorRole.TECHNICIAN):
+        relay = message_reply_channel(conversation=message.conversation)
+        if relay:
+            record(source=SOURCE, target=Target.NOTIFICATIONS, kind="message.relay", obj=message,
+                   payload={"message": message.pk, "channel": relay})
 
 
 def _message_announce(message: Message) -> None:

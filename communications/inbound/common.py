@@ -1,0 +1,188 @@
+"""What every inbound channel shares: the signature check, the per-sender rate limit, the one
+write (`inbound_receive`), the office's link of an unknown sender, and the relay of replies."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communications import conf
+from communications.models import (
+    ChannelLink,
+    ChannelPreference,
+    Conversation,
+    InboundThread,
+    Message,
+    MessageChannel,
+)
+from communications.services.common import _not_found
+from communications.services.messages import message_reply_address, message_send
+from communications.transports import text_send
+from hvaccrm.errors import ServiceError
+from hvaccrm.models import Client
+
+CONVERSATION_CHANNEL = {MessageChannel.SMS: Conversation.Channel.SMS, MessageChannel.EMAIL: Conversation.Channel.EMAIL,
+                        MessageChannel.TELEGRAM: Conversation.Channel.TELEGRAM}
+
+
+def signature_valid(*, secret: str, body: bytes, signature: str) -> bool:
+    """HMAC-SHA256 of the raw body, hex (optionally "sha256=..."), compared in constant time.
+
+    An empty secret refuses everything: a webhook nobody configured must not be open.
+    """
+    if not secret or not signature:
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    given = signature.removeprefix("sha256=").strip().lower()
+    return hmac.compare_digest(expected, given)
+
+
+def rate_limit_hit(*, channel: str, address: str) -> bool:
+    """Count one inbound text of this sender; True when over the per-minute limit (then refuse).
+
+    A fixed one-minute window in the shared cache (Redis), so every web process counts together.
+    """
+    minute = int(timezone.now().timestamp() // 60)
+    key = f"comms:inbound-rate:{channel}:{hashlib.sha256(address.encode()).hexdigest()[:32]}:{minute}"
+    if cache.add(key, 1, timeout=120):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=120)
+            count = 1
+    return count > conf.INBOUND_RATE_PER_MINUTE
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of an inbound text: a message of a client's conversation, or an unknown sender's."""
+
+    message: Message | None = None
+    thread: InboundThread | None = None
+
+
+def client_for_link(*, channel: str, address: str) -> int | None:
+    """The client an address was linked to by the office or the portal (a Telegram chat, a second
+    number, another e-mail address)."""
+    return ChannelLink.objects.filter(channel=channel, address=address).values_list("client_id", flat=True).first()
+
+
+def _conversation_for(*, client_id: int, channel: str, in_reply_to: str = "", subject: str = "") -> Conversation:
+    """The conversation of the message this one answers (its Message-ID, only the client's own),
+    else the client's newest, else a new one opened on this channel."""
+    if in_reply_to:
+        replied = (Message.objects.filter(external_id__in=in_reply_to.split(), conversation__client_id=client_id)
+                   .order_by("-id").values_list("conversation_id", flat=True).first())
+        if replied:
+            return Conversation.objects.get(pk=replied)
+    newest = Conversation.objects.filter(client_id=client_id).order_by("-last_message_at", "-id").first()
+    if newest is not None:
+        return newest
+    return Conversation.objects.create(client_id=client_id, channel=CONVERSATION_CHANNEL.get(channel, "portal"),
+                                       subject=subject[:200])
+
+
+def inbound_receive(*, channel: str, address: str, client_id: int | None, body: str, external_id: str = "",
+                    in_reply_to: str = "", subject: str = "") -> Received:
+    """Save one text a client sent on an outside channel, in one transaction.
+
+    A known client's text becomes a message of their conversation through `message_send` (triage,
+    emergency routing, the map and the vector store all see it). An unknown sender's text waits in
+    an InboundThread for the office to link the address to a client; nothing is answered to it.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError(_("The message is empty."), fields={"body": [_("Write a message.")]})
+    with transaction.atomic():
+        if client_id is None:
+            thread = (InboundThread.objects.select_for_update()
+                      .filter(channel=channel, address=address, client__isnull=True).first())
+            if thread is None:
+                thread = InboundThread.objects.create(channel=channel, address=address)
+            now = timezone.now()
+            thread.texts = [*thread.texts, {"body": body[:5000], "at": now.isoformat(), "id": external_id,
+                                            "subject": subject[:200]}][-50:]
+            thread.last_text_at = now
+            thread.save(update_fields=["texts", "last_text_at"])
+            return Received(thread=thread)
+        conversation = _conversation_for(client_id=client_id, channel=channel, in_reply_to=in_reply_to,
+                                         subject=subject)
+        message = message_send(author=None, conversation_id=conversation.pk, body=body, channel=channel,
+                               external_id=external_id)
+    return Received(message=message)
+
+
+def inbound_thread_link(*, thread_id: int, client_id: int, actor) -> Conversation:
+    """The office says whose an unknown address is: it is linked to the client (their next texts
+    match), and the waiting texts become messages of the client's conversation, triaged as usual."""
+    with transaction.atomic():
+        thread = InboundThread.objects.select_for_update().filter(pk=thread_id, client__isnull=True).first()
+        client = Client.objects.filter(pk=client_id).first()
+        if thread is None:
+            raise _not_found(_("Unknown sender"))
+        if client is None:
+            raise _not_found(_("Client"))
+        ChannelLink.objects.update_or_create(channel=thread.channel, address=thread.address,
+                                             defaults={"client": client})
+        conversation = None
+        for text in thread.texts:
+            received = inbound_receive(channel=thread.channel, address=thread.address, client_id=client.pk,
+                                       body=text.get("body", ""), external_id=text.get("id", ""),
+                                       subject=text.get("subject", ""))
+            conversation = received.message.conversation if received.message else conversation
+        if conversation is None:
+            conversation = _conversation_for(client_id=client.pk, channel=thread.channel)
+        # The texts now live in the client's conversation (and its export and erasure).
+        thread.client, thread.conversation, thread.linked_at, thread.texts = client, conversation, timezone.now(), []
+        thread.save(update_fields=["client", "conversation", "linked_at", "texts"])
+    return conversation
+
+
+def email_message_id(message_id: int) -> str:
+    """The Message-ID of an office reply by e-mail: fixed per message, so a retried send threads alike."""
+    return f"<message-{message_id}@{conf.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+def message_relay(*, message_id: int, channel: str) -> dict:
+    """Send an office or technician reply (or the automatic safety instruction) to the client on
+    an outside channel; DeliveryFailed when the gateway refused it (the outbox retries the row).
+
+    The address is read now, not when the row was recorded: an erased or unlinked client gets
+    nothing. An e-mail carries a Message-ID of its own and In-Reply-To the client's last e-mail.
+    """
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:
+        return {"message": message_id, "skipped": "no such message"}
+    conversation = message.conversation
+    address = message_reply_address(client_id=conversation.client_id, channel=channel)
+    if not address:
+        return {"message": message_id, "skipped": f"no {channel} address"}
+    in_reply_to, subject, msgid = "", "", ""
+    if channel == MessageChannel.EMAIL:
+        msgid = email_message_id(message.pk)
+        in_reply_to = (Message.objects.filter(conversation_id=conversation.pk, channel=MessageChannel.EMAIL,
+                                              author_role=Message.AuthorRole.CLIENT)
+                       .exclude(external_id="").order_by("-id").values_list("external_id", flat=True).first() or "")
+        subject = conversation.subject or _("Your conversation with the HVAC service")
+        subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    text_send(channel=channel, address=address, text=message.body, reference=f"message-{message.pk}",
+              subject=subject, message_id=msgid, in_reply_to=in_reply_to)
+    Message.objects.filter(pk=message.pk).update(channel=channel, external_id=msgid or message.external_id)
+    return {"message": message_id, "channel": channel, "sent": True}
+
+
+def channel_preference_set(*, client_id: int, channel: str) -> str:
+    """The client's reply channel: one of the outside channels, or "" for "the one I last used"."""
+    if channel and channel not in (MessageChannel.SMS, MessageChannel.TELEGRAM, MessageChannel.EMAIL):
+        raise ServiceError(_("Unknown channel."), fields={"channel": [_("Unknown channel.")]})
+    with transaction.atomic():
+        ChannelPreference.objects.update_or_create(client_id=client_id, defaults={"channel": channel})
+    return channel

@@ -1,0 +1,156 @@
+"""Inbound SMS: the gateways' request shapes, the sender's number in E.164, STOP, delivery reports.
+
+Two adapters turn a provider's request into `SmsEvent`s:
+- `generic` (our documented JSON shape, HMAC-SHA256 of the body in X-Signature):
+  {"type": "message", "from": "+48601234567", "to": "...", "text": "...", "id": "gw-1"} or
+  {"type": "report", "reference": "delivery-12", "status": "delivered" | "failed", "error": "..."};
+- `twilio` (Twilio's form posts, X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted
+  form fields with the account's auth token): From, Body, MessageSid.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.db import transaction
+from django.db.models import Q
+
+from communications import conf
+from communications.inbound.common import Received, client_for_link, inbound_receive, signature_valid
+from communications.models import MessageChannel
+from communications.services.deliveries import delivery_report
+from hvaccrm.models import Client, Consent
+
+# A text that is only one of these words withdraws marketing-SMS consent (Polish and English).
+STOP_WORDS = {"stop", "stop sms", "nie", "rezygnuje", "rezygnuję", "unsubscribe", "wypisz"}
+
+
+class BadRequest(ValueError):
+    """The request is signed but not in the shape its adapter reads (answered 400)."""
+
+
+@dataclass(frozen=True)
+class SmsEvent:
+    """One thing a gateway tells us: a text from a number, or a delivery report of our send."""
+
+    kind: str  # "message" | "report"
+    sender: str = ""
+    text: str = ""
+    external_id: str = ""
+    reference: str = ""
+    delivered: bool = False
+    error: str = ""
+
+
+def phone_e164(raw: str) -> str | None:
+    """The number in E.164 (+48601234567), read in the default region when it has no country code;
+    None when it is not a valid number."""
+    try:
+        number = phonenumbers.parse(raw or "", conf.SMS_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def client_for_phone(e164: str) -> int | None:
+    """The client with this number: linked by the office, else the client's phone field (stored as
+    typed, "+48 601 234 567" or "601-234-567": candidates by their last nine digits, each checked
+    in E.164). Two clients with one number: the longest-standing one (lowest id)."""
+    linked = client_for_link(channel=MessageChannel.SMS, address=e164)
+    if linked:
+        return linked
+    national = str(phonenumbers.parse(e164).national_number)[-9:]
+    pattern = r"\D*".join(re.escape(d) for d in national) + r"\D*$"
+    for client_id, phone in (Client.objects.filter(Q(phone__regex=pattern), anonymised_at__isnull=True)
+                             .order_by("id").values_list("pk", "phone")):
+        if phone_e164(phone) == e164:
+            return client_id
+    return None
+
+
+# --- adapters ------------------------------------------------------------------------------------
+
+
+def generic_verify(*, body: bytes, headers) -> bool:
+    return signature_valid(secret=conf.INBOUND_SMS_SECRET, body=body, signature=headers.get("X-Signature", ""))
+
+
+def generic_events(*, body: bytes, form) -> list[SmsEvent]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise BadRequest("not JSON") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("not an object")
+    if data.get("type") == "report":
+        status = str(data.get("status", ""))
+        if status not in ("delivered", "failed"):
+            raise BadRequest("status must be delivered or failed")
+        return [SmsEvent(kind="report", reference=str(data.get("reference", "")), delivered=status == "delivered",
+                         error=str(data.get("error", ""))[:500])]
+    if data.get("type") != "message" or not isinstance(data.get("text"), str) or not data.get("from"):
+        raise BadRequest("a message needs from and text")
+    return [SmsEvent(kind="message", sender=str(data["from"]), text=data["text"], external_id=str(data.get("id", "")))]
+
+
+def twilio_signature(*, url: str, params: dict[str, str], token: str) -> str:
+    """Twilio's request signature: base64(HMAC-SHA1(token, url + each key and value, keys sorted))."""
+    signed = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+    return base64.b64encode(hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+def twilio_verify(*, url: str, form, headers) -> bool:
+    if not conf.TWILIO_AUTH_TOKEN:
+        return False
+    expected = twilio_signature(url=url, params={k: form.get(k) for k in form}, token=conf.TWILIO_AUTH_TOKEN)
+    return hmac.compare_digest(expected, headers.get("X-Twilio-Signature", ""))
+
+
+def twilio_events(*, body: bytes, form) -> list[SmsEvent]:
+    if form.get("Body") is None or not form.get("From"):
+        # A status callback (MessageStatus) names Twilio's id, not our reference: nothing to move.
+        return []
+    return [SmsEvent(kind="message", sender=form["From"], text=form["Body"], external_id=form.get("MessageSid", ""))]
+
+
+ADAPTERS = {"generic": (generic_verify, generic_events), "twilio": (twilio_verify, twilio_events)}
+
+
+# --- the writes ----------------------------------------------------------------------------------
+
+
+def sms_stop(*, client_id: int) -> Consent:
+    """A client texted STOP: marketing by SMS withdrawn, a new entry of the consent ledger."""
+    with transaction.atomic():
+        return Consent.objects.create(client_id=client_id, purpose=Consent.Purpose.MARKETING_SMS, granted=False,
+                                      channel=Consent.Channel.PHONE, text_version="sms-stop")
+
+
+def sms_receive(*, event: SmsEvent) -> Received | Consent | None:
+    """One text from a number: STOP withdraws consent; otherwise the client's message (or an
+    unknown sender's thread for the office). None when the sender is not a valid number."""
+    e164 = phone_e164(event.sender)
+    if e164 is None:
+        return None
+    client_id = client_for_phone(e164)
+    if client_id is not None and event.text.strip().lower().strip(".!") in STOP_WORDS:
+        return sms_stop(client_id=client_id)
+    return inbound_receive(channel=MessageChannel.SMS, address=e164, client_id=client_id, body=event.text,
+                           external_id=event.external_id)
+
+
+def sms_report(*, event: SmsEvent) -> bool:
+    """A delivery report of one of our sends ("delivery-<id>"): the delivery moves to delivered or
+    failed. Reports of conversation replies ("message-<id>") change nothing."""
+    match = re.fullmatch(r"delivery-(\d+)", event.reference)
+    if match is None:
+        return False
+    return delivery_report(delivery_id=int(match.group(1)), delivered=event.delivered, error=event.error)
