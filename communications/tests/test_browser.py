@@ -39,18 +39,23 @@ def _in_thread(fn, **kwargs):
         return pool.submit(run).result(timeout=30)
 
 
+def _office_opens(page, base_url: str, user, conv) -> None:
+    """Sign in to the admin and open the conversation until its socket is live."""
+    page.goto(f"{base_url}/admin/login/?next=/communications/inbox/{conv.pk}/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "Correct-Horse-42")
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(f"**/communications/inbox/{conv.pk}/")
+    page.wait_for_selector('#comms-conversation[data-live="1"]')
+
+
 def test_a_clients_message_appears_in_the_open_conversation_without_reload_and_the_office_replies(
         no_outbox_publish, live_asgi_url, browser_page, dispatcher, client_anna, anna_user):
     conv = ConversationFactory(client=client_anna, subject="Klimatyzacja")
     page = browser_page
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text))
-    page.goto(f"{live_asgi_url}/admin/login/?next=/communications/inbox/{conv.pk}/")
-    page.fill("#id_username", dispatcher.username)
-    page.fill("#id_password", "Correct-Horse-42")
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(f"**/communications/inbox/{conv.pk}/")
-    page.wait_for_selector('#comms-conversation[data-live="1"]')
+    _office_opens(page, live_asgi_url, dispatcher, conv)
 
     message = _in_thread(services.message_send, author=anna_user, conversation_id=conv.pk,
                          body="Klima nie chłodzi od rana")
@@ -74,12 +79,7 @@ def test_the_inbox_stays_open_across_a_forced_disconnect_and_shows_what_was_sent
 
     conv = ConversationFactory(client=client_anna, subject="Pompa ciepła")
     page = browser_page
-    page.goto(f"{live_asgi_url}/admin/login/?next=/communications/inbox/{conv.pk}/")
-    page.fill("#id_username", dispatcher.username)
-    page.fill("#id_password", "Correct-Horse-42")
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(f"**/communications/inbox/{conv.pk}/")
-    page.wait_for_selector('#comms-conversation[data-live="1"]')
+    _office_opens(page, live_asgi_url, dispatcher, conv)
     page.evaluate("window.__sameDocument = true")
 
     # The server drops the socket; while the page waits to reconnect, the client writes twice.
