@@ -155,12 +155,12 @@ def search_similar(
     service_type: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
-    mode: str = "hybrid",
+    mode: str = "vector",
 ) -> dict:
     """{"query", "source": vector|hybrid|keyword|cache, "degraded": bool, "results": [...],
     "notice": why the answer is empty or cut, or ""}. The one entry point of search.
 
-    `hybrid` (the default) fuses the vector ranking with BM25 over lemmas and the bilingual
+    `hybrid` (what the page and the API ask for by default) fuses the vector ranking with BM25 over lemmas and the bilingual
     vocabulary's concept tokens; near-duplicate texts come back as one hit with `duplicates`.
     Answers are cached for five minutes and invalidated by any upsert; when the store is down the
     last good answer for the same query, else keyword search, is given, and `source` says which.

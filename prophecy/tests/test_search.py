@@ -60,11 +60,11 @@ def test_rank_fusion_prefers_what_both_rankings_put_high():
 def test_a_polish_leak_query_finds_the_leak_case_first_with_its_resolution():
     for object_id, text, resolution in CASES:
         _sync(object_id, text, resolution)
-    answer = selectors.search_similar(query="AC leaking water", limit=3)
+    answer = selectors.search_similar(query="AC leaking water", limit=3, mode="hybrid")
     assert answer["source"] == "hybrid"
     assert answer["results"][0]["object_id"] == "1"
     assert answer["results"][0]["resolution"] == "Udrożniono odpływ skroplin."
-    answer = selectors.search_similar(query="klimatyzacja cieknie", limit=3)
+    answer = selectors.search_similar(query="klimatyzacja cieknie", limit=3, mode="hybrid")
     assert answer["results"][0]["object_id"] == "1"
 
 
@@ -72,7 +72,7 @@ def test_near_duplicate_texts_come_back_as_one_hit_with_their_count():
     for n in range(5):
         _sync(f"d{n}", f"Klimatyzacja nie chłodzi ({n + 1}).", "Uzupełniono czynnik.")
     _sync("other", "Kocioł traci ciśnienie.", "Wymieniono zawór.")
-    answer = selectors.search_similar(query="klimatyzacja nie chłodzi", limit=5)
+    answer = selectors.search_similar(query="klimatyzacja nie chłodzi", limit=5, mode="hybrid")
     first = answer["results"][0]
     assert first["duplicates"] == 5
     assert len([r for r in answer["results"] if "chłodzi" in r["text"]]) == 1
