@@ -23,3 +23,9 @@ def reminders_send() -> int:
              soft_time_limit=120, time_limit=180)
 def delivery_states_sync() -> int:
     return services.delivery_states_sync()
+
+
+@shared_task(name="communications.tasks.maintenance_notices_send", acks_late=True, ignore_result=True,
+             soft_time_limit=300, time_limit=360)
+def maintenance_notices_send() -> dict[str, int]:
+    return services.maintenance_notices_send()

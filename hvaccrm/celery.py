@@ -29,8 +29,16 @@ app.conf.beat_schedule = {
     "delivery-states-sync": {"task": "communications.tasks.delivery_states_sync", "schedule": 300.0},
     # Reminders to clients the day before their visit, every evening at 18:00 Warsaw time.
     "visit-reminders": {"task": "communications.tasks.reminders_send", "schedule": crontab(hour=18, minute=0)},
+    # Agreements past their end are renewed (automatic renewal) or ended, before the generator
+    # plans: a renewed term's visits are then planned the same night. Idempotent.
+    "agreements-roll": {"task": "hvaccrm.tasks.agreements_roll", "schedule": crontab(hour=2, minute=0)},
     # Planned maintenance and F-gas leak checks falling due in the next 30 days, every night.
     "maintenance-due": {"task": "mapping.tasks.maintenance_jobs_create", "schedule": crontab(hour=2, minute=30)},
+    # Maintenance notices after the night's planning, at 09:00 so nobody gets a text at night:
+    # clients 7 days before a planned visit (with the move link), the office 30 days before an
+    # agreement ends and 60 days before an F-gas certificate lapses (docs/maintenance.md). A re-run
+    # tells nobody twice (dedupe key per object and period); a missed day is caught up the next.
+    "maintenance-notices": {"task": "communications.tasks.maintenance_notices_send", "schedule": crontab(hour=9, minute=0)},
     # GPS retention: detailed points older than the retention period are reduced, every night.
     "gps-retention": {"task": "mapping.tasks.gps_retention_apply", "schedule": crontab(hour=3, minute=0)},
     # Demand forecast for the next four weeks, every Monday morning.

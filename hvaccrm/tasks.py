@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from hvaccrm.checks import heartbeat_write
-from hvaccrm.services import outbox
+from hvaccrm.services import maintenance, outbox
 
 
 # At-least-once: acked after the run, redelivered if the worker dies. No autoretry here: the
@@ -30,3 +30,10 @@ def celery_heartbeat() -> None:
 @worker_ready.connect
 def _heartbeat_on_start(**_kwargs) -> None:
     heartbeat_write()
+
+
+# Idempotent: an agreement already renewed or ended is not past its end any more.
+@shared_task(name="hvaccrm.tasks.agreements_roll", acks_late=True, ignore_result=True,
+             soft_time_limit=300, time_limit=360)
+def agreements_roll() -> dict[str, int]:
+    return maintenance.agreements_roll()

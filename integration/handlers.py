@@ -27,6 +27,7 @@ from integration.payloads import (
     MessageRelay,
     MessageToMap,
     MessageToProphecy,
+    VisitMoved,
 )
 
 
@@ -135,3 +136,8 @@ def message_to_client_channel(row: IntegrationLog) -> dict | HandlerFailed:
         return integration.message_relay_run(message_id=p["message"], channel=p["channel"])
     except DeliveryFailed as exc:
         return HandlerFailed(str(exc))
+
+
+def visit_moved_to_office(row: IntegrationLog) -> dict:
+    p = cast(VisitMoved, row.payload)
+    return integration.visit_moved_notify_run(job_id=p["job"], day=p["day"], previous_day=p["previous_day"])

@@ -126,6 +126,15 @@ class BookingConfirmation(TypedDict):
     user: int
 
 
+class VisitMoved(TypedDict):
+    """(notifications, visit.moved): a client moved a planned visit by the reminder's link; the
+    office is told. Days are ISO dates (`previous_day` "" when the visit had none)."""
+
+    job: int
+    day: str
+    previous_day: str
+
+
 # --- prophecy -------------------------------------------------------------------------------------
 
 

@@ -438,3 +438,8 @@ def _small(value: Any, limit: int = 20) -> Any:
         return {k: (v[:limit] if isinstance(v, list) else v) for k, v in list(value.items())[:limit]
                 if isinstance(v, str | int | float | bool | list | type(None))}
     return value
+
+
+def visit_moved_notify_run(*, job_id: int, day: str, previous_day: str) -> dict[str, Any]:
+    """The office is told of a client's move (idempotent: the notice's key is the visit and its day)."""
+    return {"notified": comms.visit_moved_notify(job_id=job_id, day=day, previous_day=previous_day)}

@@ -45,6 +45,7 @@ from communications.services.emergencies import (
     escalation_sweep,
 )
 from communications.services.jobs import job_update_notify, reminders_send
+from communications.services.maintenance import maintenance_notices_send, visit_moved_notify
 from communications.services.messages import (
     client_message_send,
     conversation_start,
@@ -106,7 +107,9 @@ __all__ = [
     "notification_read",
     "notify",
     "notify_district_technicians",
+    "maintenance_notices_send",
     "notify_role",
+    "visit_moved_notify",
     "preference_set",
     "reminders_send",
     "telegram_link_code_create",

@@ -23,8 +23,10 @@ from hvaccrm.errors import ServiceError
 from hvaccrm.models import Agreement, Client, Equipment, RefrigerantRecord, ServiceJob, Site, Technician
 from hvaccrm.models.jobs import OPEN_STATUSES, JobSource, JobStatus, ServiceType
 from hvaccrm.models.maintenance import MAX_KG, LeakResult, Season
+from hvaccrm.models.outbox import Target
 from hvaccrm.selectors import LEAK_CHECK, SERVICE, technician_can_do
 from hvaccrm.services.access import access_record
+from hvaccrm.services.outbox import record
 
 # Units cooled in summer are serviced before it; units that heat, before the heating season.
 COOLING_KINDS = frozenset({"split_ac", "multi_split", "chiller", "ventilation"})
@@ -437,25 +439,40 @@ def visit_windows_open(*, job: ServiceJob, today: date | None = None, limit: int
             ][:limit]
 
 
+def _visit_day(job: ServiceJob) -> str:
+    return timezone.localdate(job.requested_start).isoformat() if job.requested_start else ""
+
+
 def visit_move_token(*, job: ServiceJob) -> str:
-    """The signed token of a reminder's one-click move link (valid until the visit's day)."""
-    return signing.dumps({"job": job.pk}, salt=MOVE_SALT, compress=True)
+    """The signed token of a reminder's one-click move link. It names the visit's current day, so
+    it works once: after a move (by anyone) the day differs and the link is refused."""
+    return signing.dumps({"job": job.pk, "day": _visit_day(job)}, salt=MOVE_SALT, compress=True)
 
 
-def visit_from_move_token(*, token: str) -> ServiceJob:
+def visit_from_move_token(*, token: str, today: date | None = None) -> ServiceJob:
+    """The visit a move link names, while it can still be moved by that link; else a 404 error
+    (bad signature, expired, already used, the visit given to a technician, cancelled or past)."""
+    invalid = ServiceError(_("This link is not valid or has expired."), code="bad_link", status_code=404)
     try:
         data = signing.loads(token, salt=MOVE_SALT, max_age=timedelta(days=settings.MAINTENANCE_REMINDER_DAYS + 7))
     except signing.BadSignature as exc:
-        raise ServiceError(_("This link is not valid or has expired."), code="bad_link", status_code=404) from exc
-    job = ServiceJob.objects.filter(pk=data.get("job")).select_related("site").first()
-    if job is None:
-        raise ServiceError(_("This link is not valid or has expired."), code="bad_link", status_code=404)
+        raise invalid from exc
+    job = ServiceJob.objects.filter(pk=data.get("job")).select_related("site", "equipment").first()
+    if job is None or not job.period_key or job.status != JobStatus.NEW:
+        raise invalid
+    if data.get("day") != _visit_day(job) or job.requested_start is None:
+        raise ServiceError(_("This link was already used: the visit has been moved."), code="used_link",
+                           status_code=404)
+    if timezone.localdate(job.requested_start) <= (today or timezone.localdate()):
+        raise invalid
     return job
 
 
-def visit_move_to_day(*, job: ServiceJob, day: date, actor=None, today: date | None = None) -> ServiceJob:
+def visit_move_to_day(*, job: ServiceJob, day: date, actor=None, today: date | None = None,
+                      by_client: bool = False) -> ServiceJob:
     """Move a planned visit to another open day of its window; outside its season or on a full day
-    it is refused and nothing changes."""
+    it is refused and nothing changes. A move by the client (the reminder's link) records the
+    office's notice (notifications, visit.moved) in the same transaction."""
     from hvaccrm.services.jobs import _announce  # the job change is announced like any other
 
     with transaction.atomic():
@@ -470,9 +487,13 @@ def visit_move_to_day(*, job: ServiceJob, day: date, actor=None, today: date | N
         if day not in visit_windows_open(job=job, today=today, limit=400):
             raise ServiceError(_("That day is full or not a working day; choose another."),
                                fields={"day": [_("Not an open day.")]})
+        previous = _visit_day(job)
         job.requested_start, job.requested_end = _day_bounds(day)
         job.save(update_fields=["requested_start", "requested_end", "updated_at"])
         _announce(job, change="rescheduled", source="core")
+        if by_client:
+            record(source="core", target=Target.NOTIFICATIONS, kind="visit.moved", obj=job,
+                   payload={"job": job.pk, "day": day.isoformat(), "previous_day": previous})
         access_record(actor=actor, action="change", obj=job, subject_client_id=job.client_id,
                       purpose="planned visit moved", fields=["requested_start", "requested_end"])
     return job
