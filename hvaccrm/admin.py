@@ -29,6 +29,8 @@ from hvaccrm.services import (
     client_save,
     client_user_add,
     client_user_remove,
+    district_weight_check,
+    district_weight_set,
     equipment_delete,
     equipment_save,
     integration_switch_set,
@@ -136,14 +138,44 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class DistrictForm(ServiceForm):
+    """A new weight is checked by the service (range, a reason) before anything is saved."""
+
+    reason = forms.CharField(label=_("reason for a new weight"), required=False, max_length=200,
+                             help_text=_("Required when the weight changes; it goes into the access trail."))
+
+    class Meta:
+        model = District
+        fields = ["name", "affluence_tier", "weight", "neighbours"]
+
+    def clean(self):
+        data = super().clean()
+        if "weight" in self.changed_data and "weight" not in self.errors:
+            self.check(district_weight_check, weight=data.get("weight"), reason=data.get("reason", ""))
+        return data
+
+
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
+    """The weight is set through district_weight_set (logged with who and why); the other fields
+    are reference data without personal data and save as they are."""
+
+    form = DistrictForm
     list_display = ["name", "slug", "affluence_tier", "weight", "geometry_source", "site_count"]
     list_filter = ["affluence_tier", "geometry_source"]
     search_fields = ["name", "slug"]
     filter_horizontal = ["neighbours"]
     readonly_fields = ["slug", "geometry_source", "updated_at"]
     exclude = ["geometry"]
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "weight" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        weight, obj.weight = obj.weight, form.initial["weight"]  # the service changes and logs it
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            district_weight_set(district=obj, weight=weight, actor=request.user, reason=form.cleaned_data["reason"])
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_sites=Count("sites", distinct=True))

@@ -27,13 +27,15 @@ LEAFLET_MEDIA = forms.Media(
 
 
 class MappingDistrictAdmin(CoreDistrictAdmin):
-    """Tier (sets the cache TTL of district data: high 5, medium 10, low 15 min), weight,
-    neighbours, and the polygon on a map."""
+    """Affluence tier, weight (raises the district's jobs in the plan and sets the cache TTL of its
+    data: 1.2 and more 5 min, from 0.9 10 min, below 15 min; a change needs a reason), neighbours,
+    and the polygon on a map."""
 
     list_display = [*CoreDistrictAdmin.list_display, "cache_ttl_minutes"]
     readonly_fields = [*CoreDistrictAdmin.readonly_fields, "cache_ttl_minutes", "polygon"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "affluence_tier", "cache_ttl_minutes", "weight", "neighbours"]}),
+        (None, {"fields": ["name", "slug", "affluence_tier", "weight", "reason", "cache_ttl_minutes",
+                           "neighbours"]}),
         (_("Boundary"), {"fields": ["geometry_source", "polygon", "updated_at"]}),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hvaccrm.services.access import access_record
+from hvaccrm.services.districts import district_weight_check, district_weight_set
 from hvaccrm.services.jobs import (
     job_assign,
     job_create,
@@ -50,6 +51,8 @@ __all__ = [
     "client_save",
     "client_user_add",
     "client_user_remove",
+    "district_weight_check",
+    "district_weight_set",
     "equipment_delete",
     "equipment_save",
     "integration_switch_set",

@@ -23,7 +23,6 @@ JOB_UPDATED = {("notifications", "job.updated"), ("map", "job.updated")}
 # Admins that write nothing themselves (read-only pages whose actions call services) or whose rows
 # are not the office's to write; each with the reason.
 EXEMPT = {
-    "hvaccrm.District": "reference data loaded from the official boundaries (districts_load); no client data, no outbox",
     "hvaccrm.JobFeedback": "read-only: written by the client through job_feedback_give",
     "hvaccrm.Consent": "read-only: a consent is the client's own act (consent_set in the portal)",
     "hvaccrm.IntegrationLog": "read-only log; its action calls outbox_retry",
@@ -114,6 +113,7 @@ def samples(client_anna, technician_mokotow):
         "hvaccrm.Technician": (technician_mokotow, {"phone": "+48 601 999 999"}, set()),
         "hvaccrm.ServiceJob": (job, {"technician": str(technician_mokotow.pk), "reason": "phone call"}, JOB_UPDATED),
         "hvaccrm.IntegrationSwitch": (switch, {"reason": "maintenance window"}, set()),
+        "hvaccrm.District": (district("wesola"), {"weight": "1.3", "reason": "new estates"}, set()),
         "communications.NotificationPreference": (pref, {"channels": '["in_app", "email"]'}, set()),
     }
 
@@ -135,7 +135,7 @@ def test_every_registered_admin_saves_through_its_service_or_is_exempt_with_a_re
         assert response.status_code == 302, (label, getattr(response, "context_data", {}).get("errors"))
         obj.refresh_from_db()
         assert _outbox_since(before) == expected_outbox, label
-        if label in ("hvaccrm.Client", "hvaccrm.Site", "hvaccrm.Equipment"):  # a job: its history
+        if label in ("hvaccrm.Client", "hvaccrm.Site", "hvaccrm.Equipment", "hvaccrm.District"):  # a job: its history
             assert AccessRecord.objects.count() > trail_before, f"{label}: the change leaves no trail row"
 
 

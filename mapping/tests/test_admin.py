@@ -59,7 +59,7 @@ def test_the_district_page_shows_tier_ttl_and_the_polygon_map(administrator):
 def test_changing_the_tier_changes_the_cache_ttl(administrator):
     d = District.objects.get(slug="wola")
     c = admin_client(administrator)
-    form = {"name": d.name, "affluence_tier": "low", "weight": "0.8",
+    form = {"name": d.name, "affluence_tier": "low", "weight": "0.8", "reason": "fewer calls from Wola",
             "neighbours": [n.pk for n in d.neighbours.all()]}
     response = c.post(f"/admin/hvaccrm/district/{d.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
