@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from hvaccrm.errors import ServiceError
@@ -24,6 +33,7 @@ from hvaccrm.models import (
     Technician,
 )
 from hvaccrm.models.jobs import JobStatus
+from hvaccrm.selectors import job_history
 from hvaccrm.services import (
     access_record,
     client_save,
@@ -217,6 +227,30 @@ class ClientAdmin(ServiceAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     inline_services = {Site: (_site_save, _site_delete)}
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "access_trail"] if obj is not None else self.readonly_fields
+
+    @admin.display(description=_("who saw this client's data"))
+    def access_trail(self, obj) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:hvaccrm_client_access", args=[obj.pk]),
+                           _("Access trail (RODO art. 15)"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.access_view)
+        return [path("<int:client_id>/access/", view, name="hvaccrm_client_access"), *super().get_urls()]
+
+    def access_view(self, request, client_id: int):
+        """Who read or changed this client's data, newest first (the trail's own permission)."""
+        if not request.user.has_perm("hvaccrm.view_accessrecord"):
+            raise PermissionDenied
+        client = get_object_or_404(Client, pk=client_id)
+        rows = AccessRecord.objects.filter(subject_client_id=client.pk).order_by("-created_at", "-id")
+        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        return TemplateResponse(request, "admin/hvaccrm/client/access.html", {
+            **self.admin_site.each_context(request), "title": _("Who saw the data of %(c)s") % {"c": client},
+            "client": client, "page": page, "opts": self.model._meta,
+        })
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a client's data goes by the erasure of the RODO flow, which keeps the trail
@@ -422,10 +456,25 @@ class ServiceJobAdmin(ServiceAdmin):
             (_("Assignment"), {"fields": [*when, "eta", "pinned_at", "pinned_by"]}),
             (_("Status"), {"fields": ["status", "status_changed_at", "completed_at", "reason"]}),
             (_("Record"), {"fields": ["created_at", "updated_at"]}),
+            (_("History"), {"fields": ["history"]}),
         ]
 
+    @admin.display(description=_("history (who, when, what, why)"))
+    def history(self, obj) -> str:
+        history = job_history(job_id=obj.pk)
+        actors = {h["actor"] for h in history if h["actor"]}
+        users = dict(get_user_model().objects.filter(pk__in=actors).values_list("pk", "username"))
+        rows = [
+            format_html("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", localize(localtime(h["at"])),
+                        users.get(h["actor"], _("system")),
+                        "; ".join(f"{f}: {a} → {b}" for f, (a, b) in h["changes"].items()), h["reason"])
+            for h in history
+        ]
+        return format_html("<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>", _("when"), _("who"),
+                           _("what"), _("why"), mark_safe("".join(rows)))  # noqa: S308 -- rows escaped by format_html
+
     def get_readonly_fields(self, request, obj=None):
-        fixed = ["site", "source"] if obj is not None else []
+        fixed = ["site", "source", "history"] if obj is not None else []
         return [*self.readonly_fields, *fixed]
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.db import models
 
+from hvaccrm.access_trail import trail_noted
 from hvaccrm.models import AccessRecord
 
 
@@ -28,6 +29,7 @@ def access_record(
     label = ""
     if actor is not None and getattr(actor, "is_authenticated", False):
         label = actor.get_username()
+    trail_noted()  # the request's own row: the access-trail middleware records no second one
     return AccessRecord.objects.create(
         actor=actor if label else None, actor_label=label or "system", action=action,
         object_type=object_type, object_id=str(object_id), subject_client_id=subject_client_id,

@@ -31,6 +31,7 @@ EXEMPT = {
     "communications.Notification": "read-only: written by the notification engine",
     "communications.Delivery": "read-only; its action calls delivery_retry",
     "communications.EmergencyAlert": "read-only; its action calls alert_escalate",
+    "communications.TriageCorrection": "written by message_urgency_correct (the inbox, the Message admin's actions)",
     "communications.Conversation": "opened by conversation_start (inbox, portal); the admin links to the inbox",
     "mapping.Route": "read-only: written by day_plan",
     "mapping.DayPlan": "read-only; its action calls day_plan",
@@ -242,3 +243,22 @@ def test_cancel_is_an_admin_action_with_a_reason_asked_on_its_own_page(client, d
     assert done.status_code == 302
     job.refresh_from_db()
     assert job.status == "cancelled" and JOB_UPDATED <= _outbox_since(before)
+
+
+def test_the_job_page_shows_its_history_with_who_and_why_and_eta_moves_are_left_out(client, dispatcher_admin,
+                                                                                    client_anna):
+    from hvaccrm.selectors import job_history
+    from hvaccrm.services import job_assign, job_eta_set
+
+    job = job_create(site=client_anna.sites.get(), service_type="repair", description="x")
+    job_assign(job=job, technician=TechnicianFactory(), actor=dispatcher_admin, reason="closest free hand")
+    job_eta_set(job=job, eta=timezone.now() + timedelta(hours=1))  # queryset.update(): the triggers see it
+    history = job_history(job_id=job.pk)
+    assert [h["label"] for h in history] == ["insert", "update", "update"]  # the ETA left no row
+    assert history[-1]["actor"] == dispatcher_admin.pk and history[-1]["reason"] == "closest free hand"
+    assert "status" in history[-1]["changes"]
+    safe = job_history(job_id=job.pk, client_safe=True)
+    assert all(set(h) == {"at", "label", "changes"} for h in safe)
+    client.force_login(dispatcher_admin)
+    page = client.get(reverse("admin:hvaccrm_servicejob_change", args=[job.pk])).content.decode()
+    assert "closest free hand" in page and "dorota" in page
