@@ -67,6 +67,12 @@ class MoveForm(forms.Form):
         self.fields["window"].choices = [(w.key, w.key) for w in windows]
 
 
+class MaintenanceMoveForm(forms.Form):
+    """A day for a planned visit; whether it is in the season and open is the core's rule."""
+
+    day = forms.DateField(label=_("New day"), input_formats=["%Y-%m-%d"])
+
+
 class FeedbackForm(forms.Form):
     rating = forms.TypedChoiceField(label=_("Your rating"), coerce=int, widget=forms.RadioSelect,
                                     choices=[(i, str(i)) for i in range(1, 6)])

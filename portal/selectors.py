@@ -13,7 +13,17 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hvaccrm.models import AccessRecord, Client, Consent, Equipment, JobFeedback, ServiceJob, Site, Technician
+from hvaccrm.models import (
+    AccessRecord,
+    Agreement,
+    Client,
+    Consent,
+    Equipment,
+    JobFeedback,
+    ServiceJob,
+    Site,
+    Technician,
+)
 from hvaccrm.models.jobs import OPEN_STATUSES, JobStatus
 from hvaccrm.privacy import client_export_all
 from portal import conf
@@ -316,3 +326,28 @@ def retained_records(*, client_id: int | None = None) -> list[dict[str, Any]]:
          "reason": _("Proof that the request was carried out (GDPR art. 5(2) and 17)"),
          "retention": _("6 years")},
     ]
+
+
+# --- maintenance agreements ---------------------------------------------------------------------
+
+
+def agreement_list(*, user) -> QuerySet[Agreement]:
+    """The client's maintenance agreements, newest first (their units and visits: agreements_hydrate)."""
+    return Agreement.objects.filter(client_id__in=client_ids_for_user(user=user)).order_by("-starts_on", "-id")
+
+
+def agreements_hydrate(agreements) -> list[Agreement]:
+    """One page of agreements with their units and visits, in three queries whatever the page size."""
+    visits = (ServiceJob.objects.exclude(status=JobStatus.CANCELLED)
+              .select_related("equipment").order_by(Coalesce("scheduled_start", "requested_start"), "pk"))
+    return list(Agreement.objects.filter(pk__in=[a.pk for a in agreements]).order_by("-starts_on", "-id")
+                .prefetch_related(Prefetch("equipment", queryset=Equipment.objects.select_related("site").order_by("pk")),
+                                  Prefetch("jobs", queryset=visits)))
+
+
+def agreement_get(*, user, agreement_id: int) -> Agreement:
+    """One of the client's agreements with its units and visits; another client's is not found."""
+    found = agreement_list(user=user).filter(pk=agreement_id).only("pk").first()
+    if found is None:
+        raise Http404
+    return agreements_hydrate([found])[0]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent
 from hvaccrm.services import access_record
+from hvaccrm.services.maintenance import visit_from_move_token, visit_move_to_day, visit_windows_open
 from integration import portal as subsystems
 from portal import conf, selectors, services
 from portal.forms import (
@@ -32,6 +33,7 @@ from portal.forms import (
     ErasureForm,
     FeedbackForm,
     LinkRequestForm,
+    MaintenanceMoveForm,
     MoveForm,
 )
 from portal.models import Booking, ErasureRequest
@@ -504,3 +506,47 @@ def privacy_policy(request):
 
 def not_found(request):
     raise Http404
+
+
+# --- maintenance agreements and the reminder's move link ---------------------------------------
+
+AGREEMENTS_PER_PAGE = 10
+
+
+@client_required
+def agreement_list(request):
+    page = Paginator(selectors.agreement_list(user=request.user).only("pk"), AGREEMENTS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    page.object_list = selectors.agreements_hydrate(page.object_list)
+    return _page(request, "portal/agreements.html", {"page": page})
+
+
+@client_required
+def agreement_detail(request, agreement_id: int):
+    agreement = selectors.agreement_get(user=request.user, agreement_id=agreement_id)
+    access_record(actor=request.user, action="view", obj=agreement, subject_client_id=agreement.client_id,
+                  purpose="maintenance agreement shown to the client", request=request)
+    return _page(request, "portal/agreement.html", {"agreement": agreement})
+
+
+@require_http_methods(["GET", "POST"])
+def maintenance_move(request, token: str):
+    """The reminder's one-click link: no sign-in (the signed token names the visit and its day),
+    GET only shows (mail scanners prefetch links), POST moves once; the office is told."""
+    try:
+        job = visit_from_move_token(token=token)
+    except ServiceError as err:
+        return render(request, "portal/maintenance_move_invalid.html", {"reason": err.message}, status=410)
+    form = MaintenanceMoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actor = request.user if request.user.is_authenticated else None
+        try:
+            job = visit_move_to_day(job=job, day=form.cleaned_data["day"], actor=actor, by_client=True)
+        except ServiceError as err:
+            for message in [m for msgs in err.fields.values() for m in msgs] or [err.message]:
+                form.add_error("day", message)
+        else:
+            return render(request, "portal/maintenance_moved.html", {"job": job})
+    return render(request, "portal/maintenance_move.html", {
+        "job": job, "form": form, "days": visit_windows_open(job=job, limit=20),
+    }, status=400 if form.errors else 200)
