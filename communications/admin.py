@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,6 +14,7 @@ from communications.models import (
     Conversation,
     Delivery,
     EmergencyAlert,
+    InboundThread,
     Message,
     Notification,
     NotificationPreference,
@@ -63,12 +65,14 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "conversation", "author_role", "short_body", "language", "urgency", "district"]
-    list_filter = ["urgency", "language", "author_role", "district"]
+    list_display = ["created_at", "conversation", "author_role", "channel", "short_body", "language", "urgency",
+                    "district"]
+    list_filter = ["urgency", "channel", "language", "author_role", "district"]
     search_fields = ["body"]
     list_select_related = ["conversation", "district"]
-    readonly_fields = ["conversation", "author", "author_role", "body", "language", "latitude", "longitude",
-                       "district", "urgency", "service_types", "classification", "created_at"]
+    readonly_fields = ["conversation", "author", "author_role", "channel", "external_id", "body", "language",
+                       "latitude", "longitude", "district", "urgency", "service_types", "classification",
+                       "created_at"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -241,3 +245,46 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
         services.preference_set(user=obj.user, channels=obj.channels, quiet_start=obj.quiet_start,
                                 quiet_end=obj.quiet_end, phone=obj.phone, telegram_chat_id=obj.telegram_chat_id,
                                 language=obj.language)
+
+
+# --- Two-way channels: texts from numbers and addresses that matched no client -------------------
+
+
+class LinkToClientForm(admin.helpers.ActionForm):
+    client = forms.IntegerField(label=_("Client id"), required=False)
+
+
+@admin.register(InboundThread)
+class InboundThreadAdmin(admin.ModelAdmin):
+    """Unknown senders: the office reads their texts and links the address to a client."""
+
+    list_display = ["channel", "address", "text_count", "last_text_at", "client", "linked_at"]
+    list_filter = ["channel", ("client", admin.EmptyFieldListFilter)]
+    search_fields = ["address"]
+    list_select_related = ["client"]
+    readonly_fields = ["channel", "address", "texts", "client", "conversation", "created_at", "last_text_at",
+                       "linked_at"]
+    action_form = LinkToClientForm
+    actions = ["link_to_client"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description=_("texts"))
+    def text_count(self, obj) -> int:
+        return len(obj.texts)
+
+    @admin.action(description=_("Link to client (give the client id)"))
+    def link_to_client(self, request, queryset) -> None:
+        client_id = request.POST.get("client", "")
+        if not client_id.isdigit():
+            self.message_user(request, _("Give the id of the client to link to."), messages.ERROR)
+            return
+        for thread in queryset.filter(client__isnull=True):
+            try:
+                services.inbound_thread_link(thread_id=thread.pk, client_id=int(client_id), actor=request.user)
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return
+        self.message_user(request, _("Linked: the texts are now messages of the client's conversation."),
+                          messages.SUCCESS)

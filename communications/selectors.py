@@ -7,6 +7,7 @@ from django.db.models.functions import Cast
 
 from communications.models import (
     AlertResponse,
+    ChannelPreference,
     Conversation,
     EmergencyAlert,
     Message,
@@ -130,3 +131,8 @@ def triage_correction_examples() -> list[tuple[str, str, str]]:
     newest = (TriageCorrection.objects.exclude(text=ERASED).exclude(text="")
               .order_by("message_id", "-created_at", "-id").distinct("message_id"))
     return [(c.urgency, c.language, c.text) for c in newest]
+
+
+def channel_preference_of(*, client_id: int) -> str:
+    """The client's chosen reply channel ("" when they let their last message decide)."""
+    return ChannelPreference.objects.filter(client_id=client_id).values_list("channel", flat=True).first() or ""

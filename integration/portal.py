@@ -136,3 +136,26 @@ def notification_read_all(*, user, limit: int = 500) -> int:
     for pk in ids:
         comms.notification_read(user=user, notification_id=pk)
     return len(ids)
+
+
+# --- two-way channels (communications/inbound) ---------------------------------------------------
+
+
+def channels_state(*, client_id: int) -> dict[str, Any]:
+    """The client's Telegram link and reply channel, for the portal's channels page."""
+    return {**comms.telegram_link_state(client_id=client_id),
+            "reply_channel": comms_selectors.channel_preference_of(client_id=client_id)}
+
+
+def telegram_link_code_create(*, client_id: int) -> dict[str, Any]:
+    """A single-use code to send to the bot as `/start CODE` (shown once)."""
+    return comms.telegram_link_code_create(client_id=client_id)
+
+
+def telegram_unlink(*, client_id: int) -> int:
+    return comms.telegram_unlink(client_id=client_id)
+
+
+def channel_preference_set(*, client_id: int, channel: str) -> str:
+    """The channel the office's replies go out on ("" for the one the client last wrote on)."""
+    return comms.channel_preference_set(client_id=client_id, channel=channel)

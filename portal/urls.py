@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import views
+from portal import channels, views
 
 app_name = "portal"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("logout/all/", views.logout_all, name="logout_all"),
     path("account/", views.account, name="account"),
+    path("account/channels/", channels.channels, name="channels"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),

@@ -110,6 +110,7 @@ def message_data(message: Message) -> dict[str, Any]:
         "urgency": message.urgency,
         "service_types": message.service_types,
         "district": message.district.slug if message.district_id else None,
+        "channel": message.channel,
         "created_at": message.created_at.isoformat(),
     }
 

@@ -296,3 +296,26 @@ def test_inbound_texts_and_link_codes_are_exported_and_erased(client, anna_phone
     assert exported["unknown_sender_texts"][0]["texts"] == [{"body": "stary numer"}]
     comms_privacy.erase(client=anna_phone, context=ErasureContext(client_id=anna_phone.pk, actor=None, alias="x"))
     assert not ChannelLink.objects.exists() and not LinkCode.objects.exists() and not InboundThread.objects.exists()
+
+
+# --- the office ----------------------------------------------------------------------------------
+
+
+def test_the_office_links_an_unknown_sender_by_the_admin_action(client, client_anna, administrator):
+    thread = InboundThread.objects.create(channel="sms", address="+48602000111",
+                                          texts=[{"body": "Proszę o kontakt", "id": ""}])
+    client.force_login(administrator)
+    response = client.post(reverse("admin:communications_inboundthread_changelist"),
+                           {"action": "link_to_client", "_selected_action": [thread.pk], "client": client_anna.pk})
+    assert response.status_code == 302
+    assert Message.objects.get().conversation.client == client_anna
+    assert ChannelLink.objects.get(address="+48602000111").client == client_anna
+
+
+def test_the_inbox_shows_the_channel_of_each_message(client, anna_phone, dispatcher):
+    _sms(client, {"type": "message", "from": "601234567", "text": "Dzień dobry, proszę o przegląd"})
+    conversation = Conversation.objects.get()
+    client.force_login(dispatcher)
+    page = client.get(reverse("communications:conversation", args=[conversation.pk]))
+    assert '<span class="comms-channel" title="kanał">SMS</span>' in page.content.decode() or \
+        '<span class="comms-channel" title="channel">SMS</span>' in page.content.decode()
