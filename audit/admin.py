@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import AuditCheckpoint, HealthSnapshot, IntegrationHealth, RepairRecord
+from audit.models import AuditCheckpoint, HealthDaily, HealthSnapshot, IntegrationHealth, RepairRecord
 from hvaccrm.admin import ReadOnlyAdmin
 
 
@@ -26,6 +26,21 @@ class HealthSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "overall", "changes"]
     list_filter = ["overall"]
     date_hierarchy = "created_at"
+
+
+@admin.register(HealthDaily)
+class HealthDailyAdmin(ReadOnlyAdmin):
+    """The nightly rollup's rows (written by health_daily_rollup only); the weekly view is the
+    trends page. No relations: the changelist is one count and one page query."""
+
+    list_display = ["day", "integration", "success_rate", "p50_ms", "p95_ms", "snapshots", "trends"]
+    list_filter = ["integration"]
+    date_hierarchy = "day"
+    show_full_result_count = False  # a year of rows per integration: skip the second count
+
+    @admin.display(description=_("trends"))
+    def trends(self, obj) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("audit:trends"), _("open"))
 
 
 @admin.register(RepairRecord)

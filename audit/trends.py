@@ -14,11 +14,15 @@ from statistics import fmean
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
+from audit import conf
 from audit.health import INTEGRATIONS
 from audit.models import HealthDaily, HealthSnapshot
 from hvaccrm import metrics
+from hvaccrm.models import District, ServiceJob
+from hvaccrm.models.districts import WEIGHT_MAX
 
 KEEP_DAYS = 396  # 13 months
 METRICS_ROW = "_metrics"
@@ -127,3 +131,28 @@ def trends_weekly() -> list[dict[str, Any]]:
             previous = reading
         out.append({"week": monday, "integrations": integrations, "cache": caches, "search_ms": search_ms})
     return out[::-1]
+
+
+def district_demand(*, weeks: int | None = None, now=None) -> list[dict[str, Any]]:
+    """Per district (by name): jobs per week over the last `weeks`, its share of all jobs and its
+    share of the weights, and a hint where the two differ by more than DEMAND_HINT_POINTS, with the
+    weight that would match the demand (the guide's "optimise district weights"). Two queries."""
+    weeks = weeks or conf.DEMAND_WEEKS
+    since = (now or timezone.now()) - timedelta(weeks=weeks)
+    counts = dict(ServiceJob.objects.filter(created_at__gte=since, district__isnull=False).order_by()
+                  .values("district_id").annotate(n=Count("id")).values_list("district_id", "n"))
+    districts = list(District.objects.only("name", "slug", "weight").order_by("name"))
+    jobs, weights = sum(counts.values()), sum(d.weight for d in districts)
+    out = []
+    for d in districts:
+        n = counts.get(d.pk, 0)
+        demand = 100 * n / jobs if jobs else None
+        share = 100 * d.weight / weights if weights else None
+        hint, suggested = "", None
+        if demand is not None and share is not None and abs(demand - share) > conf.DEMAND_HINT_POINTS:
+            hint = "raise" if demand > share else "lower"
+            suggested = round(min(WEIGHT_MAX, demand / 100 * weights), 2)
+        out.append({"slug": d.slug, "name": d.name, "weight": d.weight, "per_week": round(n / weeks, 1),
+                    "demand_share": None if demand is None else round(demand, 1),
+                    "weight_share": None if share is None else round(share, 1), "hint": hint, "suggested": suggested})
+    return out

@@ -24,7 +24,7 @@ from audit import conf, selectors, services
 from audit.health import INTEGRATIONS, health_current
 from audit.metrics import metrics_render
 from audit.models import AuditCheckpoint, RepairRecord
-from audit.trends import trends_weekly
+from audit.trends import district_demand, trends_weekly
 from hvaccrm.models import AccessRecord, IntegrationSwitch
 from hvaccrm.models.outbox import Target
 from hvaccrm.realtime.groups import is_staff_role
@@ -168,13 +168,15 @@ def access_trail(request):
 @audit_staff()
 @require_GET
 def trends(request):
-    """A year by week: each integration's success rate and p95, cache hit rates, search time."""
+    """A year by week: each integration's success rate and p95, cache hit rates, search time; and
+    each district's demand against its weight."""
     page = Paginator(trends_weekly(), 26).get_page(request.GET.get("page"))
     caches = sorted({name for week in page for name in week["cache"]})
     rows = [{"week": w["week"], "search_ms": w["search_ms"], "caches": [w["cache"].get(c) for c in caches],
              "integrations": [w["integrations"][i.key] for i in INTEGRATIONS]} for w in page]
     return render(request, "audit/trends.html", _context(
-        request, _("Trends by week"), page=page, rows=rows, integrations=INTEGRATIONS, caches=caches))
+        request, _("Trends by week"), page=page, rows=rows, integrations=INTEGRATIONS, caches=caches,
+        demand=district_demand(), demand_weeks=conf.DEMAND_WEEKS, hint_points=conf.DEMAND_HINT_POINTS))
 
 
 def _day_start(day, *, next_day: bool = False):

@@ -74,6 +74,61 @@ def test_the_trends_page_is_for_managers_in_the_admin_look_and_paginated(client,
     client.force_login(manager)
     response = client.get(url)
     body = response.content.decode()
-    assert response.status_code == 200 and 'id="trends"' in body and "page 1 of 2" in body
+    assert response.status_code == 200 and 'id="trends"' in body
+    assert "page 1 of 2" in body or "strona 1 z 2" in body  # the manager may get the Polish page
     assert "<script>" not in body.replace("<script src", "")
     assert client.get(url + "?page=2").status_code == 200
+
+
+
+def test_demand_against_weight_gives_jobs_per_week_both_shares_and_a_hint_past_the_threshold(monkeypatch):
+    from audit import conf
+    from hvaccrm.models import District
+    from hvaccrm.tests.factories import ServiceJobFactory, SiteFactory, district
+
+    District.objects.update(weight=1.0)  # 18 districts: each 5.6 % of the weights
+    busy = SiteFactory(latitude=52.2360, longitude=20.9650, district=district("wola"))
+    quiet = SiteFactory(latitude=52.1950, longitude=20.8850, district=district("ursus"))
+    ServiceJobFactory.create_batch(12, site=busy)
+    ServiceJobFactory(site=quiet)
+    monkeypatch.setattr(conf, "DEMAND_HINT_POINTS", 2.5)
+    rows = {r["slug"]: r for r in trends.district_demand(weeks=12)}
+    wola, ursus, bemowo = rows["wola"], rows["ursus"], rows["bemowo"]
+    assert (wola["per_week"], wola["demand_share"], wola["weight_share"]) == (1.0, 92.3, 5.6)
+    assert wola["hint"] == "raise" and wola["suggested"] == 3.0  # 16.6 capped at the largest weight
+    assert bemowo["hint"] == "lower" and bemowo["suggested"] == 0.0
+    assert (ursus["demand_share"], ursus["hint"]) == (7.7, "")  # 2.1 points off: within 2.5
+    monkeypatch.setattr(conf, "DEMAND_HINT_POINTS", 2.0)
+    assert {r["slug"]: r for r in trends.district_demand(weeks=12)}["ursus"]["hint"] == "raise"
+
+
+def test_the_trends_page_shows_demand_against_weight_per_district_in_a_fixed_number_of_queries(
+        client, manager, django_assert_max_num_queries):
+    from hvaccrm.tests.factories import ServiceJobFactory
+
+    ServiceJobFactory.create_batch(3)
+    client.force_login(manager)
+    with django_assert_max_num_queries(12):
+        body = client.get(reverse("audit:trends")).content.decode()
+    assert 'id="district-demand"' in body and body.count("data-district=") == 18
+
+
+def test_daily_rows_are_read_only_in_the_admin_and_the_list_does_not_grow_queries_with_rows(client, administrator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:audit_healthdaily_changelist")
+    client.force_login(administrator)
+
+    def queries(days: int) -> int:
+        HealthDaily.objects.all().delete()
+        HealthDaily.objects.bulk_create(HealthDaily(day=date(2026, 1, 1) + timedelta(days=i), integration="map",
+                                                    success_rate=99.0) for i in range(days))
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, {"integration": "map"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert queries(3) == queries(60)
+    row = HealthDaily.objects.first()
+    assert client.post(reverse("admin:audit_healthdaily_change", args=[row.pk]), {"success_rate": 1}).status_code == 403
+    assert client.get(reverse("admin:audit_healthdaily_add")).status_code == 403
