@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "prophecy",
     "audit",
     "portal",
+    "techapp",
     "integration",
 ]
 

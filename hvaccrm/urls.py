@@ -58,6 +58,7 @@ urlpatterns = [
     path("admin/fgas-register/<int:equipment_id>/", register_views.register_card, name="fgas-register-card"),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
+    path("tech/", include("techapp.urls")),
     path("communications/", include("communications.urls")),
     path("mapping/", include("mapping.urls")),
     path("prophecy/", include("prophecy.urls")),

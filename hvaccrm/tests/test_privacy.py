@@ -53,4 +53,4 @@ def test_the_registry_and_its_exemptions_name_real_models_once():
 
 
 def test_each_app_that_holds_personal_data_registers_its_privacy_module_in_the_documented_order():
-    assert [m.name for m in privacy_modules()] == ["communications", "prophecy", "mapping", "audit", "portal", "core"]
+    assert [m.name for m in privacy_modules()] == ["communications", "prophecy", "mapping", "audit", "techapp", "portal", "core"]

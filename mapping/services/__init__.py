@@ -10,8 +10,10 @@ from mapping.services.sites import site_location_set
 from mapping.services.tracking import (
     PingRejected,
     gps_retention_apply,
+    location_history_record,
     location_ping_ingest,
     technician_private_mode_set,
+    technician_shift_set,
 )
 from mapping.services.work import job_complete, job_step
 
@@ -26,6 +28,7 @@ __all__ = [
     "job_complete",
     "job_locate",
     "job_step",
+    "location_history_record",
     "location_ping_ingest",
     "maintenance_jobs_create",
     "name_normalise",
@@ -33,4 +36,5 @@ __all__ = [
     "slot_accept",
     "slot_propose",
     "technician_private_mode_set",
+    "technician_shift_set",
 ]

@@ -216,3 +216,47 @@ def gps_retention_apply(*, now: datetime | None = None) -> dict[str, int]:
         thinned = cur.rowcount
         kept = LocationPing.objects.filter(device_time__lt=cutoff, reduced=False).update(reduced=True)
     return {"deleted": thinned, "reduced": kept, "purged": purged}
+
+
+def technician_shift_set(*, technician: Technician, on_shift: bool) -> Technician:
+    """The technician starts or ends the shift (from the technician app). Ending it clears the last
+    position: positions are recorded, and shown, only during the shift."""
+    with transaction.atomic():
+        fields: dict[str, Any] = {"on_shift": on_shift}
+        if not on_shift:
+            fields.update(last_latitude=None, last_longitude=None, last_accuracy_m=None, last_position_at=None)
+        Technician.objects.filter(pk=technician.pk).update(**fields)
+        technician.refresh_from_db()
+        cache.delete(f"mapping:loc-push:{technician.pk}")
+        transaction.on_commit(lambda: _push(technician, private=technician.private_mode))
+    return technician
+
+
+def location_history_record(*, technician: Technician, latitude: float, longitude: float, accuracy: float,
+                            device_time: datetime, seq: int, now: datetime | None = None) -> dict[str, Any]:
+    """A position the phone recorded while offline: kept as history only (it never moves the last
+    position nor an ETA), and dropped when it was taken outside the shift hours or in private mode.
+    Returns {"stored": bool, "status": "stored"|"duplicate"|"private"|"off_shift"|"too_old"}."""
+    now = now or timezone.now()
+    if timezone.is_naive(device_time):
+        device_time = timezone.make_aware(device_time, timezone.UTC)
+    technician = Technician.objects.get(pk=technician.pk)
+    if technician.private_mode:
+        return {"stored": False, "status": "private"}
+    if device_time > now + timedelta(seconds=conf.GPS_MAX_FUTURE_S):
+        raise PingRejected("future_time", _("The device time is in the future."))
+    if device_time < now - timedelta(days=conf.GPS_RETENTION_DAYS):
+        return {"stored": False, "status": "too_old"}
+    # The shift flag as it was then is not kept; the shift hours of that moment are the rule.
+    if not technician.active or not technician_on_shift_now(
+            technician=Technician(active=True, on_shift=True, shift_start=technician.shift_start,
+                                  shift_end=technician.shift_end), now=device_time):
+        return {"stored": False, "status": "off_shift"}
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or accuracy < 0:
+        raise PingRejected("out_of_range", _("Latitude or longitude out of range."))
+    with transaction.atomic():
+        _ping, created = LocationPing.objects.get_or_create(
+            technician=technician, seq=seq,
+            defaults={"latitude": latitude, "longitude": longitude, "accuracy_m": accuracy,
+                      "device_time": device_time})
+    return {"stored": created, "status": "stored" if created else "duplicate"}
