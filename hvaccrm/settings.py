@@ -363,3 +363,6 @@ MAINTENANCE_REMINDER_DAYS = env.int("MAINTENANCE_REMINDER_DAYS", default=7)  # c
 AGREEMENT_END_NOTICE_DAYS = env.int("AGREEMENT_END_NOTICE_DAYS", default=30)  # office told before an end
 FGAS_EXPIRY_NOTICE_DAYS = env.int("FGAS_EXPIRY_NOTICE_DAYS", default=60)  # office told before a certificate lapses
 LEAK_FOLLOW_UP_DAYS = env.int("LEAK_FOLLOW_UP_DAYS", default=30)  # a repaired leak is checked again within
+# Polish public holidays are closed for booking and planning (hvaccrm/closed_days.py) unless the
+# company opens them: ISO dates, e.g. OPEN_HOLIDAYS=2026-12-24,2027-01-06.
+OPEN_HOLIDAYS = env.list("OPEN_HOLIDAYS", default=[])

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hvaccrm.closed_days import day_is_closed
 from hvaccrm.models import (
     AccessRecord,
     Agreement,
@@ -202,6 +203,8 @@ def _window_bounds(day: date, start_hour: int, end_hour: int) -> tuple[datetime,
 
 
 def _day_windows(day: date) -> tuple[tuple[int, int], ...]:
+    if day_is_closed(day):
+        return ()  # a public holiday the company has not opened: no window, nothing to book
     wd = day.weekday()
     if wd < 5:
         return conf.WEEKDAY_WINDOWS

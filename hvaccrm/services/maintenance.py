@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hvaccrm.closed_days import day_is_closed
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Agreement, Client, Equipment, RefrigerantRecord, ServiceJob, Site, Technician
 from hvaccrm.models.jobs import OPEN_STATUSES, JobSource, JobStatus, ServiceType
@@ -66,8 +67,9 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _working_days(first: date, last: date) -> list[date]:
-    """Monday to Friday: planned visits are not put on weekends (emergencies are)."""
-    return [first + timedelta(days=i) for i in range((last - first).days + 1) if (first + timedelta(days=i)).weekday() < 5]
+    """Monday to Friday but public holidays: planned visits are not put on closed days (emergencies are)."""
+    days = (first + timedelta(days=i) for i in range((last - first).days + 1))
+    return [d for d in days if d.weekday() < 5 and not day_is_closed(d)]
 
 
 # --- capacity -------------------------------------------------------------------------------------

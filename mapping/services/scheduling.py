@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hvaccrm.closed_days import day_is_closed
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import ServiceJob, Technician
 from hvaccrm.models.jobs import OPEN_STATUSES
@@ -53,7 +54,7 @@ def slot_candidates(*, job: ServiceJob, days: list[date], now: datetime | None =
     for tech in Technician.objects.filter(active=True).select_related("home_district").order_by("pk"):
         home = technician_start_point(tech)
         for day in days:
-            if not need <= technician_skills(technician=tech, on=day):
+            if day_is_closed(day) or not need <= technician_skills(technician=tech, on=day):
                 continue
             base = day_start(day)
             shift_a = base + timedelta(hours=tech.shift_start.hour, minutes=tech.shift_start.minute)
