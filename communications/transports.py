@@ -112,36 +112,46 @@ def _short_text(delivery: Delivery) -> str:
     return f"{n.title}\n{n.body}".strip()[:600]
 
 
+def sms_post(*, address: str, text: str, reference: str) -> None:
+    """One text to the HTTP SMS gateway: POST {"to", "text", "sender", "reference"} with a bearer
+    token; the reference comes back in the gateway's delivery report (`delivery-<id>`, `message-<id>`)."""
+    if not conf.SMS_GATEWAY_URL:
+        raise DeliveryFailed("SMS gateway not configured (COMMS_SMS_GATEWAY_URL)")
+    if not address:
+        raise DeliveryFailed("no phone number")
+    headers = {"Authorization": f"Bearer {conf.SMS_GATEWAY_TOKEN}"} if conf.SMS_GATEWAY_TOKEN else {}
+    _post_json(conf.SMS_GATEWAY_URL, {"to": address, "text": text[:600], "sender": conf.SMS_SENDER,
+                                      "reference": reference}, headers)
+
+
+def telegram_post(*, chat_id: str, text: str) -> None:
+    """One text through the Telegram Bot API's sendMessage; an answer with ok=false is a failure."""
+    if not conf.TELEGRAM_BOT_TOKEN:
+        raise DeliveryFailed("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
+    if not chat_id:
+        raise DeliveryFailed("no Telegram chat id")
+    url = f"{conf.TELEGRAM_API_URL.rstrip('/')}/bot{conf.TELEGRAM_BOT_TOKEN}/sendMessage"
+    answer = _post_json(url, {"chat_id": chat_id, "text": text[:4000]})
+    if answer.get("ok") is False:
+        raise DeliveryFailed(f"telegram: {answer.get('description', 'refused')}")
+
+
 class SmsTransport(Transport):
-    """An HTTP SMS gateway: POST {"to", "text", "sender"} with a bearer token."""
+    """A notification by the HTTP SMS gateway (`sms_post`)."""
 
     channel = "sms"
 
     def send(self, delivery: Delivery) -> None:
-        if not conf.SMS_GATEWAY_URL:
-            raise DeliveryFailed("SMS gateway not configured (COMMS_SMS_GATEWAY_URL)")
-        if not delivery.address:
-            raise DeliveryFailed("no phone number")
-        headers = {"Authorization": f"Bearer {conf.SMS_GATEWAY_TOKEN}"} if conf.SMS_GATEWAY_TOKEN else {}
-        _post_json(conf.SMS_GATEWAY_URL,
-                   {"to": delivery.address, "text": _short_text(delivery), "sender": conf.SMS_SENDER,
-                    "reference": f"delivery-{delivery.pk}"}, headers)
+        sms_post(address=delivery.address, text=_short_text(delivery), reference=f"delivery-{delivery.pk}")
 
 
 class TelegramTransport(Transport):
-    """The Telegram Bot API's sendMessage; an answer with ok=false is a failure."""
+    """A notification by the Telegram bot (`telegram_post`)."""
 
     channel = "telegram"
 
     def send(self, delivery: Delivery) -> None:
-        if not conf.TELEGRAM_BOT_TOKEN:
-            raise DeliveryFailed("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
-        if not delivery.address:
-            raise DeliveryFailed("no Telegram chat id")
-        url = f"{conf.TELEGRAM_API_URL.rstrip('/')}/bot{conf.TELEGRAM_BOT_TOKEN}/sendMessage"
-        answer = _post_json(url, {"chat_id": delivery.address, "text": _short_text(delivery)})
-        if answer.get("ok") is False:
-            raise DeliveryFailed(f"telegram: {answer.get('description', 'refused')}")
+        telegram_post(chat_id=delivery.address, text=_short_text(delivery))
 
 
 TRANSPORTS: dict[str, Transport] = {t.channel: t for t in (InAppTransport(), EmailTransport(), SmsTransport(),
@@ -163,7 +173,8 @@ def notification_data(n) -> dict:
 
 # --- Two-way channels: a conversation's reply to the client's channel (communications/inbound) ---
 # Not a Delivery (a message is not a notification and a client may have no login): the outbox's
-# message.relay row retries it; the same gateways and the same Telegram call as above.
+# message.relay row retries it; the same gateway calls as the transports above (`sms_post`,
+# `telegram_post`).
 
 
 def text_send(*, channel: str, address: str, text: str, reference: str, subject: str = "",
@@ -172,18 +183,9 @@ def text_send(*, channel: str, address: str, text: str, reference: str, subject:
     if not address:
         raise DeliveryFailed(f"no {channel} address")
     if channel == "sms":
-        if not conf.SMS_GATEWAY_URL:
-            raise DeliveryFailed("SMS gateway not configured (COMMS_SMS_GATEWAY_URL)")
-        headers = {"Authorization": f"Bearer {conf.SMS_GATEWAY_TOKEN}"} if conf.SMS_GATEWAY_TOKEN else {}
-        _post_json(conf.SMS_GATEWAY_URL, {"to": address, "text": text[:600], "sender": conf.SMS_SENDER,
-                                          "reference": reference}, headers)
+        sms_post(address=address, text=text, reference=reference)
     elif channel == "telegram":
-        if not conf.TELEGRAM_BOT_TOKEN:
-            raise DeliveryFailed("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
-        url = f"{conf.TELEGRAM_API_URL.rstrip('/')}/bot{conf.TELEGRAM_BOT_TOKEN}/sendMessage"
-        answer = _post_json(url, {"chat_id": address, "text": text[:4000]})
-        if answer.get("ok") is False:
-            raise DeliveryFailed(f"telegram: {answer.get('description', 'refused')}")
+        telegram_post(chat_id=address, text=text)
     elif channel == "email":
         headers = {"Message-ID": message_id} if message_id else {}
         if in_reply_to:

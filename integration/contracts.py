@@ -92,6 +92,12 @@ CONTRACTS: tuple[Contract, ...] = (
              payload=payloads.MessageRelay, handler=handlers.message_to_client_channel,
              service=integration.message_relay_run, calls=(comms.message_relay,),
              note="an office reply on the client's preferred or last channel; a refusal is retried"),
+    Contract(target=Target.NOTIFICATIONS, kind="inbound.emergency", source="communications",
+             payload=payloads.InboundEmergency, handler=handlers.inbound_emergency_to_dispatchers,
+             service=integration.inbound_emergency_run, calls=(comms.inbound_emergency_alert,),
+             note="an unknown sender's emergency: the dispatchers, the gas-safety instruction on its channel; "
+                  "on the emergency queue",
+             queue=settings.CELERY_EMERGENCY_QUEUE),
     Contract(target=Target.NOTIFICATIONS, kind="visit.moved", source="core", payload=payloads.VisitMoved,
              handler=handlers.visit_moved_to_office, service=integration.visit_moved_notify_run,
              calls=(comms.visit_moved_notify,), note="dispatchers and managers, when a client moved a planned visit"),

@@ -22,6 +22,7 @@ from integration.payloads import (
     EmergencyAlert,
     FeedbackCreated,
     HotspotAlert,
+    InboundEmergency,
     JobChange,
     JobCompleted,
     MessageRelay,
@@ -135,6 +136,17 @@ def message_to_client_channel(row: IntegrationLog) -> dict | HandlerFailed:
     try:
         return integration.message_relay_run(message_id=p["message"], channel=p["channel"])
     except DeliveryFailed as exc:
+        return HandlerFailed(str(exc))
+
+
+def inbound_emergency_to_dispatchers(row: IntegrationLog) -> dict | HandlerFailed:
+    p = cast(InboundEmergency, row.payload)
+    try:
+        return integration.inbound_emergency_run(thread_id=p["thread"], channel=p["channel"], text=p["text"],
+                                                 language=p["language"], safety=p["safety"], reply=p["reply"],
+                                                 dedupe_key=dedupe_key(row))
+    except DeliveryFailed as exc:
+        # The dispatchers were alerted (deduped on the retry); the instruction's gateway refused.
         return HandlerFailed(str(exc))
 
 

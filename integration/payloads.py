@@ -67,6 +67,19 @@ class MessageRelay(TypedDict):
     channel: str  # "sms", "telegram" or "email"
 
 
+class InboundEmergency(TypedDict):
+    """(notifications, inbound.emergency): an unknown sender's text triaged as an emergency (an
+    InboundThread waiting for the office): the dispatchers are alerted; `safety` a gas or CO
+    emergency (the instruction is owed), `reply` whether the handler sends it on `channel`."""
+
+    thread: int
+    channel: str  # "sms", "telegram" or "email"
+    text: str
+    language: str
+    safety: bool
+    reply: bool
+
+
 # --- the core's jobs and feedback ----------------------------------------------------------------
 
 
@@ -149,6 +162,8 @@ class HotspotAlert(TypedDict):
     confidence: float
     serviceTypes: list[str]
     week_start: str
+    chart_url: NotRequired[str]  # the district's chart page
+    jobs_url: NotRequired[str]  # the jobs behind the alert
 
 
 # --- the check ------------------------------------------------------------------------------------

@@ -360,6 +360,14 @@ def message_relay_run(*, message_id: int, channel: str) -> dict[str, Any]:
     return comms.message_relay(message_id=message_id, channel=channel)
 
 
+def inbound_emergency_run(*, thread_id: int, channel: str, text: str, language: str, safety: bool, reply: bool,
+                          dedupe_key: str) -> dict[str, Any]:
+    """An unknown sender's emergency: the dispatchers at once, the gas-safety instruction back on
+    the sender's channel; communications' DeliveryFailed when that gateway refused (retried)."""
+    return comms.inbound_emergency_alert(thread_id=thread_id, channel=channel, text=text, language=language,
+                                         safety=safety, reply=reply, dedupe_key=dedupe_key)
+
+
 # --- health alerts and repairs (called by audit) ------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from communications.inbound.common import (
     channel_preference_set,
+    inbound_emergency_alert,
     inbound_receive,
     inbound_thread_link,
     message_relay,
@@ -21,6 +22,7 @@ from communications.inbound.telegram import telegram_link_code_create, telegram_
 
 __all__ = [
     "channel_preference_set",
+    "inbound_emergency_alert",
     "inbound_receive",
     "inbound_thread_link",
     "message_relay",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communications import conf
+from communications.classifier import Classification, classify
 from communications.models import (
     ChannelLink,
     ChannelPreference,
@@ -20,12 +21,18 @@ from communications.models import (
     InboundThread,
     Message,
     MessageChannel,
+    Priority,
 )
-from communications.services.common import _not_found
+from communications.services.common import SOURCE, _not_found
 from communications.services.messages import message_reply_address, message_send
+from communications.services.notifications import NotificationSpec, notify_role
 from communications.transports import text_send
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client
+from hvaccrm.models.jobs import Urgency
+from hvaccrm.models.outbox import Target
+from hvaccrm.safety import gas_safety_instruction
+from hvaccrm.services.outbox import record
 
 CONVERSATION_CHANNEL = {MessageChannel.SMS: Conversation.Channel.SMS, MessageChannel.EMAIL: Conversation.Channel.EMAIL,
                         MessageChannel.TELEGRAM: Conversation.Channel.TELEGRAM}
@@ -67,6 +74,8 @@ class Received:
 
     message: Message | None = None
     thread: InboundThread | None = None
+    # An unknown sender's emergency: the dispatchers are alerted (the `inbound.emergency` row).
+    emergency: bool = False
 
 
 def client_for_link(*, channel: str, address: str) -> int | None:
@@ -91,33 +100,77 @@ def _conversation_for(*, client_id: int, channel: str, in_reply_to: str = "", su
 
 
 def inbound_receive(*, channel: str, address: str, client_id: int | None, body: str, external_id: str = "",
-                    in_reply_to: str = "", subject: str = "") -> Received:
+                    in_reply_to: str = "", subject: str = "", triage: Classification | None = None,
+                    answered: bool = False) -> Received:
     """Save one text a client sent on an outside channel, in one transaction.
 
     A known client's text becomes a message of their conversation through `message_send` (triage,
     emergency routing, the map and the vector store all see it). An unknown sender's text waits in
-    an InboundThread for the office to link the address to a client; nothing is answered to it.
+    an InboundThread for the office to link the address to a client, but it is triaged first: a
+    gas smell from a number nobody knows must not wait for the office. An emergency records an
+    `inbound.emergency` outbox row in the same transaction (`inbound_emergency_alert`: the
+    dispatchers at once, and the gas-safety instruction back on the sender's channel unless the
+    caller `answered` it itself, as the Telegram bot does in its webhook response). `triage` is
+    the caller's classification of `body`, when it already has one.
     """
     body = (body or "").strip()
     if not body:
         raise ServiceError(_("The message is empty."), fields={"body": [_("Write a message.")]})
+    if client_id is None:
+        return _unknown_sender_receive(channel=channel, address=address, body=body, external_id=external_id,
+                                       subject=subject, triage=triage or classify(body), answered=answered)
     with transaction.atomic():
-        if client_id is None:
-            thread = (InboundThread.objects.select_for_update()
-                      .filter(channel=channel, address=address, client__isnull=True).first())
-            if thread is None:
-                thread = InboundThread.objects.create(channel=channel, address=address)
-            now = timezone.now()
-            thread.texts = [*thread.texts, {"body": body[:5000], "at": now.isoformat(), "id": external_id,
-                                            "subject": subject[:200]}][-50:]
-            thread.last_text_at = now
-            thread.save(update_fields=["texts", "last_text_at"])
-            return Received(thread=thread)
         conversation = _conversation_for(client_id=client_id, channel=channel, in_reply_to=in_reply_to,
                                          subject=subject)
         message = message_send(author=None, conversation_id=conversation.pk, body=body, channel=channel,
                                external_id=external_id)
     return Received(message=message)
+
+
+def _unknown_sender_receive(*, channel: str, address: str, body: str, external_id: str, subject: str,
+                            triage: Classification, answered: bool) -> Received:
+    emergency = triage.urgency == Urgency.EMERGENCY
+    with transaction.atomic():
+        thread = (InboundThread.objects.select_for_update()
+                  .filter(channel=channel, address=address, client__isnull=True).first())
+        if thread is None:
+            thread = InboundThread.objects.create(channel=channel, address=address)
+        now = timezone.now()
+        thread.texts = [*thread.texts, {"body": body[:5000], "at": now.isoformat(), "id": external_id,
+                                        "subject": subject[:200], "urgency": triage.urgency}][-50:]
+        thread.last_text_at = now
+        thread.save(update_fields=["texts", "last_text_at"])
+        if emergency:
+            record(source=SOURCE, target=Target.NOTIFICATIONS, kind="inbound.emergency", obj=thread,
+                   payload={"thread": thread.pk, "channel": channel, "text": body[:1000],
+                            "language": triage.language or "pl", "safety": bool(triage.safety_instruction),
+                            "reply": not answered})
+    return Received(thread=thread, emergency=emergency)
+
+
+def inbound_emergency_alert(*, thread_id: int, channel: str, text: str, language: str, safety: bool, reply: bool,
+                            dedupe_key: str) -> dict:
+    """An unknown sender's emergency: every dispatcher is alerted at once (they call back, or link
+    the sender and dispatch), then a gas or CO emergency gets the gas-safety instruction on the
+    channel it came in on. DeliveryFailed when that gateway refused the instruction: the outbox
+    retries the row, and the dedupe key keeps the dispatchers from being alerted twice.
+
+    The address is read now, not when the row was recorded: an erased thread gets nothing.
+    """
+    thread = InboundThread.objects.filter(pk=thread_id).first()
+    address = thread.address if thread is not None else ""
+    title = _("Emergency from an unknown sender (%(channel)s %(address)s)") % {
+        "channel": MessageChannel(channel).label if channel in MessageChannel.values else channel, "address": address or "?"}
+    notified = notify_role(role="dispatcher", spec=NotificationSpec(
+        kind="inbound.emergency", title=title, body=text[:1000], priority=Priority.EMERGENCY,
+        payload={"thread": thread_id, "channel": channel, "language": language},
+        related_type="inbound_thread", related_id=str(thread_id), dedupe_key=f"inbound-emergency:{dedupe_key}"))
+    answered = False
+    if safety and reply and address:
+        text_send(channel=channel, address=address, text=gas_safety_instruction(language=language),
+                  reference=f"inbound-{thread_id}", subject=_("Gas safety: what to do now"))
+        answered = True
+    return {"thread": thread_id, "notified": notified, "instruction_sent": answered}
 
 
 def inbound_thread_link(*, thread_id: int, client_id: int, actor) -> Conversation:

@@ -20,9 +20,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from communications import conf
+from communications.classifier import classify
 from communications.inbound.common import client_for_link, inbound_receive
 from communications.models import ChannelLink, LinkCode, MessageChannel
 from hvaccrm.models import Client
+from hvaccrm.models.jobs import Urgency
 
 # No 0/O, 1/I/L: read from a screen and typed on a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -117,14 +119,27 @@ def telegram_receive(*, text: TelegramText) -> str:
             return _("Your chat is linked. Write here and the HVAC office will answer.")
     client_id = client_for_link(channel=MessageChannel.TELEGRAM, address=text.chat_id)
     if client_id is None:
-        with translation.override(text.language):
-            return _("This chat is not linked to a client. Link it in the client portal, Telegram page.")
+        return _unlinked_receive(text=text, body=body)
     if body.startswith("/"):
         with translation.override(_language_of(client_id, text.language)):
             return _("Write your message and the HVAC office will answer here.")
     inbound_receive(channel=MessageChannel.TELEGRAM, address=text.chat_id, client_id=client_id, body=body,
                     external_id=text.message_id)
     return ""
+
+
+def _unlinked_receive(*, text: TelegramText, body: str) -> str:
+    """A chat that is no client's: its texts are not kept, except an emergency, which waits for the
+    office as an unknown sender's and alerts the dispatchers at once; a gas or CO emergency is
+    answered with the gas-safety instruction here (the webhook's response), not by the outbox."""
+    triage = classify(body) if not body.startswith("/") else None
+    if triage is not None and triage.urgency == Urgency.EMERGENCY:
+        inbound_receive(channel=MessageChannel.TELEGRAM, address=text.chat_id, client_id=None, body=body,
+                        external_id=text.message_id, triage=triage, answered=True)
+        if triage.safety_instruction:
+            return triage.safety_instruction
+    with translation.override(text.language):
+        return _("This chat is not linked to a client. Link it in the client portal, Telegram page.")
 
 
 def telegram_link_state(*, client_id: int) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from communications.inbound import (
     channel_preference_set,
+    inbound_emergency_alert,
     inbound_thread_link,
     message_relay,
     telegram_link_code_create,
@@ -95,6 +96,7 @@ __all__ = [
     "delivery_states_sync",
     "emergency_dispatch",
     "escalation_sweep",
+    "inbound_emergency_alert",
     "inbound_thread_link",
     "job_update_notify",
     "message_data",

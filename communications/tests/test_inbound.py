@@ -29,6 +29,7 @@ from communications.models import (
 )
 from communications.tests.factories import ConversationFactory
 from hvaccrm.models import Consent, IntegrationLog
+from hvaccrm.safety import gas_safety_instruction
 from hvaccrm.services.outbox import outbox_process
 from hvaccrm.tests.factories import TechnicianFactory, district
 
@@ -126,6 +127,35 @@ def test_an_unknown_number_waits_for_the_office_which_links_it_to_a_client(clien
     assert Message.objects.get(pk=again.json()["results"][0]["message"]).conversation == conversation
 
 
+def test_a_gas_smell_by_sms_from_an_unknown_number_alerts_the_dispatchers_and_answers_with_safety(
+        client, dispatcher, gateway):
+    _sms(client, {"type": "message", "from": "+48 602 000 111", "text": "Proszę o przegląd pompy"})
+    assert not IntegrationLog.objects.filter(kind="inbound.emergency").exists()  # a quiet text waits
+    response = _sms(client, {"type": "message", "from": "+48 602 000 111", "text": "Czuję gaz w kuchni!"})
+    assert response.json()["results"] == [{"unknown_sender": True}]
+    thread = InboundThread.objects.get()
+    assert [t["urgency"] for t in thread.texts] == ["normal", "emergency"] and not Message.objects.exists()
+    row = IntegrationLog.objects.get(kind="inbound.emergency")
+    assert row.payload["thread"] == thread.pk and row.payload["reply"] is True
+    assert outbox_process(log_id=row.pk) == "succeeded"
+    alert = Notification.objects.get(recipient=dispatcher, kind="inbound.emergency")
+    assert alert.priority == "emergency" and alert.body == "Czuję gaz w kuchni!" and "+48602000111" in alert.title
+    sent = [r["body"] for r in gateway.accepted() if r["path"] == "/sms"]
+    assert sent == [{"to": "+48602000111", "text": gas_safety_instruction(language="pl"), "sender": conf.SMS_SENDER,
+                     "reference": f"inbound-{thread.pk}"}]
+    # The row run again (the outbox is at-least-once) alerts nobody twice.
+    services.inbound_emergency_alert(thread_id=thread.pk, channel="sms", text="Czuję gaz w kuchni!", language="pl",
+                                     safety=False, reply=True, dedupe_key=f"outbox:{row.pk}")
+    assert Notification.objects.filter(kind="inbound.emergency").count() == 1
+
+
+def test_a_refused_safety_instruction_leaves_the_row_for_a_retry_and_alerts_once(client, dispatcher):
+    _sms(client, {"type": "message", "from": "+48 602 000 111", "text": "Czuję gaz w kuchni!"})
+    row = IntegrationLog.objects.get(kind="inbound.emergency")
+    assert outbox_process(log_id=row.pk) != "succeeded"  # no SMS gateway configured: refused
+    assert Notification.objects.filter(recipient=dispatcher, kind="inbound.emergency").count() == 1
+
+
 def test_stop_withdraws_marketing_sms_consent_and_saves_no_message(client, anna_phone):
     Consent.objects.create(client=anna_phone, purpose="marketing_sms", granted=True, channel="portal",
                            text_version="v1")
@@ -203,6 +233,18 @@ def test_a_chat_that_is_no_clients_reads_nothing_and_saves_nothing(client, clien
     assert not Message.objects.exists() and not InboundThread.objects.exists()
 
 
+def test_a_gas_smell_from_an_unlinked_chat_alerts_the_dispatchers_and_the_bot_answers_with_safety(
+        client, dispatcher, gateway):
+    response = _telegram(client, "I smell gas in the kitchen, help!", chat=999, language="en")
+    assert response.json()["text"] == gas_safety_instruction(language="en")
+    thread = InboundThread.objects.get(channel="telegram")
+    assert thread.address == "999" and not Message.objects.exists()
+    row = IntegrationLog.objects.get(kind="inbound.emergency")
+    assert outbox_process(log_id=row.pk) == "succeeded"
+    assert Notification.objects.filter(recipient=dispatcher, kind="inbound.emergency").exists()
+    assert gateway.accepted() == []  # answered in the webhook's response, not a second time
+
+
 def test_a_forged_telegram_webhook_answers_403(client, client_anna):
     code = services.telegram_link_code_create(client_id=client_anna.pk)["code"]
     assert _telegram(client, f"/start {code}", secret="guess").status_code == 403
@@ -261,6 +303,17 @@ def test_an_email_reply_lands_in_the_right_conversation_without_the_quoted_text(
     message = Message.objects.get(pk=response.json()["message"])
     assert message.conversation_id == older.pk and message.body == "Tak, wtorek pasuje."
     assert message.channel == "email" and message.external_id == "<anna-1@example.com>"
+
+
+def test_a_gas_smell_by_email_from_a_stranger_alerts_the_dispatchers_and_answers_by_email(client, dispatcher):
+    raw = ("From: Jan <jan@elsewhere.example>\r\nTo: biuro@hvac.pl\r\nSubject: Gaz\r\n"
+           "Message-ID: <jan-1@elsewhere.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           "Czuję gaz w piwnicy, co robić?\r\n")
+    assert _email(client, raw).json()["unknown_sender"] is True
+    assert outbox_process(log_id=IntegrationLog.objects.get(kind="inbound.emergency").pk) == "succeeded"
+    assert Notification.objects.filter(recipient=dispatcher, kind="inbound.emergency").exists()
+    sent = mail.outbox[-1]
+    assert sent.to == ["jan@elsewhere.example"] and sent.body == gas_safety_instruction(language="pl")
 
 
 def test_email_attachments_are_refused_and_the_text_is_kept(client, client_anna):
