@@ -161,8 +161,14 @@ CHANNEL_LAYERS = {
     }
 }
 if CHANNEL_LAYER_BACKEND.endswith("core.RedisChannelLayer"):
-    # Bounded per-channel queues so one slow consumer cannot grow Redis without limit.
-    CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 200, "expiry": 30, "group_expiry": CHANNEL_GROUP_EXPIRY})
+    # Bounded per-channel queues so one slow consumer cannot grow Redis without limit. The sockets of
+    # one server process share ONE Redis list (channels-redis's "specific.<process>!" channels), so
+    # its bound is per process: 200 dropped pushes once a fan-out passed 200 sockets of a process
+    # (bench/bench_realtime.py measured 0.76 received/sent with 1,000 sockets before this).
+    CHANNEL_LAYERS["default"]["CONFIG"].update({
+        "capacity": 200, "expiry": 30, "group_expiry": CHANNEL_GROUP_EXPIRY,
+        "channel_capacity": {"specific.*": env.int("CHANNEL_PROCESS_CAPACITY", default=20000)},
+    })
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
