@@ -385,6 +385,115 @@ FAMILIES: list[tuple[str, str, str, list[str]]] = [
     ]),
 ]
 
+# Training-only families, added after the frozen split was made (so they cannot change it): the
+# situations cross-validation on the training split showed the model calling emergencies (see
+# docs/triage.md, "Precision"): inspections and quotes that name gas, CO, smoke or fire; past
+# incidents; thanks after a repair; failures without danger (no heat, no cooling, drips, error
+# codes, noise) written as urgently as an emergency. Generated with their own seed.
+TRAIN_ONLY_FAMILIES: list[tuple[str, str, str, list[str]]] = [
+    ("x_gas_inspection_pl", "normal", "pl", [
+        "{pl_greet} proszę o termin przeglądu instalacji gazowej {pl_date}",
+        "Administracja wymaga protokołu ze szczelności instalacji gazowej, kiedy możecie przyjść?",
+        "Chcę umówić serwis kotła gazowego przed sezonem grzewczym, {pl_date} pasuje",
+        "Ile kosztuje roczny przegląd {pl_heater} z protokołem dla ubezpieczyciela?",
+    ]),
+    ("x_gas_inspection_en", "normal", "en", [
+        "{en_greet} I'd like to book the yearly gas safety check {en_date}",
+        "Our landlord needs a gas appliance certificate, can you do it {en_date}?",
+        "How much is a service of the {en_heater} including the flue gas analysis?",
+        "Please schedule the annual boiler service before winter, {en_sign}",
+    ]),
+    ("x_past_incident_pl", "normal", "pl", [
+        "W zeszłym roku mieliśmy wyciek gazu, teraz chcemy tylko zwykły przegląd kotła",
+        "Po awarii z czadem dwa lata temu zamontowaliście czujnik, prosimy o kontrolę {pl_date}",
+        "Kiedyś był u nas pożar w kotłowni, dlatego co roku robimy przegląd, proszę o termin",
+        "Wszystko działa od naprawy, dziękujemy; dawny problem z zapachem gazu zniknął",
+    ]),
+    ("x_past_incident_en", "normal", "en", [
+        "We had a gas leak last year, now we just want the regular service booked",
+        "After the carbon monoxide scare two winters ago we check the boiler yearly, {en_date} please",
+        "There was a small fire in the plant room years ago, so we want the annual inspection",
+        "Since your repair the smell of gas is gone, thank you, just confirming the follow-up visit",
+    ]),
+    ("x_detector_quote_pl", "normal", "pl", [
+        "Proszę o ofertę na montaż czujnika czadu i czujnika gazu w mieszkaniu",
+        "Czy montujecie czujniki dymu razem z rekuperacją? Proszę o wycenę",
+        "Czujnik tlenku węgla ma skończoną żywotność, chcę kupić nowy z montażem",
+        "Ile kosztuje detektor CO do łazienki z piecykiem, {pl_sign}",
+    ]),
+    ("x_detector_quote_en", "normal", "en", [
+        "Could you quote for fitting carbon monoxide detectors in {en_size}?",
+        "Do you sell and install smoke alarms along with the ventilation system?",
+        "The CO detector has reached end of life, we want a replacement fitted {en_date}",
+        "Looking for a price on gas detectors for a restaurant kitchen, {en_sign}",
+    ]),
+    ("x_fire_safety_maint_pl", "normal", "pl", [
+        "Prosimy o coroczny przegląd klap przeciwpożarowych w kanałach wentylacyjnych",
+        "Potrzebujemy odbioru systemu oddymiania klatki schodowej przed odbiorem budynku",
+        "Proszę o wycenę czyszczenia kanałów wentylacyjnych w kuchni restauracji {pl_date}",
+    ]),
+    ("x_fire_safety_maint_en", "normal", "en", [
+        "We need our fire dampers tested and certified this year",
+        "Please quote for the smoke ventilation maintenance in our stairwell",
+        "Kitchen extract duct cleaning for the restaurant, {en_date} if possible",
+    ]),
+    ("x_install_quote_pl", "normal", "pl", [
+        "Planujemy wymianę starego pieca gazowego na pompę ciepła, proszę o ofertę",
+        "Ile by kosztowała klimatyzacja {pl_size} z montażem {pl_date}?",
+        "Proszę o wycenę klimatyzacji precyzyjnej do nowej serwerowni w biurowcu",
+        "Chcemy przenieść kocioł gazowy do innego pomieszczenia, ile to kosztuje?",
+    ]),
+    ("x_install_quote_en", "normal", "en", [
+        "We are thinking of replacing the old gas boiler with a heat pump, could you quote?",
+        "How much would it cost to fit air conditioning in {en_size}?",
+        "Can you move our gas boiler to the utility room, and what would that cost?",
+    ]),
+    ("x_failure_pl", "high", "pl", [
+        "Pilne!! {pl_heater} nie grzeje {pl_when}, w domu coraz chłodniej, prosimy o szybki przyjazd",
+        "{pl_ac} przestała chłodzić i tylko szumi, w biurze gorąco, prosimy o serwis jak najszybciej",
+        "Z jednostki wewnętrznej kapie woda {pl_room}, podłoga mokra, podstawiliśmy wiadro",
+        "Na wyświetlaczu kotła {pl_error}, nie ma ciepłej wody, co robić?",
+        "Jednostka zewnętrzna strasznie hałasuje i się wyłącza, proszę o pilny serwis",
+    ]),
+    ("x_failure_en", "high", "en", [
+        "URGENT the {en_heater} stopped working {en_when}, house getting cold, please come soon",
+        "Our {en_ac} quit cooling and the office is boiling, need a technician asap",
+        "Water dripping from the indoor unit {en_room}, we put a bucket under it",
+        "The {en_heater} shows {en_error} and there's no hot water, help please",
+        "Outdoor unit makes a loud banging noise then cuts out, please send someone quickly",
+    ]),
+    ("x_failure2_pl", "high", "pl", [
+        "Na piętrze kaloryfery zimne, na dole ledwo letnie, {pl_heater} co chwilę się blokuje",
+        "{pl_ac} nie schładza, leci tylko ciepłe powietrze {pl_when}",
+        "Po deszczu zaciek na ścianie pod jednostką klimatyzacji, proszę o serwis",
+        "Termostat nie reaguje i {pl_heater} grzeje cały czas na maksa",
+        "Pompa ciepła pokazuje {pl_error} i nie chce wystartować, dom się wychładza",
+    ]),
+    ("x_failure2_en", "high", "en", [
+        "Upstairs radiators are cold and the {en_heater} keeps locking out",
+        "The {en_ac} runs but only pushes out warm air {en_when}",
+        "There's a damp patch spreading on the wall under the {en_ac}, can someone look at it",
+        "Thermostat is dead and the {en_heater} won't stop firing, house too hot",
+        "Heat pump flashing {en_error} and refusing to restart, it's getting chilly indoors",
+    ]),
+    ("x_critical_pl", "emergency", "pl", [
+        "W serwerowni {pl_when} nie działa chłodzenie, temperatura rośnie, serwery zaraz się wyłączą",
+        "{pl_store} przestała mrozić, {pl_goods} się rozmraża, potrzebny serwis natychmiast",
+        "Lodówka ze szczepionkami w przychodni ma już 15 stopni, prosimy o pilny przyjazd",
+        "{pl_who} w domu bez ogrzewania, {pl_cold}, kocioł nie działa",
+        "Czujnik czadu piszczy, a dzieci mają zawroty głowy i mdłości",
+        "Woda z klimatyzatora leje się prosto do gniazdka, iskrzy",
+    ]),
+    ("x_critical_en", "emergency", "en", [
+        "Cooling in the server room failed {en_when}, temperature climbing, servers about to shut down",
+        "The {en_store} stopped holding temperature and the {en_goods} is thawing, need someone now",
+        "The vaccine fridge at the {en_shop} is at 14 degrees and rising, please come urgently",
+        "{en_who} is at home with no heating and {en_cold}",
+        "CO alarm keeps going off and we all have headaches and feel sick",
+        "Water running from the AC straight into the plug socket, it's sparking",
+    ]),
+]
+
 # Families whose every phrasing goes to the frozen test split: at least one per label and language,
 # chosen by hand before any tuning so the split holds situations phrased in ways training never saw.
 TEST_FAMILIES = frozenset({
@@ -457,11 +566,12 @@ def fill(template: str, rng: random.Random) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: rng.choice(SLOTS[m.group(1)]), template)
 
 
-def generated(*, per_phrasing: int = 6, seed: int = SEED) -> list[Row]:
+def generated(*, per_phrasing: int = 6, seed: int = SEED,
+              families: list[tuple[str, str, str, list[str]]] = FAMILIES) -> list[Row]:
     rng = random.Random(seed)
     rows: list[Row] = []
     seen: set[str] = set()
-    for family, label, language, phrasings in FAMILIES:
+    for family, label, language, phrasings in families:
         for template in phrasings:
             made = 0
             for _ in range(per_phrasing * 3):
@@ -493,11 +603,14 @@ def _held_out(row: Row) -> bool:
 
 
 def build() -> tuple[list[Row], list[Row]]:
-    """(train, test): the frozen split by family and by hash, duplicates across the split removed."""
+    """(train, test): the frozen split by family and by hash, duplicates across the split removed;
+    the training-only families join the training side afterwards (they cannot move the split)."""
     rows = generated() + handwritten()
     train, test = [r for r in rows if not _held_out(r)], [r for r in rows if _held_out(r)]
+    train += generated(seed=SEED + 1, families=TRAIN_ONLY_FAMILIES)
     test_keys = {r.text.lower() for r in test}
-    train = [r for r in train if r.text.lower() not in test_keys]
+    seen: set[str] = set()
+    train = [r for r in train if r.text.lower() not in test_keys and not (r.text.lower() in seen or seen.add(r.text.lower()))]
     return train, test
 
 

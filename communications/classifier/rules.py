@@ -108,6 +108,17 @@ NEGATIONS = _rx(
     r"\b(montaz\w*|wymian\w*|instalacj\w*|sprawdzeni\w*|przeglad\w*|kupi\w*) (nowego )?czujnik\w* (czadu|co\b)",
     r"\bnie (ma|bylo) (zadnego )?(wycieku|dymu)\b", r"\bno (leak|smoke|leaks)\b",
     r"\bnie cieknie\b", r"\bisn'?t leaking\b", r"\bnot leaking\b",
+    # Fire-safety equipment named in an inspection or a quote is not a fire (cross-validation showed
+    # "fire damper inspection" and "do you install smoke detectors" raised to emergencies); a smoke
+    # alarm that is going off is not matched here and still counts.
+    r"\bfire (dampers?|safety|protection|extinguishers?|doors?)\b", r"\bsmoke (extraction|ventilation|exhaust|control|vent)s?\b",
+    r"\b(install\w*|fit\w*|buy\w*|quote\w*|price\w*|test\w*|inspect\w*|sell) (a |an |the |our |new )?smoke (alarms?|detectors?|sensors?)\b",
+    r"\bklap\w* (przeciw|p\.?)pozarow\w*\b", r"\boddymiani\w*\b", r"\bgasnic\w*\b", r"\bprzeciwpozarow\w*\b",
+    r"\b(montaz\w*|wycen\w*|kupi\w*|sprzeda\w*|instal\w*|zamontowa\w*|montuje\w*) [^.!?]{0,30}\bczujnik\w* dymu\b",
+    # A gas leak or smell in the past ("last year we had a gas leak, now a service"): only that span
+    # goes, so a gas smell now in the same text still fires.
+    r"\b(last (year|winter|month)|(a |two |few )?(years?|winters?) ago|in the past|w (zeszlym|ubieglym) roku|rok temu|(dwa |kilka )?lata temu|kiedys|dawniej)\b[^.!?]{0,30}\b(gas (leak|smell)|wyciek\w* gazu|zapach\w* gazu|ulatniani\w* gazu)\w*",
+    r"\b(gas (leak|smell)|wyciek\w* gazu|zapach\w* gazu)\w* (last (year|winter|month)|(a |two |few )?(years?|winters?) ago|in the past|w (zeszlym|ubieglym) roku|rok temu)\b",
 )
 
 # --- service types and equipment ---------------------------------------------------------------
