@@ -39,6 +39,10 @@ app.conf.beat_schedule = {
     # agreement ends and 60 days before an F-gas certificate lapses (docs/maintenance.md). A re-run
     # tells nobody twice (dedupe key per object and period); a missed day is caught up the next.
     "maintenance-notices": {"task": "communications.tasks.maintenance_notices_send", "schedule": crontab(hour=9, minute=0)},
+    # The 14-day plan (PLAN_HORIZON_DAYS): every day ahead with an open job is optimised after the
+    # night's generated visits, so each job has a route and an ETA; changes re-plan their own day
+    # (integration.services.job_replan_if_needed). Idempotent: a re-run re-optimises from the plan.
+    "horizon-plan": {"task": "mapping.tasks.horizon_plan", "schedule": crontab(hour=3, minute=30)},
     # GPS retention: detailed points older than the retention period are reduced, every night.
     "gps-retention": {"task": "mapping.tasks.gps_retention_apply", "schedule": crontab(hour=3, minute=0)},
     # Demand forecast for the next four weeks, every Monday morning.

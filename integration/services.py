@@ -35,6 +35,7 @@ from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
 from hvaccrm.services.outbox import outbox_process, outbox_retry, record
 from integration.payloads import HotspotAlert, JobChange
+from mapping import conf as mapping_conf
 from mapping import services as mapping
 from prophecy import services as prophecy
 
@@ -310,11 +311,12 @@ def job_day(*, job_id: int, payload: JobChange | None = None) -> date | None:
 
 
 def job_replan_if_needed(*, job_id: int, change: str, day: date | None) -> dict[str, Any]:
-    """Re-plan the routes of today or tomorrow when a job on that day was created, moved or
-    (re)assigned; other days are planned when they come near, so nothing is done for them."""
+    """Re-plan the routes of the job's day when it was created, moved or (re)assigned and that day
+    is within the plan's horizon (mapping PLAN_HORIZON_DAYS); later days join the nightly plan when
+    they come within it."""
     today = timezone.localdate()
-    if day is None or day not in (today, today + timedelta(days=1)):
-        return {"replanned": False, "reason": "not today or tomorrow"}
+    if day is None or not today <= day < today + timedelta(days=mapping_conf.PLAN_HORIZON_DAYS):
+        return {"replanned": False, "reason": "outside the plan's horizon"}
     if change not in REPLAN_CHANGES:
         return {"replanned": False, "reason": f"change {change!r} does not move routes"}
     result = mapping.day_replan(day=day, reason=f"job {job_id}: {change}", job_id=job_id)

@@ -22,6 +22,8 @@ ROUTING_TIMEOUT_S = env.float("ROUTING_TIMEOUT_S", default=5.0)
 ROUTE_DETOUR_FACTOR = env.float("ROUTE_DETOUR_FACTOR", default=1.35)
 ROUTE_TIMEOUT_S = env.float("ROUTE_TIMEOUT_S", default=10.0)  # a whole day's plan improves this long
 ROUTE_REPLAN_TIMEOUT_S = env.float("ROUTE_REPLAN_TIMEOUT_S", default=1.0)  # after one booking, from the plan
+# Every open job with a window this many days ahead is in a plan: nightly (horizon_plan) and on each change.
+PLAN_HORIZON_DAYS = env.int("PLAN_HORIZON_DAYS", default=14)
 
 # Geocoding (Nominatim-compatible); empty: staff pick the point on the map
 GEOCODER_URL = env.str("GEOCODER_URL", default="")

@@ -25,3 +25,9 @@ def maintenance_jobs_create() -> dict:
              retry_backoff=True, retry_jitter=True, max_retries=3, time_limit=120)
 def day_replan(day: str, reason: str, job_id: int | None = None) -> dict:
     return services.day_replan(day=date.fromisoformat(day), reason=reason, job_id=job_id)
+
+
+@shared_task(name="mapping.tasks.horizon_plan", acks_late=True, autoretry_for=(Exception,),
+             retry_backoff=True, retry_jitter=True, max_retries=2, time_limit=1800)
+def horizon_plan() -> dict:
+    return services.horizon_plan()

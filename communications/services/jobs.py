@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -27,7 +28,24 @@ def _feedback_link(job_id: int) -> str:
 
 
 def _local(dt) -> str:
-    return timezone.localtime(dt).strftime("%d.%m.%Y %H:%M") if dt else "?"
+    return timezone.localtime(dt).strftime("%d.%m.%Y %H:%M")
+
+
+def visit_when(job: ServiceJob) -> str:
+    """The visit's date and time as the client reads it, never a question mark: the booked start,
+    else the plan's arrival time, else the window the job has (a job the plan has not timed yet)."""
+    moment = job.scheduled_start or job.eta
+    if moment:
+        return _local(moment)
+    if job.requested_start:
+        a = timezone.localtime(job.requested_start)
+        b = timezone.localtime(job.requested_end) if job.requested_end else None
+        if b is None:
+            return _local(a)
+        if a.date() == b.date():
+            return f"{a:%d.%m.%Y}, {a:%H:%M}–{b:%H:%M}"
+        return f"{a:%d.%m.%Y %H:%M} – {b:%d.%m.%Y %H:%M}"
+    return str(_("a time the office will confirm shortly"))
 
 
 def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> tuple[str, str, str, dict] | None:
@@ -37,7 +55,7 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> t
             "job.confirmed",
             _("Your visit is confirmed"),
             _("We will come on %(when)s. Technician: %(tech)s.")
-            % {"when": _local(job.scheduled_start), "tech": job.technician or "-"},
+            % {"when": visit_when(job), "tech": job.technician or "-"},
             {},
         )
     # A row of the move new -> scheduled read after the job went on en route (an accepted
@@ -100,12 +118,15 @@ def reminders_send(*, day=None) -> int:
     """Remind clients of tomorrow's visits (run every evening); returns notifications made."""
     day = day or (timezone.localdate() + timedelta(days=1))
     made = 0
-    jobs = ServiceJob.objects.filter(status=JobStatus.SCHEDULED, scheduled_start__date=day).select_related("client")
+    # A job the plan assigned has an arrival time but no booked start: it is reminded too.
+    jobs = (ServiceJob.objects.filter(status=JobStatus.SCHEDULED)
+            .annotate(visit_at=Coalesce("scheduled_start", "eta", "requested_start"))
+            .filter(visit_at__date=day).select_related("client"))
     for job in jobs:
         language = job.client.preferred_language or "pl"
         with translation.override(language):
             title = str(_("Reminder: your visit tomorrow"))
-            body = str(_("We will come on %(when)s.") % {"when": _local(job.scheduled_start)})
+            body = str(_("We will come on %(when)s.") % {"when": visit_when(job)})
         user_ids = list(job.client.users.filter(is_active=True).values_list("pk", flat=True))
         made += len(
             notify(

@@ -101,10 +101,12 @@ def test_a_portal_booking_is_stored_for_prophecy_and_the_district_technicians_ar
     rows = rows_of("hvaccrm.servicejob", job.pk)
     assert {k: r.state for k, r in rows.items()} == {
         ("portal", "booking.created"): "succeeded", ("map", "job.created"): "succeeded",
-        ("notifications", "job.created"): "succeeded"}
+        ("notifications", "job.created"): "succeeded",
+        # the day is within the 14-day plan: re-planned at once, the plan assigns the job
+        ("map", "job.updated"): "succeeded", ("notifications", "job.updated"): "succeeded"}
     assert vector_exists(object_type="hvaccrm.servicejob", object_id=str(job.pk))
     assert Notification.objects.filter(recipient=technician_mokotow.user, kind="booking.created").exists()
-    # not today or tomorrow: the map row is a no-op that says so
+    # the map row records the change it re-planned for
     assert rows[("map", "job.created")].payload["change"] == "created"
 
 
@@ -125,7 +127,9 @@ def test_a_booking_for_today_replans_the_day(client_anna, technician_mokotow, dj
     assert result["replanned"] is True and result["day"] == timezone.localdate().isoformat()
     assert job_replan_if_needed(job_id=job.pk, change="eta", day=timezone.localdate())["replanned"] is False
     assert job_replan_if_needed(job_id=job.pk, change="created",
-                                day=timezone.localdate() + timedelta(days=4))["replanned"] is False
+                                day=timezone.localdate() + timedelta(days=4))["replanned"] is True
+    assert job_replan_if_needed(job_id=job.pk, change="created",
+                                day=timezone.localdate() + timedelta(days=14))["replanned"] is False
 
 
 def test_job_updates_reach_the_client(client_anna, anna_user, technician_mokotow, django_capture_on_commit_callbacks):

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hvaccrm.closed_days import day_is_closed
 from hvaccrm.geo import DISTRICTS
 from hvaccrm.models import ServiceJob, Technician
 from hvaccrm.models.clients import F_GASES
@@ -292,6 +293,26 @@ def day_replan(*, day: date, reason: str, job_id: int | None = None, now: dateti
                        timeout_s=conf.ROUTE_REPLAN_TIMEOUT_S)
     return {"day": summary["day"], "routes": len(summary["routes"]), "unassigned": len(summary["unassigned"]),
             "total_travel_s": summary["total_travel_s"], "job": job_id}
+
+
+def horizon_plan(*, today: date | None = None, days: int | None = None, timeout_s: float | None = None) -> dict[str, Any]:
+    """The nightly plan of the coming `days` (PLAN_HORIZON_DAYS): every day with an open job or a
+    stored plan is optimised, so each open job with a window in the horizon has a route and an ETA.
+    Closed days (public holidays, hvaccrm.closed_days) are left out, today aside: an emergency
+    taken on a holiday still needs its route."""
+    today = today or timezone.localdate()
+    days = conf.PLAN_HORIZON_DAYS if days is None else days
+    planned, skipped = [], []
+    stored = set(DayPlan.objects.filter(day__gte=today, day__lt=today + timedelta(days=days))
+                 .values_list("day", flat=True))
+    for i in range(days):
+        day = today + timedelta(days=i)
+        if (i and day_is_closed(day)) or (day not in stored and not jobs_of_day(day=day)):
+            skipped.append(day.isoformat())
+            continue
+        summary = day_plan(day=day, reason="horizon", timeout_s=timeout_s)
+        planned.append({"day": summary["day"], "jobs": summary["jobs"], "unassigned": len(summary["unassigned"])})
+    return {"planned": planned, "skipped": skipped}
 
 
 def _plan_reflects(*, day: date, job_id: int) -> bool:
