@@ -351,5 +351,7 @@ def job_locate(*, job_id: int | None, latitude: float | None, longitude: float |
         if message_id is not None:
             event = events.make_event("message.created", row_id=message_id, data={**result, "marker": True})
             events.send_now([g.dispatch_group()], event)
-    cache.set(done_key, result, timeout=7 * 24 * 3600)
+    # Marked done only when the caller's transaction (the outbox row's) commits: a later step of
+    # the row that fails rolls the location back, and the retry must then apply it again.
+    transaction.on_commit(lambda: cache.set(done_key, result, timeout=7 * 24 * 3600))
     return result

@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from hvaccrm.models import ServiceJob
@@ -172,3 +173,16 @@ def test_a_booking_re_plans_from_the_stored_plan_and_is_stored_within_two_second
     # Every ETA is the arrival computed with the travel time of that hour.
     for stop in RouteStop.objects.filter(route__plan__day=day):
         assert stop.eta <= stop.service_start
+
+
+def test_job_locate_rolled_back_with_its_outbox_row_is_applied_on_the_retry(team):
+    # A later step of the same outbox row fails (the high-urgency notify): the row's transaction
+    # rolls back the location, so the retry must apply it again, not answer "duplicate".
+    job = make_job(timezone.localdate(), 0)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        job_locate(job_id=job.pk, latitude=52.2318, longitude=21.0060, district_slug=None, dedupe_key="m-rb")
+        raise RuntimeError("the notify failed")
+    retry = job_locate(job_id=job.pk, latitude=52.2318, longitude=21.0060, district_slug=None, dedupe_key="m-rb")
+    assert not retry.get("duplicate")
+    job.refresh_from_db()
+    assert (job.latitude, job.district.slug) == (52.2318, "srodmiescie")
