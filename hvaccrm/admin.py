@@ -595,4 +595,6 @@ class AccessRecordAdmin(ReadOnlyAdmin):
     search_fields = ["actor_label", "object_id", "purpose"]
     date_hierarchy = "created_at"
 
-from hvaccrm import admin_maintenance  # noqa: E402,F401 -- agreements and register rows (their own module)
+# Their own modules, registered after the models above: agreements and register rows; the user page
+# (through the user services).
+from hvaccrm import admin_maintenance, admin_users  # noqa: E402,F401

@@ -25,6 +25,7 @@ from hvaccrm.models import (
 )
 from hvaccrm.models.jobs import ServiceJobEvent
 from hvaccrm.privacy import ErasureContext, pseudonym, register_privacy
+from hvaccrm.realtime.control import rights_changed
 from hvaccrm.selectors import job_history
 
 User = get_user_model()
@@ -209,6 +210,9 @@ def _erase_users(context: ErasureContext) -> int:
         user.save(update_fields=["username", "email", "first_name", "last_name", "is_active", "password"])
     for model in (AuthToken, TOTPDevice, StaticDevice):
         model.objects.filter(user_id__in=context.user_ids).delete()
+    # Their open sockets were authorised at connect: told after commit, they close (4401) instead
+    # of hearing the erased client's visits and messages until the tab is closed.
+    rights_changed(user_ids=context.user_ids)
     return len(context.user_ids)
 
 

@@ -40,7 +40,14 @@ from hvaccrm.services.records import (
     site_save,
     technician_save,
 )
-from hvaccrm.services.users import client_user_add, client_user_remove, user_active_set, user_role_set
+from hvaccrm.services.users import (
+    client_user_add,
+    client_user_remove,
+    user_active_set,
+    user_groups_set,
+    user_role_set,
+    user_superuser_set,
+)
 
 __all__ = [
     "access_record",
@@ -75,7 +82,9 @@ __all__ = [
     "site_save",
     "technician_save",
     "user_active_set",
+    "user_groups_set",
     "user_role_set",
+    "user_superuser_set",
     "visit_close",
     "visit_move_to_day",
 ]

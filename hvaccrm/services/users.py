@@ -48,10 +48,26 @@ def user_role_set(*, user, role: str, actor=None) -> None:
         raise ServiceError(_("Unknown role."), fields={"role": [_("Unknown role.")]})
     with transaction.atomic():
         user.groups.set([Group.objects.get_or_create(name=role)[0]])
-        access_record(
-            actor=actor, action=AccessRecord.Action.CHANGE, obj=user, purpose=f"role set to {role}", fields=["groups"]
-        )
-        rights_changed(user_ids=[user.pk])
+        _user_rights_changed(user=user, actor=actor, purpose=f"role set to {role}", fields=["groups"])
+
+
+def user_groups_set(*, user, groups, actor=None) -> None:
+    """Set the user's groups as chosen (the admin's user page): roles are groups, so their sockets
+    re-check which groups they may keep."""
+    groups = list(groups)
+    with transaction.atomic():
+        user.groups.set(groups)
+        names = ", ".join(sorted(g.name for g in groups)) or "none"
+        _user_rights_changed(user=user, actor=actor, purpose=f"groups set to {names}", fields=["groups"])
+
+
+def user_superuser_set(*, user, superuser: bool, actor=None) -> None:
+    """Grant or take away every right at once; the user's sockets re-check their groups."""
+    with transaction.atomic():
+        user.is_superuser = superuser
+        user.save(update_fields=["is_superuser"])
+        _user_rights_changed(user=user, actor=actor, purpose="superuser" if superuser else "superuser removed",
+                             fields=["is_superuser"])
 
 
 def user_active_set(*, user, active: bool, actor=None) -> None:
@@ -59,11 +75,11 @@ def user_active_set(*, user, active: bool, actor=None) -> None:
     with transaction.atomic():
         user.is_active = active
         user.save(update_fields=["is_active"])
-        access_record(
-            actor=actor,
-            action=AccessRecord.Action.CHANGE,
-            obj=user,
-            purpose="activated" if active else "deactivated",
-            fields=["is_active"],
-        )
-        rights_changed(user_ids=[user.pk])
+        _user_rights_changed(user=user, actor=actor, purpose="activated" if active else "deactivated",
+                             fields=["is_active"])
+
+
+def _user_rights_changed(*, user, actor, purpose: str, fields: list[str]) -> None:
+    """The trail row of a change of rights, and the re-check of the user's sockets after commit."""
+    access_record(actor=actor, action=AccessRecord.Action.CHANGE, obj=user, purpose=purpose, fields=fields)
+    rights_changed(user_ids=[user.pk])
