@@ -27,6 +27,7 @@ from hvaccrm.models import (
 )
 from hvaccrm.models.jobs import OPEN_STATUSES, JobStatus
 from hvaccrm.privacy import client_export_all
+from hvaccrm.selectors import job_history
 from portal import conf
 from portal.models import ErasureRequest
 
@@ -168,6 +169,28 @@ def technician_name(job: ServiceJob) -> str:
         return ""
     user = job.technician.user
     return user.get_full_name() or user.get_username()
+
+
+def visit_history(job: ServiceJob) -> list[dict[str, Any]]:
+    """What the client may see of their visit's history, newest first: each status change and each
+    new time, never the reasons staff typed, descriptions, or who on the staff made the change
+    (the core's client-safe history carries none of them)."""
+    labels = dict(JobStatus.choices)
+    state: dict[str, Any] = {}  # the fields as they stood after each entry (entries hold only changes)
+    rows = []
+    for entry in job_history(job_id=job.pk, client_safe=True):
+        changes = entry["changes"]
+        state.update({field: after for field, (_before, after) in changes.items()})
+        row: dict[str, Any] = {"at": entry["at"]}
+        if "status" in changes:
+            row["status"] = labels.get(state["status"], state["status"])
+        for name in ("scheduled", "requested"):
+            if {f"{name}_start", f"{name}_end"} & set(changes):
+                row[name] = (state.get(f"{name}_start"), state.get(f"{name}_end"))
+        if changes.get("completed_at", (None, None))[1]:
+            row["completed"] = state["completed_at"]
+        rows.append(row)
+    return rows[::-1]
 
 
 def visit_card(job: ServiceJob) -> dict[str, Any]:

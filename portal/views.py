@@ -233,7 +233,7 @@ def _visit_context(request, job):
         "job": job, "changeable": selectors.visit_changeable(job, now=now),
         "feedback_allowed": selectors.visit_feedback_allowed(job), "today": selectors.visit_is_today(job, now=now),
         "technician": selectors.technician_name(job), "cutoff_hours": conf.CHANGE_CUTOFF_HOURS,
-        "booking": Booking.objects.filter(job=job).first(),
+        "booking": Booking.objects.filter(job=job).first(), "history": selectors.visit_history(job),
     }
 
 
