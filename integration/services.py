@@ -281,11 +281,14 @@ def emergency_booking_ensure(*, job_id: int, dedupe_key: str) -> dict[str, Any]:
 # --- jobs -> client notifications and the map --------------------------------------------------
 
 
-def job_update_notify_run(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str) -> dict[str, Any]:
-    """The client hears about their job (booking confirmed, on the way with ETA, completed)."""
+def job_update_notify_run(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str,
+                          status: str | None = None) -> dict[str, Any]:
+    """The client hears about their job (booking confirmed, on the way with ETA, completed); `status`
+    is the row's (the one its change moved the job to), not the job's current one."""
     if not ServiceJob.objects.filter(pk=job_id).exists():
         return {"skipped": "job deleted"}
-    ids = comms.job_update_notify(job_id=job_id, change=change or "", previous_status=previous_status, dedupe_key=dedupe_key)
+    ids = comms.job_update_notify(job_id=job_id, change=change or "", previous_status=previous_status,
+                                  dedupe_key=dedupe_key, status=status)
     return {"notified": list(ids or [])}
 
 

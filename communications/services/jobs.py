@@ -48,9 +48,17 @@ def visit_when(job: ServiceJob) -> str:
     return str(_("a time the office will confirm shortly"))
 
 
-def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> tuple[str, str, str, dict] | None:
-    """(kind, title, body, extra payload) for a client, in the active language; None: nothing to say."""
-    if job.status == JobStatus.SCHEDULED and previous_status == JobStatus.NEW:
+def _job_message(job: ServiceJob, change: str, previous_status: str | None,
+                 status: str | None = None) -> tuple[str, str, str, dict] | None:
+    """(kind, title, body, extra payload) for a client, in the active language; None: nothing to say.
+
+    `status` is the one the change moved the job to (its outbox row's): rows run late, after a
+    worker outage, each tell their own transition, not the job's current status. A confirmation or
+    "on the way" the job has already moved past says nothing."""
+    status = status or job.status
+    if status in (JobStatus.SCHEDULED, JobStatus.EN_ROUTE) and job.status != status:
+        return None
+    if status == JobStatus.SCHEDULED and previous_status == JobStatus.NEW:
         return (
             "job.confirmed",
             _("Your visit is confirmed"),
@@ -60,7 +68,7 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> t
         )
     # A row of the move new -> scheduled read after the job went on en route (an accepted
     # emergency does both in one transaction) says nothing: the en-route row tells the client once.
-    if job.status == JobStatus.EN_ROUTE and previous_status != JobStatus.NEW and change in ("status", "eta"):
+    if status == JobStatus.EN_ROUTE and previous_status != JobStatus.NEW and change in ("status", "eta"):
         if job.eta:
             body = _("The technician %(tech)s is on the way. Expected arrival: %(eta)s.") % {
                 "tech": job.technician or "",
@@ -74,7 +82,7 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> t
             body,
             {"eta": job.eta.isoformat() if job.eta else None},
         )
-    if job.status == JobStatus.COMPLETED and previous_status != JobStatus.COMPLETED:
+    if status == JobStatus.COMPLETED and previous_status != JobStatus.COMPLETED:
         link = _feedback_link(job.pk)
         return (
             "job.completed",
@@ -82,19 +90,21 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None) -> t
             _("Thank you. Please tell us how it went: %(link)s") % {"link": link},
             {"link": link},
         )
-    if job.status == JobStatus.CANCELLED and previous_status != JobStatus.CANCELLED:
+    if status == JobStatus.CANCELLED and previous_status != JobStatus.CANCELLED:
         return "job.cancelled", _("Your visit was cancelled"), _("Please contact us to choose a new date."), {}
     return None
 
 
-def job_update_notify(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str) -> list[int]:
-    """Tell the client's users about a job change, in the client's language (idempotent by key)."""
+def job_update_notify(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str,
+                      status: str | None = None) -> list[int]:
+    """Tell the client's users about a job change, in the client's language (idempotent by key).
+    `status`: the status the change moved the job to (None: the job's current one)."""
     job = ServiceJob.objects.select_related("client", "technician__user").filter(pk=job_id).first()
     if job is None:
         return []
     language = job.client.preferred_language or "pl"
     with translation.override(language):
-        said = _job_message(job, change, previous_status)
+        said = _job_message(job, change, previous_status, status)
     if said is None:
         return []
     kind, title, body, extra = said
@@ -105,7 +115,7 @@ def job_update_notify(*, job_id: int, change: str, previous_status: str | None, 
             kind=kind,
             title=str(title),
             body=str(body),
-            payload={"job": job.pk, "status": job.status, "language": language, **extra},
+            payload={"job": job.pk, "status": status or job.status, "language": language, **extra},
             priority=Priority.NORMAL,
             related_type="hvaccrm.servicejob",
             related_id=str(job.pk),
