@@ -136,6 +136,8 @@
   window.addEventListener("online", function () { lastFailed = false; flush(); });
   window.addEventListener("offline", showBanner);
   setInterval(flush, 15000);
+  showBanner();
+  flush();
 
   // --- forms: queued, never posted directly while the script runs ---------------------------------
   function formPayload(form) {
@@ -321,7 +323,5 @@
     caches.open("techapp-pages").then(function (c) { return c.addAll(pages); }).catch(function () {});
   }
 
-  showBanner();
-  flush();
   window.TechApp = { enqueue: enqueue, flush: flush, queued: queued };
 })();
