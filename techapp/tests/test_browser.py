@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import browser_login
-
 from communications.models import Message
+from conftest import browser_login
 from hvaccrm.models import ServiceJob
 from hvaccrm.services import job_transition
 from mapping.tests.test_browser import _in_thread
