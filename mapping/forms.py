@@ -20,6 +20,14 @@ class AssignForm(forms.Form):
     technician = forms.ModelChoiceField(queryset=Technician.objects.filter(active=True), label=_("technician"))
 
 
+class PlaceForm(forms.Form):
+    """A job dropped on a technician's lane at a time (local, to the minute)."""
+
+    job = forms.ModelChoiceField(queryset=ServiceJob.objects.filter(status__in=["new", "scheduled"]), label=_("job"))
+    technician = forms.ModelChoiceField(queryset=Technician.objects.filter(active=True), label=_("technician"))
+    start = forms.DateTimeField(label=_("start"), input_formats=["%Y-%m-%dT%H:%M"])
+
+
 class CompletionForm(forms.Form):
     work_done = forms.CharField(label=_("Work done"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
     leak_check = forms.ChoiceField(label=_("F-gas leak check"), required=False,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("dispatch/", views.dispatch_map, name="dispatch"),
     path("board/", views.day_board, name="board"),
     path("board/assign/", views.board_assign, name="board_assign"),
+    path("board/place/", views.board_place, name="board_place"),
     path("board/replan/", views.board_replan, name="board_replan"),
     path("board/propose/<int:job_id>/", views.board_propose, name="board_propose"),
     path("my-day/", views.my_day, name="my_day"),

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from hvaccrm.models import ServiceJob
 from hvaccrm.selectors import user_is_office
 from hvaccrm.services import job_assign
 from mapping import conf, selectors, services
-from mapping.forms import AssignForm, CompletionForm
+from mapping.forms import AssignForm, CompletionForm, PlaceForm
 
 
 def _office(request: HttpRequest) -> None:
@@ -91,6 +91,26 @@ def board_assign(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("Job #%(job)s assigned.") % {"job": form.cleaned_data["job"].pk})
     return redirect(back)
+
+
+@login_required
+@require_POST
+def board_place(request: HttpRequest) -> JsonResponse:
+    """Drag and drop on the day board: the job is placed on the technician at the dropped time
+    (job_assign_slot). JSON either way; every open board moves through the job.updated push."""
+    _office(request)
+    form = PlaceForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"ok": False, "error": _("Choose a job, a technician and a time."),
+                             "fields": form.errors}, status=400)
+    data = form.cleaned_data
+    try:
+        job = services.job_assign_slot(job=data["job"], technician=data["technician"], start=data["start"],
+                                       actor=request.user)
+    except ServiceError as exc:
+        return JsonResponse({"ok": False, "error": exc.message, "code": exc.code}, status=exc.status_code)
+    return JsonResponse({"ok": True, "job": job.pk, "technician": job.technician_id,
+                         "start": job.scheduled_start.isoformat(), "end": job.scheduled_end.isoformat()})
 
 
 @login_required

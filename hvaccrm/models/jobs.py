@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +50,28 @@ class JobSource(models.TextChoices):
     EMAIL = "email", _("e-mail")
     MESSAGE = "message", _("message")
     SYSTEM = "system", _("system (planned maintenance)")
+
+
+class TsTzRange(models.Func):
+    """PostgreSQL's tstzrange(start, end), half-open [start, end): two slots that only touch do not overlap."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+HELD_SLOT_STATUSES = ("scheduled", "en_route", "on_site")
+
+
+class HeldSlotExclusion(ExclusionConstraint):
+    """The exclusion constraint, validated in Python only when the form holds `slot_held`: Django
+    resolves the condition's fields even when a form leaves them out (a FieldError). The database
+    decides at save in any case; job_assign_slot turns its refusal into a clear message."""
+
+    def validate(self, model, instance, exclude=None, using=None, **kwargs):
+        if exclude and "slot_held" in exclude:
+            return
+        kwargs = {**kwargs, "using": using} if using else kwargs
+        super().validate(model, instance, exclude=exclude, **kwargs)
 
 
 class ServiceJob(models.Model):
@@ -99,6 +123,9 @@ class ServiceJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("pinned by"),
     )
+    # A dispatcher placed the job on a technician's time axis (job_assign_slot): its scheduled
+    # [start, end) is the technician's, and the exclusion constraint below keeps it theirs alone.
+    slot_held = models.BooleanField(_("time slot held"), default=False)
     is_synthetic = models.BooleanField(_("synthetic (test data)"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -133,6 +160,15 @@ class ServiceJob(models.Model):
             models.UniqueConstraint(
                 fields=["equipment", "period_key"], condition=models.Q(period_key__isnull=False) & ~models.Q(status="cancelled"),
                 name="job_one_visit_per_unit_period",
+            ),
+            # No double booking, even for two dispatchers at the same moment: the database refuses
+            # a second held slot of one technician overlapping another open one (btree_gist).
+            HeldSlotExclusion(
+                name="job_no_overlapping_held_slots",
+                expressions=[("technician", RangeOperators.EQUAL),
+                             (TsTzRange("scheduled_start", "scheduled_end"), RangeOperators.OVERLAPS)],
+                condition=models.Q(slot_held=True, status__in=HELD_SLOT_STATUSES, technician__isnull=False,
+                                   scheduled_start__isnull=False, scheduled_end__isnull=False),
             ),
         ]
         indexes = [

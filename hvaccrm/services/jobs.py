@@ -212,10 +212,12 @@ def job_certificate_check(*, job: ServiceJob, technician: Technician, on=None) -
 
 def job_assign(*, job: ServiceJob, technician: Technician, scheduled_start: datetime | None = None,
                scheduled_end: datetime | None = None, actor=None, reason: str = "",
-               pin: bool | None = None) -> ServiceJob:
+               pin: bool | None = None, hold_slot: bool = False) -> ServiceJob:
     """Assign (and schedule) a job; a new job moves to scheduled. Refrigerant work needs a
     technician whose F-gas certificate covers it on the day. A person's assignment (an `actor`, or
-    `pin=True`) pins the job; the optimiser passes no actor and pins nothing."""
+    `pin=True`) pins the job; the optimiser passes no actor and pins nothing. `hold_slot` makes the
+    scheduled window the technician's own (mapping's job_assign_slot; the database refuses an
+    overlapping held slot); any other assignment releases it."""
     if scheduled_start and scheduled_end and scheduled_end <= scheduled_start:
         raise ServiceError(_("The window must end after it starts."), fields={"scheduled_end": [_("The window must end after it starts.")]})
     with transaction.atomic(), job_history_context(actor=actor, reason=reason or "assigned"):
@@ -233,7 +235,8 @@ def job_assign(*, job: ServiceJob, technician: Technician, scheduled_start: date
         job_window_check(start=job.scheduled_start, end=job.scheduled_end)
         # A time given with the assignment is a person's choice too (the optimiser never gives one).
         pinned = _pin(job, actor=actor, pin=True if pin is None and scheduled_start else pin)
-        job.save(update_fields=["technician", "scheduled_start", "scheduled_end", "updated_at", *pinned])
+        job.slot_held = hold_slot
+        job.save(update_fields=["technician", "scheduled_start", "scheduled_end", "slot_held", "updated_at", *pinned])
         if job.status == JobStatus.NEW:
             return job_transition(job=job, to_status=JobStatus.SCHEDULED, actor=actor, reason=reason,
                                   technician=technician)
@@ -251,8 +254,9 @@ def job_reschedule(*, job: ServiceJob, scheduled_start: datetime, scheduled_end:
         job.scheduled_start, job.scheduled_end = scheduled_start, scheduled_end
         job.requested_start, job.requested_end = scheduled_start, scheduled_end
         pinned = _pin(job, actor=actor, pin=pin) if job.technician_id else []
-        job.save(update_fields=["scheduled_start", "scheduled_end", "requested_start", "requested_end", "updated_at",
-                                *pinned])
+        job.slot_held = False  # a new window is a window, not a slot on the technician's axis
+        job.save(update_fields=["scheduled_start", "scheduled_end", "requested_start", "requested_end", "slot_held",
+                                "updated_at", *pinned])
         _announce(job, change="rescheduled", source="core")
     return job
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mapping.services.districts import districts_load, districts_parse, name_normalise
 from mapping.services.geocoding import address_geocode
 from mapping.services.routing import day_plan, day_replan, horizon_plan, job_locate
-from mapping.services.scheduling import maintenance_jobs_create, slot_accept, slot_propose
+from mapping.services.scheduling import job_assign_slot, maintenance_jobs_create, slot_accept, slot_propose
 from mapping.services.sites import site_location_set
 from mapping.services.tracking import (
     PingRejected,
@@ -26,6 +26,7 @@ __all__ = [
     "districts_parse",
     "gps_retention_apply",
     "horizon_plan",
+    "job_assign_slot",
     "job_complete",
     "job_locate",
     "job_step",

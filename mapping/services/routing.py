@@ -142,6 +142,8 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
             a = max(0, int((window_from - base).total_seconds()))
             b = int((window_to - base).total_seconds())
             windows = ((a, max(a, b)),)
+            if job.slot_held and job.status == JobStatus.SCHEDULED:
+                windows = ((a, a),)  # a slot a dispatcher placed starts when it was placed
         rows[job.pk] = job
         skills = job_required_skills(job)
         if job.status == JobStatus.SCHEDULED and job.technician_id and job.pinned_at is not None:

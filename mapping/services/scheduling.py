@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -121,6 +121,40 @@ def slot_accept(*, proposal: SlotProposal, actor=None) -> ServiceJob:
         proposal.save(update_fields=["accepted_at"])
         SlotProposal.objects.filter(job=job, accepted_at__isnull=True).delete()
     return job
+
+
+def job_assign_slot(*, job: ServiceJob, technician: Technician, start: datetime, actor,
+                    now: datetime | None = None) -> ServiceJob:
+    """A dispatcher drags a job onto a technician's time axis: the technician holds
+    [start, start + estimated duration). The unit's skills and the F-gas certificate are checked
+    (job_assign); a slot in the past, on a closed day or overlapping another held slot of the
+    technician is refused with a clear message and nothing changes. The overlap is decided by the
+    database's exclusion constraint, so two dispatchers at the same moment cannot both win."""
+    now = now or timezone.now()
+    end = start + timedelta(minutes=job.estimated_duration_min)
+    day = timezone.localdate(start)
+    if start < now:
+        raise ServiceError(_("That time has passed; choose a later one."), code="slot_past",
+                           fields={"start": [_("In the past.")]})
+    if day_is_closed(day):
+        raise ServiceError(_("%(day)s is a public holiday the company keeps closed.") % {"day": day},
+                           code="slot_closed_day", fields={"start": [_("A closed day.")]})
+    missing = job_required_skills(job) - technician_skills(technician=technician, on=day)
+    if missing:
+        raise ServiceError(_("%(who)s lacks what this job needs: %(skills)s.")
+                           % {"who": technician, "skills": ", ".join(sorted(missing))},
+                           code="slot_skills", fields={"technician": [_("Not qualified for this job.")]})
+    try:
+        with transaction.atomic():
+            return job_assign(job=job, technician=technician, scheduled_start=start, scheduled_end=end,
+                              actor=actor, reason="placed on the day board", hold_slot=True)
+    except IntegrityError as exc:
+        if "job_no_overlapping_held_slots" not in str(exc):
+            raise
+        raise ServiceError(_("%(who)s already has a job between %(a)s and %(b)s; choose another time or technician.")
+                           % {"who": technician, "a": timezone.localtime(start).strftime("%H:%M"),
+                              "b": timezone.localtime(end).strftime("%H:%M")},
+                           code="slot_taken", status_code=409, fields={"start": [_("Overlaps another job.")]})
 
 
 def maintenance_jobs_create(*, today: date | None = None, horizon_days: int | None = None) -> dict[str, Any]:
