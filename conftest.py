@@ -182,3 +182,31 @@ def browser_login(page, base_url: str, username: str, password: str = "Correct-H
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+
+
+def in_thread(fn, **kwargs):
+    """Run fn in a fresh thread (closing its connection): Playwright's sync API keeps an event loop
+    in the test's thread, and a push (async_to_sync) needs a thread without one, as the workers have."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run():
+        try:
+            return fn(**kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=30)
+
+
+@pytest.fixture
+def channel_prefix_of_the_live_server(settings):
+    """Send on the live server's channel prefix (this process loaded its settings before the
+    environment set it; channels resets its layers when the setting changes)."""
+    import copy
+
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"]["CONFIG"]["prefix"] = os.environ["CHANNEL_PREFIX"]
+    settings.CHANNEL_LAYERS = layers

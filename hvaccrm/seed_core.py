@@ -1,5 +1,6 @@
 """The core's demo data: staff, 12 technicians, ~300 clients with sites and equipment in all 18
-districts, and three years of job history with HVAC seasons."""
+districts, and the last quarter's jobs near capacity with HVAC seasons and weather (older history
+is weekly counts, kept by prophecy's seeder from the same model: `weekly_demand`)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from shapely.geometry import Point, shape
 
 from hvaccrm.models import Client, Consent, District, Equipment, ServiceJob, Site, Technician
 from hvaccrm.models.jobs import JobSource, JobStatus
 from hvaccrm.seed import demo_password, register_seeder
+from hvaccrm.seed_texts import job_text
 from hvaccrm.services.bootstrap import districts_ensure, roles_ensure
 from hvaccrm.validators import NIP_WEIGHTS
 
@@ -101,14 +104,71 @@ SEASON = {
     "repair": [1.5, 1.4, 1.0, 0.7, 0.8, 1.4, 1.9, 1.7, 0.8, 0.8, 1.1, 1.5],
     "inspection": [1.0] * 12,
 }
-BASE_WEEKLY = {"installation": 0.35, "maintenance": 0.55, "repair": 0.6, "inspection": 0.2}
-DESCRIPTIONS = {
-    "installation": ["Montaż klimatyzatora w salonie", "Instalacja pompy ciepła", "Montaż rekuperacji"],
-    "maintenance": ["Przegląd okresowy klimatyzacji", "Przegląd kotła przed sezonem grzewczym", "Czyszczenie filtrów"],
-    "repair": ["Klimatyzacja nie chłodzi", "Kocioł nie grzeje, błąd F28", "Wyciek wody z jednostki wewnętrznej",
-               "AC unit making loud noise", "No heating since this morning"],
-    "inspection": ["Kontrola szczelności (F-gaz)", "Inspekcja instalacji wentylacyjnej"],
-}
+# A mean week's job-hours of each service type as a share of a district's capacity (together
+# about 0.6: a company booked near capacity, with the seasons and the weather above it).
+CAPACITY_SHARE = {"installation": 0.13, "maintenance": 0.13, "repair": 0.28, "inspection": 0.05}
+JOB_MINUTES = {"installation": 180, "maintenance": 60, "repair": 90, "inspection": 45}
+# How hard each district's repairs are hit: in heat (dense blocks, offices, server rooms) and in
+# frost (houses on gas boilers and heat pumps). 1.0 where not listed.
+HEAT_PRESSURE = {"srodmiescie": 1.6, "wola": 1.5, "mokotow": 1.3, "praga-polnoc": 1.4, "ochota": 1.2}
+FROST_PRESSURE = {"wawer": 2.2, "bialoleka": 2.0, "wesola": 2.1, "wilanow": 1.5, "ursus": 1.5, "rembertow": 1.6}
+RECENT_WEEKS = 13  # job rows for the last quarter; older history is kept as weekly counts
+BOOKED_AHEAD = (1.0, 0.7, 0.35)  # share of a week's jobs already booked: this week, next, the one after
+
+
+def weather(week: date) -> tuple[str, float]:
+    """The week's weather event, the same on every seed: a heat wave in some summer weeks (strength
+    1.3-1.8), a frost in some winter weeks (1.15-1.45), else ("", 1.0)."""
+    draw = random.Random(f"weather:{week.isoformat()}")
+    roll, strength = draw.random(), draw.random()
+    if week.month in (6, 7, 8) and roll < 0.3:
+        return "heat", 1.3 + 0.5 * strength
+    if week.month in (12, 1, 2) and roll < 0.3:
+        return "frost", 1.15 + 0.3 * strength
+    return "", 1.0
+
+
+def _season(service_type: str, day: date) -> float:
+    """The monthly season table read as a smooth curve (linear between mid-months)."""
+    table = SEASON[service_type]
+    pos = (day.timetuple().tm_yday - 15.0) / (365.25 / 12)
+    i = math.floor(pos)
+    frac = pos - i
+    return table[i % 12] * (1 - frac) + table[(i + 1) % 12] * frac
+
+
+def weekly_demand(*, week: date, district: str, service_type: str, capacity_hours: float) -> float:
+    """The expected number of jobs of one type in one district and week (the seeders' model):
+    smooth seasons (a forecast can learn them), the districts' heat and frost pressure on repairs
+    rising into summer and winter, and the week's weather on top."""
+    jobs = capacity_hours * CAPACITY_SHARE[service_type] * _season(service_type, week) * 60 / JOB_MINUTES[service_type]
+    event, strength = weather(week)
+    if service_type == "repair":
+        day = week.timetuple().tm_yday
+        summer = max(0.0, math.cos(2 * math.pi * (day - 200) / 365.25))
+        winter = max(0.0, math.cos(2 * math.pi * (day - 15) / 365.25))
+        jobs *= 1 + (HEAT_PRESSURE.get(district, 1.0) - 1) * summer + (FROST_PRESSURE.get(district, 1.0) - 1) * winter
+        if event:
+            jobs *= strength
+    elif service_type == "installation" and event == "heat":
+        jobs *= 1 + (strength - 1) / 2  # a heat wave sells air conditioners
+    return jobs
+
+
+def weekly_count(rng: random.Random, expected: float) -> int:
+    """A week's count around the model: a company at capacity books steadily, so less spread than
+    Poisson (5 %), which keeps the forecasts' bands narrow enough to be read."""
+    return max(0, round(expected * rng.gauss(1.0, 0.05)))
+
+
+def capacity_hours_by_district(techs: list[Technician], slugs: list[str], *, workdays: int = 5) -> dict[str, float]:
+    """Weekly technician-hours per district; a district where nobody is based gets an even share."""
+    out: dict[str, float] = {}
+    for tech in techs:
+        slug = tech.home_district.slug
+        out[slug] = out.get(slug, 0.0) + tech.shift_hours * workdays
+    share = sum(out.values()) / len(slugs) if slugs else 0.0
+    return {slug: out.get(slug) or share for slug in slugs}
 
 
 @register_seeder("core", order=10)
@@ -245,53 +305,48 @@ def _portal_logins_add(plans) -> None:
 
 
 def _seed_jobs(rng, techs) -> int:
+    """The last quarter's jobs at the model's volume (near capacity, with the seasons and the
+    weather) and the next two weeks' bookings, each with its own composed text and resolution."""
     if ServiceJob.objects.exists():
         return ServiceJob.objects.count()
-    sites = list(Site.objects.select_related("district").prefetch_related("equipment"))
-    by_district: dict[int, list[Site]] = {}
+    sites = list(Site.objects.select_related("district", "client").prefetch_related("equipment"))
+    by_district: dict[str, list[Site]] = {}
     for site in sites:
-        by_district.setdefault(site.district_id, []).append(site)
+        by_district.setdefault(site.district.slug, []).append(site)
     techs_by_district: dict[int, list[Technician]] = {}
     for t in techs:
         techs_by_district.setdefault(t.home_district_id, []).append(t)
-    all_techs = list(techs)
+    capacity = capacity_hours_by_district(techs, sorted(by_district))
+    texts = random.Random(rng.random())  # the texts' own stream: new phrasings leave the volume alone
     today = timezone.localdate()
-    start = today - timedelta(days=3 * 365)
+    this_week = today - timedelta(days=today.weekday())
     jobs: list[ServiceJob] = []
-    week = start - timedelta(days=start.weekday())
-    while week <= today + timedelta(days=14):
-        for district_id, dsites in by_district.items():
-            scale = max(0.5, len(dsites) / 15)
-            for stype, base in BASE_WEEKLY.items():
-                lam = base * scale * SEASON[stype][week.month - 1]
-                for _ in range(_poisson(rng, lam)):
-                    jobs.append(_job(rng, week, stype, dsites, techs_by_district.get(district_id) or all_techs, today))
-        week += timedelta(days=7)
-    created_at = [j.created_at for j in jobs]
+    for offset in range(-RECENT_WEEKS, len(BOOKED_AHEAD)):
+        week = this_week + timedelta(weeks=offset)
+        booked = BOOKED_AHEAD[offset] if offset >= 0 else 1.0
+        for slug, dsites in sorted(by_district.items()):
+            district_techs = techs_by_district.get(dsites[0].district_id) or techs
+            for stype in CAPACITY_SHARE:
+                expected = weekly_demand(week=week, district=slug, service_type=stype, capacity_hours=capacity[slug])
+                for _ in range(weekly_count(rng, expected)):
+                    if booked < 1.0 and rng.random() > booked:
+                        continue
+                    jobs.append(_job(rng, texts, week, stype, dsites, district_techs, today))
     ServiceJob.objects.bulk_create(jobs, batch_size=2000)
-    # created_at is auto_now_add, which bulk_create overwrites with now: put the history back.
-    for job, when in zip(jobs, created_at, strict=True):
-        job.created_at = when
-    ServiceJob.objects.bulk_update(jobs, ["created_at"], batch_size=2000)
+    # created_at is auto_now_add, which bulk_create overwrites with now: put the history back (a
+    # demo job was created when its status last changed), in one statement.
+    ServiceJob.objects.filter(pk__in=[j.pk for j in jobs]).update(created_at=F("status_changed_at"))
     return len(jobs)
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
-def _job(rng, week: date, stype: str, sites: list[Site], techs: list[Technician], today: date) -> ServiceJob:
+def _job(rng, texts, week: date, stype: str, sites: list[Site], techs: list[Technician], today: date) -> ServiceJob:
     site = rng.choice(sites)
     day = week + timedelta(days=rng.randint(0, 4))
     hour = rng.choice([8, 9, 10, 11, 12, 13, 14])
     start = datetime.combine(day, time(hour, 0), tzinfo=WARSAW)
-    duration = {"installation": 180, "maintenance": 60, "repair": 90, "inspection": 45}[stype]
+    duration = JOB_MINUTES[stype]
     equipment = list(site.equipment.all())
+    unit = rng.choice(equipment) if equipment else None
     urgency = "emergency" if stype == "repair" and rng.random() < 0.06 else ("high" if stype == "repair" and rng.random() < 0.2 else "normal")
     tech = rng.choice(techs)
     if day < today:
@@ -301,10 +356,15 @@ def _job(rng, week: date, stype: str, sites: list[Site], techs: list[Technician]
     else:
         status = rng.choice(["scheduled", "new", "new"])
     created = datetime.combine(day - timedelta(days=rng.randint(1, 10)), time(9), tzinfo=WARSAW).astimezone(UTC)
+    event, _strength = weather(week)
+    description, resolution = job_text(
+        texts, service_type=stype, kind=unit.kind if unit else "split_ac", brand=unit.brand if unit else "",
+        english=site.client.preferred_language == "en" or texts.random() < 0.3,
+        season="cool" if event == "heat" or week.month in (5, 6, 7, 8, 9) else "heat")
     job = ServiceJob(
-        client_id=site.client_id, site=site, equipment=rng.choice(equipment) if equipment else None, service_type=stype,
+        client_id=site.client_id, site=site, equipment=unit, service_type=stype,
         urgency=urgency, priority={"emergency": 100, "high": 75}.get(urgency, 50),
-        description=rng.choice(DESCRIPTIONS[stype]), status=status,
+        description=description, status=status,
         source=rng.choice([JobSource.PHONE, JobSource.PORTAL, JobSource.EMAIL, JobSource.MESSAGE]),
         requested_start=start, requested_end=start + timedelta(hours=4),
         scheduled_start=start if status != JobStatus.NEW else None,
@@ -312,7 +372,7 @@ def _job(rng, week: date, stype: str, sites: list[Site], techs: list[Technician]
         technician=tech if status != JobStatus.NEW else None, estimated_duration_min=duration,
         latitude=site.latitude, longitude=site.longitude, district_id=site.district_id,
         status_changed_at=created, completed_at=start + timedelta(minutes=duration) if status == "completed" else None,
-        report={"work_done": "Wykonano zgodnie ze zleceniem"} if status == "completed" else {},
+        report={"work_done": resolution} if status == "completed" else {},
     )
     job.created_at = created
     return job

@@ -336,6 +336,8 @@ def prophecy_alert_dispatch(*, prediction_id: int | None, payload: HotspotAlert,
         "prediction": prediction_id, "district": district, "district_slug": payload["district_slug"],
         "predictedDemand": payload["predictedDemand"], "confidence": payload["confidence"],
         "serviceTypes": payload["serviceTypes"], "week_start": payload["week_start"],
+        # Where the alert leads (the district's chart, its jobs): the pages show them as links.
+        **{k: payload[k] for k in ("chart_url", "jobs_url") if payload.get(k)},
     }
     ids = comms.notify_role(role="manager", spec=comms.NotificationSpec(
         kind="prophecy.alert", priority="high",

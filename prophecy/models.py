@@ -208,3 +208,25 @@ class BacktestResult(models.Model):
     @property
     def ratio(self) -> float | None:
         return self.mase / self.seasonal_naive_mase if self.seasonal_naive_mase else None
+
+
+class JobWeekCount(models.Model):
+    """History older than the job records, kept as weekly counts per district and service type
+    (the demo's two years before its last quarter; an import of a previous system's totals).
+    The forecast adds them to the counts of the job rows."""
+
+    district = models.ForeignKey("hvaccrm.District", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("district"))
+    service_type = models.CharField(_("service type"), max_length=16)
+    week_start = models.DateField(_("week (Monday)"))
+    jobs = models.PositiveIntegerField(_("jobs"))
+
+    class Meta:
+        ordering = ["week_start", "district_id", "service_type"]
+        verbose_name = _("weekly job count")
+        verbose_name_plural = _("weekly job counts")
+        constraints = [models.UniqueConstraint(fields=["district", "service_type", "week_start"],
+                                               name="prophecy_jobweekcount_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.service_type} {self.week_start}: {self.jobs}"

@@ -9,9 +9,11 @@ import logging
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from hvaccrm import metrics
@@ -253,26 +255,72 @@ def dashboard_data(*, today=None) -> dict:
 
 
 def hotspots_geojson(*, today=None) -> dict:
-    """Hotspot districts of the coming weeks as GeoJSON features (for the dispatch map)."""
-    hot = [p for p in prediction_list_upcoming(today=today) if p.is_hotspot]
+    """The districts of the coming weeks' forecast as GeoJSON features (the dispatch map's shading):
+    `weekDemand` is this week's predicted job-hours of all service types over the district's
+    capacity (capped at 1); `predictedDemand`, `serviceTypes` and `weeks` name its hotspots (or,
+    without one, its most demanding prediction this week)."""
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
     grouped: dict[int, list[Prediction]] = defaultdict(list)
-    for p in hot:
+    for p in prediction_list_upcoming(today=today):
         grouped[p.district_id].append(p)
     features = []
     for preds in grouped.values():
         district = preds[0].district
-        top = max(preds, key=lambda p: p.predicted_demand)
+        this_week = [p for p in preds if p.week_start == monday]
+        hot = [p for p in preds if p.is_hotspot]
+        named = hot or this_week
+        if not named:
+            continue
+        top = max(named, key=lambda p: p.predicted_demand)
+        job_hours = sum(p.job_hours for p in this_week)
+        capacity = this_week[0].capacity_hours if this_week else 0.0
         features.append({
             "type": "Feature",
             "geometry": district.geometry or None,
             "properties": {
                 "district": district.name, "district_slug": district.slug,
-                "predictedDemand": top.predicted_demand, "confidence": top.confidence,
-                "serviceTypes": sorted({p.service_type for p in preds}),
-                "weeks": sorted({p.week_start.isoformat() for p in preds}), "prediction": top.pk,
+                "predictedDemand": top.predicted_demand, "confidence": top.confidence, "hotspot": bool(hot),
+                "serviceTypes": sorted({p.service_type for p in named}),
+                "weeks": sorted({p.week_start.isoformat() for p in named}), "prediction": top.pk,
+                "weekDemand": round(min(1.0, job_hours / capacity), 3) if capacity else None,
+                "weekJobHours": round(job_hours, 1), "capacityHours": capacity,
+                "url": reverse("prophecy:district", args=[district.slug]),
             },
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def alert_links(*, district: District, service_types: list[str]) -> dict[str, str]:
+    """Where an alert leads: its district's chart page and the jobs behind it (the admin's list of
+    the district's jobs of the alert's first service type)."""
+    query = urlencode({"district__id__exact": district.pk, **({"service_type__exact": service_types[0]}
+                                                              if service_types else {})})
+    return {"chart_url": reverse("prophecy:district", args=[district.slug]),
+            "jobs_url": f"{reverse('admin:hvaccrm_servicejob_changelist')}?{query}"}
+
+
+def alerts_recent(*, today=None, limit: int = 20) -> list[dict]:
+    """The hotspot alerts raised for this week and later, newest first, one per district and week
+    (as the outbox raised them), each with its links."""
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    grouped: dict[tuple[int, object], list[Prediction]] = defaultdict(list)
+    for p in (Prediction.objects.filter(alerted_at__isnull=False, week_start__gte=monday)
+              .select_related("district").order_by("-alerted_at", "-predicted_demand")):
+        grouped[(p.district_id, p.week_start)].append(p)
+    alerts = []
+    for preds in grouped.values():
+        top = max(preds, key=lambda p: p.predicted_demand)
+        types = [p.service_type for p in sorted(preds, key=lambda p: -p.predicted_demand)]
+        alerts.append({
+            "prediction": top.pk, "district": top.district.name, "district_slug": top.district.slug,
+            "week_start": top.week_start, "predictedDemand": top.predicted_demand, "confidence": top.confidence,
+            "serviceTypes": types, "alerted_at": max(p.alerted_at for p in preds),
+            **alert_links(district=top.district, service_types=types),
+        })
+    alerts.sort(key=lambda a: a["alerted_at"], reverse=True)
+    return alerts[:limit]
 
 
 HISTORY_WEEKS = 104

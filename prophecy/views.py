@@ -51,7 +51,8 @@ def dashboard(request):
     data = selectors.dashboard_data()
     for entry in data["districts"]:
         entry["chart"] = demand_chart_svg(series=entry["series"], width=370)
-    context = {**admin.site.each_context(request), "title": _("Demand forecast"), **data, "store_healthy": selectors.vector_store_healthy()}
+    context = {**admin.site.each_context(request), "title": _("Demand forecast"), **data,
+               "store_healthy": selectors.vector_store_healthy(), "alerts": selectors.alerts_recent()}
     return render(request, "prophecy/dashboard.html", context)
 
 

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 EVENT_TYPES = (
     "message.created", "notification.created", "emergency.alert", "location.updated", "job.updated",
-    "booking.created", "route.updated", "prophecy.alert",
+    "booking.created", "route.updated", "prophecy.alert", "forecast.updated",
 )  # fmt: skip
 
 
@@ -40,7 +40,7 @@ class Event(TypedDict):
 STREAMS = {
     "message.created": "messages", "notification.created": "notifications", "emergency.alert": "notifications",
     "location.updated": "locations", "job.updated": "jobs", "booking.created": "jobs", "route.updated": "routes",
-    "prophecy.alert": "predictions",
+    "prophecy.alert": "predictions", "forecast.updated": "predictions",
 }  # fmt: skip
 
 

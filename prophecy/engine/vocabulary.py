@@ -31,7 +31,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                  "=heatpump", "air source", "ground source", "gruntow", "powietrze-woda", "air-to-water"),
     "boiler": ("kocio", "kotl", "=piec", "=pieca", "=piecyk", "=piecem", "=piecu", "boiler", "furnace",
                "kondensac", "condensing", "combi", "dwufunkc", "junkers", "vaillant", "viessmann", "termet"),
-    "ventilation": ("wentyl", "rekuper", "=mvhr", "heat recovery", "odzysk", "=hrv", "=erv", "ventilat",
+    "ventilation": ("wentyl", "rekuper", "recuperat", "=mvhr unit", "=mvhr", "heat recovery", "odzysk", "=hrv", "=erv", "ventilat",
                     "centrala wentyl", "air handling", "=ahu", "=vent", "=vents", "anemostat", "diffuser"),
     "chiller": ("chiller", "agregat wody", "=chillera"),
     "outdoor": ("zewnetrzn", "zewnatrz", "=condenser", "na dworze", "=ogrod", "=ogrodzie", "garden", "agregat", "outdoor", "outside unit", "condenser unit", "=balkon", "=balkonie",
@@ -44,28 +44,30 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
              "plama", "zaciek", "stain", "splyw", "=woda", "skropl", "condensat",
              "odplyw", "=drain", "drainage", "skrapl", "tacka", "tray", "pompka skropl", "condensate pump"),
     "nocooling": ("nie chlodz", "chlodz", "chlodzen", "=cool", "cooling", "cools", "ciepl powietrz",
-                  "=warm", "=hot", "stays hot", "gorac", "upal", "heatwave", "heat wave", "=stopni", "degrees",
-                  "=zimnego", "cold air"),
+                  "warm air", "=hot", "stays hot", "=chlodu", "=chlod", "no cooling", "stopped cooling", "gorac", "upal", "heatwave", "heat wave", "=stopni", "degrees",
+                  "=zimnego", "cold air", "brak chlodu"),
     "noheating": ("nie grzej", "grzej", "grzan", "ogrzew", "grzejnik", "kaloryfer", "heating", "heats",
                   "radiator", "=zimno", "=zimne", "=zimna", "=cold", "freezing", "mroz", "frost", "=cieplej wody",
                   "hot water", "ciepla woda", "cieplej", "cwu", "=dhw", "underfloor", "podlogow"),
     "noise": ("halas", "glosn", "=glosno", "stuk", "puka", "pisz", "pisk", "bucz", "=szum", "szumi", "wibr",
-              "trzeszcz", "zgrzyt", "grzech", "noise", "noisy", "=loud", "louder", "rattl", "squeal", "squeak",
+              "trzeszcz", "zgrzyt", "grzech", "noise", "noisy", "=loud", "louder", "loudly", "rattl", "squeal", "squeak",
+              "creak", "=click", "clicking", "clicks", "=roar", "roaring", "roars", "terkocz", "=halasuje", "halasuj",
               "buzz", "=hum", "humming", "grind", "knock", "bang", "vibrat", "clank", "whistl", "gwizd",
               "=klekot", "klekocz", "tick", "cyka"),
     "smell": ("zapach", "smierdz", "smrod", "stechl", "grzyb", "plesn", "odgrzyb", "=smell", "smells", "odour",
               "=odor", "stink", "musty", "=mould", "=mold", "mouldy", "moldy", "fungus", "bacteria", "bakteri",
               "=spalenizn", "spalenizna", "burning", "disinfect", "ozon", "=odswiez"),
-    "ice": ("=lod", "zamroz", "zamarzl", "=lodu", "=lodem", "oszron", "szron", "zamarz", "oblodz", "odszran", "=ice", "=iced",
+    "ice": ("=lod", "zamroz", "zamarzl", "=lodu", "=lodem", "oszron", "oszran", "szron", "zamarz", "=froze", "oblodz", "odszran", "=ice", "=iced",
             "icing", "=icy", "frozen", "freez", "defrost", "zamrozon", "=frost", "frosted"),
     "errorcode": ("blad", "bled", "=kod", "=kodu", "=kodem", "=kody", "migaj", "miga", "=error", "errors",
                   "=fault", "faults", "blink", "flash", "=code", "=codes", "komunikat", "display", "wyswietl",
                   "lockout", "lock out", "locked out", "blokad", "zablokow", "=awaria"),
-    "nopower": ("nie wlacz", "wlacz", "wylacz", "=prad", "=pradu", "zasilan", "bezpiecznik", "=pilot", "pilota",
-                "uruchom", "nie reaguj", "reaguj", "=power", "=dead", "turn on", "switch on", "won't start",
-                "wont start", "=start", "=trip", "trips", "tripping", "breaker", "=fuse", "=remote", "respond",
+    # Not "włącz"/"start" alone: "po włączeniu" (once switched on) names no power fault.
+    "nopower": ("nie wlacz", "nie uruchamia", "nie startuje", "=prad", "=pradu", "zasilan", "bezpiecznik", "=pilot",
+                "pilota", "nie reaguj", "reaguj", "=power", "=dead", "turn on", "switch on", "won't start",
+                "wont start", "will not start", "=trip", "trips", "tripping", "breaker", "=fuse", "=remote", "respond",
                 "=rcd", "wybija", "korki"),
-    "pressure": ("cisnien", "=pressure", "=bar", "=bara", "manometr", "gauge", "dopusc", "top up", "refill",
+    "pressure": ("cisnien", "=pressure", "=bar", "=bara", "3 bar", "manometr", "gauge", "dopusc", "dopuszcz", "top up", "refill",
                  "=topping", "uzupelni", "naczynie wzbior", "expansion vessel", "=vessel", "repressur"),
     "refrigerant": ("czynnik", "chlodnicz", "brak gazu", "=fgas", "f-gas", "refrigerant", "recharg", "regas",
                     "=freon", "low on gas",
@@ -74,15 +76,18 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "airflow": ("nawiew", "przeplyw", "airflow", "air flow", "=flow", "slabo dmucha", "dmucha", "=blow",
                 "=blows", "blowing", "=wiatrak", "wentylator", "=fan", "=fans", "kratk", "grille",
                 "=vents", "wywiew", "=draft", "przeciag", "=weak"),
-    "filter": ("filtr", "dezynfek", "sanit", "=filter", "filters", "clogged", "zapchan", "zatkan", "brudn", "dirty", "dust", "kurz",
-               "czyszcz", "=clean", "cleaning", "cleaned", "=wash", "mycie", "umyc", "wymiana filtr"),
+    "filter": ("filtr", "=filter", "filters", "clogged", "zapchan", "zatkan", "brudn", "dirty", "wymiana filtr"),
+    # Cleaning apart from filters: a duct cleaning is not a clogged filter.
+    "cleaning": ("dezynfek", "disinfect", "sanit", "dust", "kurz", "czyszcz", "=clean", "cleaning", "cleaned",
+                 "=wash", "washed", "mycie", "umyc", "odgrzyb", "ozon"),
     "maintenance": ("przeglad", "serwis", "konserwac", "okresow", "corocz", "=roczny", "=annual", "=yearly",
                     "maintenance", "=service", "servicing", "=checkup", "check-up", "tune-up",
                     "service visit", "gwarancj", "warranty"),
     "installation": ("montaz", "montow", "zamontow", "instalac", "zainstal", "install", "=fit", "fitting",
                      "=fitted", "wycen", "=oferta", "=oferte", "=quote", "quotation", "estimate", "=nowy",
-                     "=nowa", "=nowej", "=nowego", "=new", "dobor", "sizing", "=mount", "mounting",
-                     "przenies", "relocat", "demontaz", "removal", "=replace", "replacement", "wymian"),
+                     "=nowa", "=new", "dobor", "sizing", "=mount", "mounting",
+                     "=replace", "replac", "wymian", "wymien", "=offer", "=koszt", "=price", "=cost", "=cena", "=ceny",
+                     "=wycene", "=kupic", "=buy"),
     "inspection": ("kontrol", "inspekc", "inspect", "odbior", "protokol", "certyfik", "certificate",
                    "=report", "=raport", "rejestr", "register", "=cro", "obowiazk", "mandatory", "ustaw",
                    "regulation", "compliance", "commission", "=audit", "=audyt"),
@@ -90,10 +95,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                    "=co2", "=o2", "analiza spalin", "gas analysis", "wymiennik", "heat exchanger"),
     "shortage": ("ubyt", "brak gazu", "brak czynnika", "low on", "regas", "recharg", "dobic",
                  "napelnien", "top up gas", "uzupelnienie czynnika", "undercharg"),
-    "heatmode": ("=heat", "tryb grz", "trybie grz", "heating mode", "heat mode", "na grzanie", "=grzania",
+    "heatmode": ("=heat", "to heat", "tryb grz", "trybie grz", "heating mode", "heat mode", "na grzanie", "=grzania",
                  "=zima", "=zimie", "=winter"),
     "thermostat": ("termostat", "thermostat", "sterownik", "controller", "=czujnik", "=czujnika", "sensor",
-                   "=wifi", "wi-fi", "=app", "aplikac", "harmonogram", "schedule", "programat", "timer",
+                   "=wifi", "wi-fi", "=app", "aplikac", "offline", "connection", "=laczy", "polacz", "internet", "harmonogram", "schedule", "programat", "timer",
                    "=panel", "=pilot", "=remote"),
     "gassmell": ("czuc gaz", "zapach gazu", "gas smell", "smell of gas", "smells of gas", "=ulatnia",
                  "ulatnianie", "gas leak", "wyciek gazu", "smell gas", "gas odour", "gas odor"),
@@ -125,9 +130,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "electricity": ("=prad", "=pradu", "=rachunek", "rachunk", "=bill", "=bills", "electricity",
                     "=energy", "energi", "zuzyci", "consumption", "=cop", "=scop", "wydajnosc", "efficien",
                     "grzalk", "backup heater", "immersion", "=heater", "heating curve", "krzywa grzew"),
-    "hotwater": ("ciepla woda", "cieplej wody", "ciepla wode", "=cwu", "hot water", "=dhw", "=kran", "=kranu",
+    "hotwater": ("ciepla woda", "cieplej wody", "ciepla wode", "ciepla wody", "heating water", "heat water", "cold water",
+                 "zimna woda", "=cwu", "hot water", "=dhw", "=kran", "=kranu",
                  "=tap", "=taps", "prysznic", "shower", "zawor trojdrog", "diverter", "=zasobnik", "cylinder"),
-    "radiator": ("grzejnik", "kaloryfer", "radiator", "odpowietrz", "=bleed", "bled", "bulgot", "gurgl",
+    "radiator": ("grzejnik", "kaloryfer", "radiator", "odpowietrz", "=bleed", "=bled", "bulgot", "gurgl",
                  "=air in", "zapowietrz", "letni", "lukewarm", "zawor termostat", "trv"),
     "chillerplant": ("chiller", "wody lodowej", "woda lodowa", "chilled water", "klimakonwektor", "fan coil",
                      "fancoil", "=vrf", "=vrv", "biurow", "office building", "rooftop", "=dach"),
@@ -176,21 +182,26 @@ def _word_concepts(word: str) -> frozenset[str]:
 
 
 def concepts_of(text: str) -> list[str]:
-    """The vocabulary's concepts named in a text (sorted)."""
+    """The vocabulary's concepts named in a text (sorted).
+
+    Phrases first: the words of a matched phrase name only the phrase's concept, so "heat pump"
+    is no heating mode, "hot water" no lack of cooling and "ciepła woda" no leak."""
     words = [w for w in _WORD.findall(text_fold(text or "")) if w]
     found: set[str] = set()
-    for word in words:
-        found |= _word_concepts(word)
+    consumed: set[int] = set()
     _, phrases = _tables()
-    if phrases:
-        for size in (2, 3):
-            grams = {tuple(words[i: i + size]) for i in range(len(words) - size + 1)}
-            for phrase, concept in phrases:
+    for size in (3, 2):
+        for phrase, concept in phrases:
+            if len(phrase) != size:
+                continue
+            for i in range(len(words) - size + 1):
                 # Every word of a phrase is a stem ("zawor bezpiecz" matches "zaworu bezpieczeństwa").
-                if len(phrase) == size and any(
-                    all(w.startswith(p) for w, p in zip(g, phrase, strict=True)) for g in grams
-                ):
+                if all(w.startswith(p) for w, p in zip(words[i: i + size], phrase, strict=True)):
                     found.add(concept)
+                    consumed.update(range(i, i + size))
+    for i, word in enumerate(words):
+        if i not in consumed:
+            found |= _word_concepts(word)
     if any(_ERROR_CODE.fullmatch(w) for w in words):
         found.add("errorcode")
     return sorted(found)

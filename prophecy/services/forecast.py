@@ -24,7 +24,7 @@ from prophecy.engine.forecast import (
     demand_score,
     forecast_series,
 )
-from prophecy.models import BacktestResult, Prediction
+from prophecy.models import BacktestResult, JobWeekCount, Prediction
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,9 @@ def _monday(value: date) -> date:
 
 
 def job_history_weekly(*, until: date) -> tuple[list[date], dict[tuple[str, str], np.ndarray], dict]:
-    """Weekly job counts per district slug x service type (cancelled jobs left out), the weeks
-    they cover (Mondays, up to the week before `until`), and the mean job-hours of each pair."""
+    """Weekly job counts per district slug x service type (cancelled jobs left out; plus the
+    older history kept as weekly counts, `JobWeekCount`), the weeks they cover (Mondays, up to the
+    week before `until`), and the mean job-hours of each pair."""
     last_week = _monday(until) - timedelta(weeks=1)
     qs = (
         ServiceJob.objects.exclude(status="cancelled").filter(district__isnull=False)
@@ -46,6 +47,11 @@ def job_history_weekly(*, until: date) -> tuple[list[date], dict[tuple[str, str]
         .annotate(week=TruncWeek("when"))
     )
     rows = list(qs.values("district__slug", "service_type", "week").annotate(n=Count("id")))
+    rows += [
+        {"district__slug": slug, "service_type": service, "week": week, "n": n}
+        for slug, service, week, n in JobWeekCount.objects.filter(week_start__lte=last_week)
+        .values_list("district__slug", "service_type", "week_start", "jobs")
+    ]
     hours = {
         (r["district__slug"], r["service_type"]): (r["avg"] or 60) / 60.0
         for r in ServiceJob.objects.exclude(status="cancelled").filter(district__isnull=False)
@@ -99,6 +105,7 @@ def forecast_run(*, today: date | None = None, folds: int = 3) -> dict:
         written, alerts = _predictions_store(result=result, districts=districts, hours=hours,
                                              capacity=capacity, now=now)
         _hotspot_alerts_record(alerts=alerts, districts=districts)
+        _refresh_announce(written=written, alerts=len(alerts), weeks=result_weeks(result))
     logger.info("forecast: %s predictions, %s alerts, %.1f s", written, len(alerts), result.seconds)
     return {
         "status": "ok", "predictions": written, "alerts": len(alerts), "weeks_of_history": len(weeks),
@@ -185,18 +192,33 @@ def _hotspot_mark(*, pred: Prediction, now: datetime) -> bool:
 def _hotspot_alerts_record(*, alerts: dict[tuple[str, date], list[Prediction]],
                            districts: dict[str, District]) -> None:
     """One outbox row per district and week, about its most demanding new hotspot."""
+    from prophecy.selectors import alert_links  # the selectors import this module's package
     for (slug, week), preds in alerts.items():
         preds.sort(key=lambda p: -p.predicted_demand)
         top = preds[0]
+        links = alert_links(district=districts[slug], service_types=[p.service_type for p in preds])
         record(
             source="prophecy", target=Target.NOTIFICATIONS, kind="prophecy.alert", obj=top,
             payload={
                 "prediction": top.pk, "predictions": [p.pk for p in preds],
                 "district": districts[slug].name, "district_slug": slug,
                 "predictedDemand": top.predicted_demand, "confidence": top.confidence,
-                "serviceTypes": [p.service_type for p in preds], "week_start": week.isoformat(),
+                "serviceTypes": [p.service_type for p in preds], "week_start": week.isoformat(), **links,
             },
         )
+
+
+def _refresh_announce(*, written: int, alerts: int, weeks: list[date]) -> None:
+    """Tell the managers' dashboard and the dispatch map (after commit) that the forecast moved, so
+    they re-draw without a reload."""
+    from django.urls import reverse
+
+    from hvaccrm.realtime import events, groups
+
+    events.emit([groups.managers_group(), groups.dispatch_group()], "forecast.updated", row_id=written, data={
+        "predictions": written, "alerts": alerts, "weeks": [w.isoformat() for w in weeks],
+        "dashboard_url": reverse("prophecy:dashboard"), "refreshed_at": timezone.now().isoformat(),
+    })
 
 
 def result_weeks(result: ForecastResult) -> list[date]:

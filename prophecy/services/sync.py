@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -71,13 +72,57 @@ def _created(value: str | datetime | None) -> datetime | None:
     return parsed
 
 
-def _known_names(client_id: int | None, extra: dict) -> list[str]:
+def _known_names(client_id: int | None, extra: dict, *, client_names: dict[int, str] | None = None) -> list[str]:
     names = [str(n) for n in extra.get("names", []) if n]
-    if client_id is not None:
+    if client_names is not None and client_id in client_names:
+        names.append(client_names[client_id])
+    elif client_id is not None:
         client = Client.objects.filter(pk=client_id).values("name", "email").first()
         if client:
             names.append(client["name"])
     return names
+
+
+@dataclass
+class _Prepared:
+    """One object ready to be written: its filtered text, features, properties and content hash."""
+
+    object_type: str
+    object_id: str
+    vector_id: object
+    filtered: str
+    district: str | None
+    service_type: str | None
+    when: datetime | None
+    client_id: int | None
+    properties: dict
+    digest: str
+    feats: object = None
+
+
+def _prepare(*, object_type: str, object_id: str, text: str, district: str | None, service_type: str | None,
+             created: str, client_id: int | None, extra: dict | None, provider_name: str, backend: str,
+             client_names: dict[int, str] | None = None) -> _Prepared:
+    extra = dict(extra or {})
+    object_id = str(object_id)
+    filtered = privacy_filter(text or "", known_names=_known_names(client_id, extra, client_names=client_names),
+                              cell_m=conf.LOCATION_GRID_M)
+    when = _created(created)
+    properties = {k: extra[k] for k in _EXTRA_KEYS if extra.get(k) not in (None, "")}
+    lat, lng = extra.get("latitude"), extra.get("longitude")
+    if lat is not None and lng is not None:
+        # Never the exact point: the centre of its grid cell (>= 500 m).
+        properties["grid"] = list(coarsen_point(float(lat), float(lng), cell_m=conf.LOCATION_GRID_M))
+    if isinstance(properties.get("resolution"), str):
+        properties["resolution"] = privacy_filter(properties["resolution"], cell_m=conf.LOCATION_GRID_M)
+    digest = hashlib.sha256(
+        "\x1f".join([provider_name, backend, filtered, district or "", service_type or "",
+                     when.isoformat() if when else "", str(client_id or ""), repr(sorted(properties.items()))]).encode()
+    ).hexdigest()
+    return _Prepared(object_type=object_type, object_id=object_id,
+                     vector_id=vector_id_for(object_type=object_type, object_id=object_id), filtered=filtered,
+                     district=district, service_type=service_type, when=when, client_id=client_id,
+                     properties=properties, digest=digest)
 
 
 def sync_object(
@@ -92,72 +137,95 @@ def sync_object(
     extra: dict | None = None,
 ) -> dict:
     """Features + privacy filter + embedding + upsert of one object; a repeat is a no-op."""
-    extra = dict(extra or {})
-    object_id = str(object_id)
     provider = provider_get(conf.EMBEDDING_PROVIDER)
     backend = conf.vector_store_backend()
-    filtered = privacy_filter(text or "", known_names=_known_names(client_id, extra), cell_m=conf.LOCATION_GRID_M)
-    when = _created(created)
-    properties = {k: extra[k] for k in _EXTRA_KEYS if extra.get(k) not in (None, "")}
-    lat, lng = extra.get("latitude"), extra.get("longitude")
-    if lat is not None and lng is not None:
-        # Never the exact point: the centre of its grid cell (>= 500 m).
-        properties["grid"] = list(coarsen_point(float(lat), float(lng), cell_m=conf.LOCATION_GRID_M))
-    if isinstance(properties.get("resolution"), str):
-        properties["resolution"] = privacy_filter(properties["resolution"], cell_m=conf.LOCATION_GRID_M)
-    vector_id = vector_id_for(object_type=object_type, object_id=object_id)
-    digest = hashlib.sha256(
-        "\x1f".join([provider.name, backend, filtered, district or "", service_type or "",
-                     when.isoformat() if when else "", str(client_id or ""), repr(sorted(properties.items()))]).encode()
-    ).hexdigest()
+    item = _prepare(object_type=object_type, object_id=object_id, text=text, district=district,
+                    service_type=service_type, created=created, client_id=client_id, extra=extra,
+                    provider_name=provider.name, backend=backend)
+    state = SyncState.objects.filter(object_type=object_type, object_id=item.object_id).first()
+    if state is not None and state.content_hash == item.digest and state.state == SyncState.State.SYNCED:
+        return {"vector_id": str(item.vector_id), "state": "unchanged"}
 
-    state = SyncState.objects.filter(object_type=object_type, object_id=object_id).first()
-    if state is not None and state.content_hash == digest and state.state == SyncState.State.SYNCED:
-        return {"vector_id": str(vector_id), "state": "unchanged"}
-
-    feats = features_extract(filtered)
-    vector = embeddings_compute(texts=[filtered], provider_name=provider.name)[0]
+    item.feats = features_extract(item.filtered)
+    vector = embeddings_compute(texts=[item.filtered], provider_name=provider.name)[0]
     with transaction.atomic():
         # One transaction for the store rows (embedded backend), features and sync state: fewer
         # commits, and a failure leaves none of them half-written.
-        _sync_write(object_type=object_type, object_id=object_id, vector_id=vector_id, vector=vector,
-                    filtered=filtered, district=district, service_type=service_type, when=when,
-                    client_id=client_id, feats=feats, properties=properties, provider_name=provider.name,
-                    backend=backend, digest=digest, state=state)
+        _sync_write(items=[item], vectors=[vector], provider_name=provider.name, backend=backend,
+                    attempts={item.object_id: (state.attempts + 1) if state else 1})
     # Now and again after commit: a search between the two could cache the old state.
     search_cache_invalidate()
     transaction.on_commit(search_cache_invalidate)
-    return {"vector_id": str(vector_id), "state": "synced", "features": feats.as_dict()}
+    return {"vector_id": str(item.vector_id), "state": "synced", "features": item.feats.as_dict()}
 
 
-def _sync_write(*, object_type, object_id, vector_id, vector, filtered, district, service_type, when, client_id,
-                feats, properties, provider_name, backend, digest, state) -> None:
-    """The writes of one sync: the store upsert, the features row and the sync state."""
-    record = VectorRecord(
-        id=vector_id, vector=vector, object_type=object_type, object_id=object_id, text=filtered,
-        district=district or "", service_type=service_type or "", created=when, client_id=client_id,
-        keywords=feats.keywords, properties={**properties, "language": feats.language},
-    )
-    store_get().upsert([record])
+def sync_objects(*, objects: list[dict], batch: int = 500) -> int:
+    """`sync_object` for many objects at once (the demo's seed, an import): embeddings in batches,
+    one upsert and two bulk writes per batch. Objects already synced with the same content are
+    skipped; returns how many were written."""
+    provider = provider_get(conf.EMBEDDING_PROVIDER)
+    backend = conf.vector_store_backend()
+    written = 0
+    for start in range(0, len(objects), batch):
+        chunk = objects[start:start + batch]
+        names = dict(Client.objects.filter(pk__in={o.get("client_id") for o in chunk} - {None})
+                     .values_list("pk", "name"))
+        items = [_prepare(**obj, provider_name=provider.name, backend=backend, client_names=names) for obj in chunk]
+        states = {
+            (s.object_type, s.object_id): s for s in SyncState.objects.filter(
+                object_type__in={i.object_type for i in items}, object_id__in=[i.object_id for i in items])
+        }
+        todo = [i for i in items if not ((st := states.get((i.object_type, i.object_id))) is not None
+                                         and st.content_hash == i.digest and st.state == SyncState.State.SYNCED)]
+        if not todo:
+            continue
+        for item in todo:
+            item.feats = features_extract(item.filtered)
+        vectors = embeddings_compute(texts=[i.filtered for i in todo], provider_name=provider.name)
+        attempts = {i.object_id: (states[(i.object_type, i.object_id)].attempts + 1)
+                    if (i.object_type, i.object_id) in states else 1 for i in todo}
+        with transaction.atomic():
+            _sync_write(items=todo, vectors=list(vectors), provider_name=provider.name, backend=backend,
+                        attempts=attempts)
+        written += len(todo)
+    search_cache_invalidate()
+    transaction.on_commit(search_cache_invalidate)
+    return written
+
+
+def _sync_write(*, items: list[_Prepared], vectors: list, provider_name: str, backend: str,
+                attempts: dict[str, int]) -> None:
+    """The writes of a sync: the store upsert, the features rows and the sync states."""
+    records = [
+        VectorRecord(
+            id=i.vector_id, vector=v, object_type=i.object_type, object_id=i.object_id, text=i.filtered,
+            district=i.district or "", service_type=i.service_type or "", created=i.when, client_id=i.client_id,
+            keywords=i.feats.keywords, properties={**i.properties, "language": i.feats.language},
+        )
+        for i, v in zip(items, vectors, strict=True)
+    ]
+    store_get().upsert(records)
     now = timezone.now()
     # One INSERT ... ON CONFLICT each (the object reference is unique) instead of a locking
     # SELECT and an UPDATE: the sync runs for every message, so round trips count.
     TextFeatures.objects.bulk_create(
-        [TextFeatures(object_type=object_type, object_id=object_id, language=feats.language, keywords=feats.keywords,
-                      symptoms=feats.symptoms, equipment=feats.equipment, service_indicators=feats.service_indicators,
-                      error_codes=feats.error_codes, text=filtered, district=district or "",
-                      service_type=service_type or "", created=when, client_id=client_id,
-                      properties=record.properties)],
+        [TextFeatures(object_type=i.object_type, object_id=i.object_id, language=i.feats.language,
+                      keywords=i.feats.keywords, symptoms=i.feats.symptoms, equipment=i.feats.equipment,
+                      service_indicators=i.feats.service_indicators, error_codes=i.feats.error_codes,
+                      text=i.filtered, district=i.district or "", service_type=i.service_type or "", created=i.when,
+                      client_id=i.client_id, properties=r.properties)
+         for i, r in zip(items, records, strict=True)],
         update_conflicts=True, unique_fields=["object_type", "object_id"],
         update_fields=["language", "keywords", "symptoms", "equipment", "service_indicators", "error_codes", "text",
                        "district", "service_type", "created", "client_id", "properties", "updated_at"],
     )
     SyncState.objects.bulk_create(
-        [SyncState(object_type=object_type, object_id=object_id, content_hash=digest, state=SyncState.State.SYNCED,
-                   vector_id=vector_id, backend=backend, provider=provider_name, client_id=client_id,
-                   district=district or "", service_type=service_type or "", synced_at=now, error="",
-                   attempts=(state.attempts + 1) if state else 1,
-                   embedding=np.asarray(vector, dtype=np.float32).tobytes())],
+        [SyncState(object_type=i.object_type, object_id=i.object_id, content_hash=i.digest,
+                   state=SyncState.State.SYNCED, vector_id=i.vector_id, backend=backend, provider=provider_name,
+                   client_id=i.client_id, district=i.district or "", service_type=i.service_type or "",
+                   synced_at=now, error="", attempts=attempts[i.object_id],
+                   embedding=np.asarray(v, dtype=np.float32).tobytes())
+         for i, v in zip(items, vectors, strict=True)],
         update_conflicts=True, unique_fields=["object_type", "object_id"],
         update_fields=["content_hash", "state", "vector_id", "backend", "provider", "client_id", "district",
                        "service_type", "synced_at", "error", "attempts", "embedding", "updated_at"],

@@ -126,3 +126,26 @@ def test_an_unknown_district_page_says_so(client, manager):
     client.force_login(manager)
     page = client.get(reverse("prophecy:district", args=["atlantis"]))
     assert page.status_code == 404 and "notice-unknown_district" in page.content.decode()
+
+
+def test_the_dashboard_lists_the_weeks_alerts_with_their_chart_and_jobs_and_the_map_gets_the_weeks_demand(
+        client, manager):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    for service, hours, hot in (("repair", 30, True), ("maintenance", 6, False)):
+        Prediction.objects.create(district=district("wawer"), service_type=service, week_start=monday,
+                                  forecast_jobs=20, forecast_low=18, forecast_high=22, job_hours=hours,
+                                  capacity_hours=40, predicted_demand=hours / 40, confidence=0.9, model_name="test",
+                                  is_hotspot=hot, alerted_at=timezone.now() if hot else None)
+    client.force_login(manager)
+    html = client.get(reverse("prophecy:dashboard")).content.decode()
+    assert 'href="/prophecy/district/wawer/" data-alert-chart' in html
+    assert f"district__id__exact={district('wawer').pk}&amp;service_type__exact=repair" in html
+    assert "prophecy/dashboard.js" in html and "data-live-status" in html
+    props = client.get("/api/prophecy/hotspots.geojson").json()["features"][0]["properties"]
+    assert props["weekDemand"] == 0.9 and props["hotspot"] is True and props["url"] == "/prophecy/district/wawer/"
+    jobs = client.get(f"/admin/hvaccrm/servicejob/?district__id__exact={district('wawer').pk}&service_type__exact=repair")
+    assert jobs.status_code == 200

@@ -45,7 +45,9 @@
       var predicted = !!demand;
       var value = predicted ? (demand[slug] || 0) : f.properties.open_jobs;
       var layer = L.geoJSON(f, { style: { color: "#444", weight: 1, fillColor: shade(value, max), fillOpacity: 1 } });
-      layer.bindTooltip(f.properties.name + ": " + value + " " + (predicted ? d.labelPredicted : d.labelOpenJobs));
+      // Predicted demand is this week's job-hours over capacity: shown as a percentage.
+      var shown = predicted ? Math.round(100 * value) + " %" : value;
+      layer.bindTooltip(f.properties.name + ": " + shown + " " + (predicted ? d.labelPredicted : d.labelOpenJobs));
       districtLayer.addLayer(layer);
     });
     el.setAttribute("data-districts-drawn", String(fc.features.length));
@@ -132,7 +134,8 @@
       (fc.features || []).forEach(function (f) {
         var p = f.properties || {};
         var slug = p.district_slug || p.slug || p.district;
-        var v = p.predictedDemand !== undefined ? p.predictedDemand : p.predicted_demand;
+        var v = typeof p.weekDemand === "number" ? p.weekDemand
+          : (p.predictedDemand !== undefined ? p.predictedDemand : p.predicted_demand);
         if (slug && typeof v === "number") { demand[slug] = v; }
       });
       if (!Object.keys(demand).length) { demand = null; }
@@ -143,6 +146,25 @@
   loadJobs().catch(function (e) { console.warn(e); });
   loadPlan().catch(function (e) { console.warn(e); });
   getJSON(d.techniciansUrl).then(drawTechnicians).catch(function (e) { console.warn(e); });
+
+  function showAlert(a) {
+    var box = document.getElementById("dispatch-alerts");
+    if (!box || !a.district_slug) { return; }
+    var li = document.createElement("li");
+    li.setAttribute("data-alert", a.district_slug);
+    li.appendChild(document.createTextNode((a.district || a.district_slug) + " · " + (a.week_start || "") + " · " +
+      Math.round(100 * (a.predictedDemand || 0)) + " % " + d.labelPredicted + " "));
+    [[a.chart_url, d.labelChart], [a.jobs_url, d.labelJobs]].forEach(function (l) {
+      if (!l[0]) { return; }
+      var link = document.createElement("a");
+      link.href = l[0];
+      link.textContent = l[1];
+      li.appendChild(link);
+      li.appendChild(document.createTextNode(" "));
+    });
+    box.hidden = false;
+    box.insertBefore(li, box.firstChild);
+  }
 
   var refreshTimer = null;
   function refreshSoon() {
@@ -165,6 +187,10 @@
         moveTechnician(p.technician, p.latitude, p.longitude, null, p.private);
       } else if (ev.type === "job.updated" || ev.type === "booking.created" || ev.type === "route.updated") {
         refreshSoon();
+      } else if (ev.type === "prophecy.alert" || ev.type === "forecast.updated") {
+        // A hotspot or a new forecast: re-shade the districts and name the alert with its links.
+        loadHotspots();
+        if (ev.type === "prophecy.alert") { showAlert(ev.data || {}); }
       } else if (ev.type === "message.created" && ev.data && ev.data.marker && ev.data.latitude) {
         L.circleMarker([ev.data.latitude, ev.data.longitude], { radius: 8, color: "#d7301f", dashArray: "3" }).addTo(jobLayer);
       }
