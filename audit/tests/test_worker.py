@@ -26,7 +26,8 @@ EMERGENCY = "Klimatyzacja nie chłodzi, serwerownia się przegrzewa!"
 
 
 class Worker:
-    """`celery -A hvaccrm worker` on the test database and a queue of its own."""
+    """`celery -A hvaccrm worker` on the test database and a queue of its own, plus this run's
+    emergency queue (emergency rows are routed there by their contract, never to the default)."""
 
     def __init__(self, queue: str) -> None:
         self.queue = queue
@@ -41,7 +42,8 @@ class Worker:
         self.log.parent.mkdir(exist_ok=True)
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "hvaccrm", "worker", "-Q", self.queue, "-c", "1", "-P", "solo",
+            [sys.executable, "-m", "celery", "-A", "hvaccrm", "worker", "-Q", f"{self.queue},{django_settings.CELERY_EMERGENCY_QUEUE}",
+             "-c", "1", "-P", "solo",
              "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO",
              "-n", f"audit-test-{uuid.uuid4().hex[:6]}@%h"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
