@@ -166,8 +166,11 @@ def backoff_seconds(attempts: int) -> float:
 def outbox_process(*, log_id: int) -> str:
     """Run one row's handler once; returns the state it ends in (or why it did not run).
 
-    The row is locked for the run, so two workers never run the same row at once; the handler's
-    own writes commit together with the row's new state, so a crash leaves both undone.
+    The attempt is counted first, in a transaction of its own that commits before the handler
+    runs: a handler that takes the worker process down (a poison row) cannot roll the count back,
+    so after its attempts the row is dead instead of crash-looping the workers. The row is then
+    locked for the run, so two workers never run the same row at once; the handler's own writes
+    commit together with the row's new state, so a crash leaves both undone.
     """
     with transaction.atomic():
         row = IntegrationLog.objects.select_for_update(skip_locked=True).filter(pk=log_id).first()
@@ -177,9 +180,25 @@ def outbox_process(*, log_id: int) -> str:
             return row.state
         if not target_enabled(row.target):
             return "switched_off"
+        if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            # Every attempt was counted and none recorded an outcome: the worker died in the handler.
+            row.state = State.DEAD
+            row.finished_at = timezone.now()
+            row.error = (f"the worker stopped while running the handler ({row.attempts} attempts); "
+                         f"last error: {row.error or '-'}")[:4000]
+            row.save(update_fields=["state", "finished_at", "error", "updated_at"])
+            metrics.outbox_finished(row=row)
+            return row.state
+        row.attempts += 1
+        row.save(update_fields=["attempts", "updated_at"])
+        counted = row.attempts
+    with transaction.atomic():
+        row = IntegrationLog.objects.select_for_update(skip_locked=True).filter(pk=log_id).first()
+        # Another worker counted an attempt of its own since (it runs the row) or holds the lock.
+        if row is None or row.attempts != counted or row.state in (State.SUCCEEDED, State.DEAD):
+            return "busy"
         started = time.perf_counter()
         now = timezone.now()
-        row.attempts += 1
         try:
             with transaction.atomic():
                 result = handler_for(row.target, row.kind)(row)

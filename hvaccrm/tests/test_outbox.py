@@ -139,3 +139,38 @@ def test_a_handler_that_reports_failure_keeps_its_own_writes_and_is_retried(sett
     row.refresh_from_db()
     assert row.error == "gateway timed out" and row.attempts == 1
     assert AccessRecord.objects.filter(object_type="test.delivery", object_id=str(row.pk)).count() == 1
+
+
+def _run_in_a_process_that_may_die(log_id: int) -> int:
+    """outbox_process in a forked worker process; returns its exit code (the handler may kill it)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # the child opens its own connection; it must not share this socket
+
+    def child():
+        outbox_process(log_id=log_id)
+        connections.close_all()
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    proc.join(60)
+    return proc.exitcode
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_whose_handler_kills_the_worker_ends_dead_after_its_attempts(settings):
+    # The attempt is counted in its own committed transaction before the handler runs: a handler
+    # that takes the process down cannot roll the count back, so the row cannot crash-loop the worker.
+    import os
+
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    outbox_handler("audit", "test.exit")(lambda row: os._exit(3))
+    row = _record(kind="test.exit")
+    codes = [_run_in_a_process_that_may_die(row.pk) for _ in range(4)]
+    row.refresh_from_db()
+    assert codes == [3, 3, 3, 0]
+    assert (row.state, row.attempts) == ("dead", 3)
+    assert "worker" in row.error
