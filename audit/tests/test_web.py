@@ -26,7 +26,7 @@ def test_the_dashboard_shows_a_health_row_per_integration_and_refreshes_itself(c
     polish = client.get(reverse("audit:dashboard"), headers={"Accept-Language": "pl"}).content.decode()
     compiled = (Path(__file__).resolve().parents[1] / "locale/pl/LC_MESSAGES/django.mo").exists()
     assert ("Baza danych ↔ baza wektorowa" if compiled else "Database ↔ vector store") in polish
-    assert "audit/dashboard.js" in page and 'data-url="/audit/health.json"' in page
+    assert "audit/dashboard.js" in page and 'data-url="/admin/audit/health.json"' in page
     assert "<script>" not in page.split("audit/dashboard.js")[0].split("</head>")[-1]  # no inline script (CSP)
     data = client.get(reverse("audit:health_json")).json()
     assert {r["key"] for r in data["integrations"]} == {"overall", "vector", "map", "portal", "notifications"}
