@@ -22,6 +22,9 @@ STALE_POSITION_MINUTES = env.int("AUDIT_STALE_POSITION_MINUTES", default=30)
 CONSISTENCY_WINDOW_DAYS = env.int("AUDIT_CONSISTENCY_WINDOW_DAYS", default=30)
 # Grace period before a fresh message or emergency counts as out of step (its rows may be in flight).
 CONSISTENCY_GRACE_SECONDS = env.int("AUDIT_CONSISTENCY_GRACE_SECONDS", default=120)
+# An in-app notification no page has received counts in the consistency report only after this
+# long: until then the recipient simply has not opened a page yet, which is no fault of anyone.
+IN_APP_UNDELIVERED_MINUTES = env.int("AUDIT_IN_APP_UNDELIVERED_MINUTES", default=60)
 # Demand against weight on the trends page: jobs created over this many weeks, and how far (in
 # percentage points) a district's share of them may be from its share of the weights before a hint.
 DEMAND_WEEKS = env.int("AUDIT_DEMAND_WEEKS", default=12)

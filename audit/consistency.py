@@ -135,8 +135,15 @@ def synced_without_vector(params: dict) -> Found | None:
                                           object_id__in={oid for _t, oid in latest})
             .values_list("object_type", "object_id")
         )
-        found = {p: log_id for p, log_id in latest.items()
-                 if p not in owed and not ps.vector_exists(object_type=p[0], object_id=p[1])}
+        found = {}
+        for p, log_id in latest.items():
+            if p in owed:
+                continue
+            exists = ps.vector_exists(object_type=p[0], object_id=p[1])
+            if exists is None:
+                return None  # the store is down: the check is skipped, nothing is re-queued
+            if not exists:
+                found[p] = log_id
     for pair in _erased(set(found)):
         found.pop(pair, None)
     logs = sorted(found.values())
@@ -257,9 +264,11 @@ def in_app_undelivered(params: dict) -> Found | None:
     delivery = _model("communications.Delivery")
     if delivery is None:
         return None
+    # Its own grace, not the report's: a fresh notification waits for its recipient's next page.
+    until = timezone.now() - timedelta(minutes=params.get("in_app_minutes", conf.IN_APP_UNDELIVERED_MINUTES))
     ids = list(
         delivery.objects.filter(channel="in_app", state__in=["pending", "sent"], created_at__gte=_since(params),
-                                created_at__lte=_until(params))
+                                created_at__lte=until)
         .order_by("id").values_list("notification_id", flat=True)
     )
     return Found(len(ids), ids[:OBJECT_LIMIT])

@@ -46,6 +46,18 @@ def test_a_clean_system_is_consistent(send, technician_mokotow):
     assert report["consistent"] is True
 
 
+def test_in_app_notifications_no_page_received_count_only_after_their_own_grace(send, technician_mokotow):
+    from communications.models import Delivery
+
+    send(EMERGENCY, latitude=52.1935, longitude=21.0260)  # nobody has a socket open: in-app stays pending
+    waiting = Delivery.objects.filter(channel="in_app", state__in=["pending", "sent"])
+    assert waiting.exists()
+    assert finding("in_app_undelivered") is None  # fresh: the recipient's next page will show them
+    waiting.update(created_at=timezone.now() - timedelta(minutes=conf.IN_APP_UNDELIVERED_MINUTES + 1))
+    found = finding("in_app_undelivered")
+    assert found is not None and found["count"] == waiting.count() and found["repairable"] is False
+
+
 def test_a_message_with_no_log_is_found_and_synced_by_the_repair(send):
     message = send("Proszę o przegląd klimatyzacji")
     IntegrationLog.objects.filter(object_type="communications.message", object_id=str(message.pk)).delete()
