@@ -31,12 +31,14 @@ logger = logging.getLogger(__name__)
 SOURCES = ("vector", "hybrid", "keyword", "cache")
 
 
-def vector_exists(*, object_type: str, object_id: str) -> bool:
-    """Whether the object's vector is in the store (asks the store itself, not our sync table)."""
+def vector_exists(*, object_type: str, object_id: str) -> bool | None:
+    """Whether the object's vector is in the store (asks the store itself, not our sync table);
+    None when the store cannot answer (down): "unknown" must not read as "missing", or a repair
+    during an outage would re-queue every synced object."""
     try:
         return store_get().exists(vector_id_for(object_type=object_type, object_id=str(object_id)))
     except VectorStoreUnavailable:
-        return False
+        return None
 
 
 def vector_store_healthy() -> bool:

@@ -225,3 +225,29 @@ def test_the_repair_fixes_everything_records_each_repair_and_a_second_run_does_n
     second = repair_data_inconsistencies(dry_run=False)
     assert second["planned"] == [] and second["done"] == []
     assert _state()[:5] == before[:5]
+
+
+def test_a_repair_during_a_weaviate_outage_skips_the_vector_check_instead_of_re_queuing(send, httpserver, settings):
+    # With Weaviate down, "does the store have it?" has no answer: the check is skipped, not
+    # answered "no" for every synced object (which re-queued up to 2,000 of them).
+    from prophecy import selectors, stores
+    from prophecy.stores.weaviate import WeaviateStore
+    from prophecy.tests.weaviate_fake import FakeWeaviate
+
+    message = send("Proszę o przegląd klimatyzacji")
+    fake = FakeWeaviate()
+    fake.install_rest(httpserver)
+    server, port = fake.start_grpc()
+    settings.VECTOR_STORE_BACKEND = "weaviate"
+    stores._stores["weaviate"] = WeaviateStore(url=httpserver.url_for("/").rstrip("/"), grpc_port=port,
+                                               timeout=0.5, retries=0)
+    try:
+        server.stop(0)
+        httpserver.clear()  # the store is down: every REST call answers 500, gRPC refuses
+        assert selectors.vector_exists(object_type="communications.message", object_id=str(message.pk)) is None
+        report = get_data_consistency_report(kinds=["synced_without_vector"])
+        assert report["findings"] == [] and report["skipped"] == ["synced_without_vector"]
+        assert repair("synced_without_vector")["failed"] == 0
+        assert IntegrationLog.objects.filter(target="prophecy", object_id=str(message.pk)).count() == 1
+    finally:
+        stores.store_reset()
