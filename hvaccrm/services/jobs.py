@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pghistory
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -304,9 +304,15 @@ def job_feedback_give(*, job: ServiceJob, rating: int, comment: str = "", actor=
     if not 1 <= int(rating) <= 5:
         raise ServiceError(_("Choose a rating from 1 to 5."), fields={"rating": [_("Choose a rating from 1 to 5.")]})
     with transaction.atomic():
+        duplicate = ServiceError(_("Feedback for this visit was already given."), code="duplicate")
         if JobFeedback.objects.filter(job=job).exists():
-            raise ServiceError(_("Feedback for this visit was already given."), code="duplicate")
-        fb = JobFeedback.objects.create(job=job, client_id=job.client_id, rating=rating, comment=comment)
+            raise duplicate
+        try:
+            # Two submissions at once both pass the check above; the unique job decides the winner.
+            with transaction.atomic():
+                fb = JobFeedback.objects.create(job=job, client_id=job.client_id, rating=rating, comment=comment)
+        except IntegrityError:
+            raise duplicate
         payload = {"feedback": fb.pk, "job": job.pk, "client": job.client_id, "rating": fb.rating,
                    "district": job.district.slug if job.district_id else None, "service_type": job.service_type}
         record(source="portal", target=Target.PORTAL, kind="feedback.created", obj=fb, payload=payload)
