@@ -1,0 +1,170 @@
+"""The day as a PyVRP problem (see the package docstring for the mapping) and PyVRP's answers back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyvrp
+
+from mapping.solver.model import MAX_TIME, Job, TimeBands, Vehicle
+
+
+@dataclass
+class _Model:
+    data: pyvrp.ProblemData
+    vehicles: list[Vehicle]
+    clients: list[tuple[Job, int]]  # (job, window index)
+    clients_of: dict[int, list[int]]
+    sub: list[np.ndarray]  # per band, the matrix over PyVRP locations
+    incompatible: dict[int, np.ndarray]  # vehicle position -> client indices it cannot serve
+    big: int
+    profile_keys: list[tuple]
+
+
+@dataclass
+class _Layout:
+    """Where things are: depots first (one per distinct start/end point), then one PyVRP client per
+    window of each job, and the matrix index of each of those locations (-1: no point)."""
+
+    depot_of: dict[int | None, int]
+    clients: list[tuple[Job, int]]  # (job, window index)
+    clients_of: dict[int, list[int]]
+    where: list[int]
+    idx: np.ndarray
+    nowhere: np.ndarray
+
+    @property
+    def depots(self) -> int:
+        return len(self.depot_of)
+
+    def restrict(self, matrix: np.ndarray) -> np.ndarray:
+        """The matrix over PyVRP's locations; travel to or from "no point" is free."""
+        s = matrix[np.ix_(self.idx, self.idx)].astype(np.int64)
+        s[self.nowhere, :] = 0
+        s[:, self.nowhere] = 0
+        return s
+
+
+def _layout(vehicles: list[Vehicle], jobs: list[Job]) -> _Layout:
+    depot_of: dict[int | None, int] = {}
+    for v in vehicles:
+        for loc in (v.start, v.end):
+            depot_of.setdefault(loc, len(depot_of))
+    clients: list[tuple[Job, int]] = []
+    clients_of: dict[int, list[int]] = {}
+    for j in jobs:
+        clients_of[j.id] = []
+        for w in range(max(1, len(j.windows))):
+            clients_of[j.id].append(len(clients))
+            clients.append((j, w))
+    where = [-1 if loc is None else loc for loc in depot_of] + [j.location for j, _w in clients]
+    idx = np.array([max(0, x) for x in where], dtype=np.int64)
+    nowhere = np.array([x < 0 for x in where])
+    return _Layout(depot_of, clients, clients_of, where, idx, nowhere)
+
+
+def _clients(jobs: list[Job], layout: _Layout, *, dims: int, limit: bool, base_prize: int,
+             required: bool) -> tuple[list[pyvrp.Client], list[pyvrp.ClientGroup]]:
+    """One PyVRP client per window of a job; a job with several windows is a group of them."""
+    pyvrp_clients = []
+    groups: list[pyvrp.ClientGroup] = []
+    for j in jobs:
+        members = layout.clients_of[j.id]
+        group = None
+        if len(members) > 1:
+            group = len(groups)
+            groups.append(pyvrp.ClientGroup(members, required=required))
+        for c in members:
+            a, b = j.windows[layout.clients[c][1]] if j.windows else (0, MAX_TIME)
+            delivery = list(j.demand) + [0] * (dims - len(j.demand)) + ([1] if limit else [])
+            pyvrp_clients.append(pyvrp.Client(
+                location=layout.depots + c, delivery=delivery, service_duration=int(j.service), tw_early=int(a),
+                tw_late=int(b), prize=0 if required else int(base_prize * (1 + max(0, min(100, j.priority)) / 20)),
+                required=required and group is None, group=group,
+            ))
+    return pyvrp_clients, groups
+
+
+def _profile_matrix(v: Vehicle, band, cannot: np.ndarray, tt: TimeBands, sub: list[np.ndarray],
+                    layout: _Layout, big: int) -> np.ndarray:
+    """The technician's travel times (the band of their shift's start, or the slowest band met during
+    the shift), with edges into the jobs they cannot do longer than any shift."""
+    m = layout.restrict(tt.slowest(v.shift[0], v.shift[1])) if band == "slow" else sub[band].copy()
+    if len(cannot):
+        cols = layout.depots + cannot
+        m[:, cols] = big
+        m[cols, cols] = 0
+    return m
+
+
+def _vehicle_type(v: Vehicle, layout: _Layout, *, dims: int, limit: bool, profile: int) -> pyvrp.VehicleType:
+    capacity = list(v.capacity) + [MAX_TIME] * (dims - len(v.capacity))
+    if limit:
+        capacity.append(MAX_TIME if v.max_jobs is None else int(v.max_jobs))
+    return pyvrp.VehicleType(
+        num_available=1, capacity=capacity, start_depot=layout.depot_of[v.start], end_depot=layout.depot_of[v.end],
+        tw_early=int(v.shift[0]), tw_late=int(v.shift[1]), profile=profile, name=str(v.id),
+    )
+
+
+def _build(vehicles: list[Vehicle], jobs: list[Job], compat: dict[int, set[int]], tt: TimeBands,
+           *, required: bool, slow: set[int]) -> _Model:
+    dims = max([len(v.capacity) for v in vehicles] + [len(j.demand) for j in jobs] + [0])
+    limit = any(v.max_jobs is not None for v in vehicles)
+    layout = _layout(vehicles, jobs)
+    sub = [layout.restrict(m) for m in tt.matrices]
+    finite = max(int(s.max()) for s in sub) if sub and sub[0].size else 0
+    base_prize = 4 * finite + 1
+    horizon = max(v.shift[1] for v in vehicles) - min(v.shift[0] for v in vehicles)
+    big = 4 * max(horizon, base_prize * 6) + 1  # longer than any shift, costlier than any prize
+    pyvrp_clients, groups = _clients(jobs, layout, dims=dims, limit=limit, base_prize=base_prize, required=required)
+
+    # Profile 0 holds the plain travel times and serves no incompatible-job blocking: PyVRP computes
+    # each job's nearest neighbours (the moves it tries) from the first profile, which must not hide
+    # the jobs some technicians cannot do.
+    profile_keys: list[tuple] = [("plain",)]
+    matrices: list[np.ndarray] = [sub[tt.band(min(v.shift[0] for v in vehicles))]]
+    incompatible: dict[int, np.ndarray] = {}
+    vtypes = []
+    for k, v in enumerate(vehicles):
+        cannot = np.array(sorted(c for c, (j, _w) in enumerate(layout.clients) if j.id not in compat[v.id]),
+                          dtype=np.int64)
+        incompatible[k] = cannot
+        band = "slow" if v.id in slow else tt.band(v.shift[0])
+        key = (band, tuple(cannot.tolist()), (v.shift[0], v.shift[1]) if band == "slow" else None)
+        if key not in profile_keys:
+            profile_keys.append(key)
+            matrices.append(_profile_matrix(v, band, cannot, tt, sub, layout, big))
+        vtypes.append(_vehicle_type(v, layout, dims=dims, limit=limit, profile=profile_keys.index(key)))
+    depots = [pyvrp.Depot(location=d) for d in range(layout.depots)]
+    locations = [pyvrp.Location(0, 0) for _ in layout.where]
+    data = pyvrp.ProblemData(locations, pyvrp_clients, depots, vtypes, matrices, matrices, groups)
+    return _Model(data, vehicles, layout.clients, layout.clients_of, sub, incompatible, big, profile_keys)
+
+
+def _initial(model: _Model, plan: Mapping[int, Sequence[int]] | None) -> pyvrp.Solution | None:
+    """The current plan (technician id -> job ids in order) as PyVRP's first solution."""
+    if not plan:
+        return None
+    routes, used = [], set()
+    for k, v in enumerate(model.vehicles):
+        cannot = set(model.incompatible[k].tolist())
+        visits = []
+        for job_id in plan.get(v.id, ()):
+            cs = model.clients_of.get(job_id)
+            if cs and job_id not in used and cs[0] not in cannot:
+                used.add(job_id)
+                visits.append(cs[0])
+        if visits:
+            routes.append(pyvrp.Route(model.data, visits, k))
+    return pyvrp.Solution(model.data, routes) if routes else None
+
+
+def _sequences(model: _Model, solution: pyvrp.Solution) -> dict[int, list[Job]]:
+    out: dict[int, list[Job]] = {}
+    for route in solution.routes():
+        v = model.vehicles[route.vehicle_type()]
+        out[v.id] = [model.clients[a.idx][0] for a in route.schedule() if a.is_client()]
+    return out

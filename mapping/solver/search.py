@@ -1,0 +1,182 @@
+"""The search: drop the jobs nobody can do, let PyVRP plan the rest, re-time with the real travel
+times and re-plan the routes that broke; and a nearest-neighbour baseline for the benchmarks."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
+
+from mapping.solver.model import (
+    CONVERGED_ITERATIONS,
+    DEFAULT_TIMEOUT_S,
+    FIRST_PASS_SHARE,
+    Job,
+    RoutePlan,
+    Solution,
+    TimeBands,
+    Vehicle,
+)
+from mapping.solver.problem import _build, _initial, _sequences
+from mapping.solver.timing import (
+    _can_serve,
+    _check,
+    _clean_windows,
+    _first_start,
+    _fits_capacity,
+    _has_shift,
+    explain_unassigned,
+    schedule,
+)
+
+
+def solve(
+    vehicles: Sequence[Vehicle],
+    jobs: Sequence[Job],
+    matrix: TimeBands | np.ndarray | Sequence[Sequence[int]],
+    *,
+    timeout_s: float | None = None,
+    initial: Mapping[int, Sequence[int]] | None = None,
+    required: bool = False,
+    converged_iterations: int | None = CONVERGED_ITERATIONS,
+    seed: int = 0,
+    exploration_level: int | None = None,  # the previous core's knob: accepted, unused
+    threads: int | None = None,  # PyVRP searches on one thread
+) -> Solution:
+    """Plan routes minimising travel; jobs that cannot be placed come back with a reason.
+
+    `timeout_s` bounds the search (it stops earlier after `converged_iterations` iterations without
+    improvement; None: search for the whole budget); `initial` is the current plan (technician id ->
+    job ids in order) to start from; `required` makes every job mandatory (benchmarks)."""
+    deadline = clock.monotonic() + (timeout_s or DEFAULT_TIMEOUT_S)
+    tt = _check(vehicles, jobs, matrix)
+    working = [v for v in vehicles if _has_shift(v)]
+    plannable, compat, unassigned = _sort_out(jobs, working, tt)
+    fleet = [v for v in working if compat[v.id]]
+    if not plannable:
+        return Solution(routes=[], unassigned=unassigned, travel=0)
+
+    slow: set[int] = set()
+    rounds = 3 if len(tt.starts) > 1 else 1
+    sequences: dict[int, list[Job]] = {}
+    current = dict(initial) if initial else None
+    if current is None and not required:
+        current = _construct(fleet, plannable, tt)
+    for round_ in range(rounds):
+        model = _build(fleet, plannable, compat, tt, required=required, slow=slow)
+        stop = _stop(deadline - clock.monotonic(), round_=round_, rounds=rounds,
+                     converged_iterations=converged_iterations)
+        result = pyvrp.solve(model.data, stop, seed=seed, collect_stats=False,
+                             initial_solution=_initial(model, current))
+        if result.is_feasible() or not sequences:
+            sequences = _sequences(model, result.best)
+        current = {vid: [j.id for j in seq] for vid, seq in sequences.items()}
+        by_id = {v.id: v for v in fleet}
+        broken = {vid for vid, seq in sequences.items() if schedule(by_id[vid], seq, tt)[1]}
+        if not broken - slow or round_ == rounds - 1:
+            break
+        slow |= broken
+    return _solution(fleet, working, plannable, sequences, unassigned, tt)
+
+
+def _sort_out(jobs: Sequence[Job], working: list[Vehicle],
+              tt: TimeBands) -> tuple[list[Job], dict[int, set[int]], dict[int, str]]:
+    """The jobs worth giving PyVRP (with their windows cleaned), which technicians can do each, and
+    the jobs nobody can do with the reason."""
+    unassigned: dict[int, str] = {}
+    plannable: list[Job] = []
+    compat: dict[int, set[int]] = {v.id: set() for v in working}
+    for j in jobs:
+        clean = replace(j, windows=_clean_windows(j.windows))
+        if j.windows and not clean.windows:
+            unassigned[j.id] = "time_window"  # every window closes before it opens
+            continue
+        able = [v for v in working if _can_serve(v, clean, tt)]
+        if not able:
+            unassigned[j.id] = explain_unassigned(clean, working, tt)
+            continue
+        plannable.append(clean)
+        for v in able:
+            compat[v.id].add(j.id)
+    return plannable, compat, unassigned
+
+
+def _stop(left: float, *, round_: int, rounds: int, converged_iterations: int | None):
+    """This round's stopping rule: its share of the time left, and convergence if asked."""
+    budget = left * FIRST_PASS_SHARE if round_ == 0 and rounds > 1 else left / 2 if round_ < rounds - 1 else left
+    stop = MaxRuntime(max(0.05, budget))
+    if converged_iterations:
+        stop = MultipleCriteria([stop, NoImprovement(converged_iterations)])
+    return stop
+
+
+def _construct(fleet: list[Vehicle], jobs: list[Job], tt: TimeBands) -> dict[int, list[int]]:
+    """A first plan when there is none stored: VROOM's fast construction (exploration level 0). With
+    skills, PyVRP's own start converges far more slowly (30 technicians x 300 jobs: 130,000 s of
+    travel after 9 s from its own start, 88,000 from this one); see docs/mapping.md."""
+    from mapping.solver_vroom import solve_vroom
+
+    matrix = tt.matrices[tt.band(min(v.shift[0] for v in fleet))]
+    first = solve_vroom(fleet, jobs, matrix, exploration_level=0)
+    return {r.vehicle: [st.job for st in r.stops] for r in first.routes}
+
+
+def _solution(fleet, working, plannable, sequences, unassigned, tt) -> Solution:
+    routes: list[RoutePlan] = []
+    served: set[int] = set()
+    for v in fleet:
+        seq = sequences.get(v.id)
+        if not seq:
+            continue
+        plan, _dropped = schedule(v, seq, tt)
+        if plan.stops:
+            routes.append(plan)
+            served |= {s.job for s in plan.stops}
+    for j in plannable:
+        if j.id not in served:
+            unassigned[j.id] = explain_unassigned(j, working, tt)
+    return Solution(routes=routes, unassigned=unassigned, travel=sum(r.travel for r in routes))
+
+
+def nearest_neighbour(vehicles: Sequence[Vehicle], jobs: Sequence[Job], matrix) -> Solution:
+    """A baseline: each technician in turn drives to the nearest job it can still serve in time."""
+    tt = _check(vehicles, jobs, matrix)
+    left = {j.id: j for j in sorted(jobs, key=lambda j: -j.priority)}
+    routes: list[RoutePlan] = []
+    for v in (v for v in vehicles if _has_shift(v)):
+        time, here = v.shift[0], v.start
+        chosen: list[Job] = []
+        load = [0] * max(len(v.capacity), max((len(j.demand) for j in jobs), default=0))
+        while left and (v.max_jobs is None or len(chosen) < v.max_jobs):
+            best = None
+            for j in left.values():
+                if not j.skills <= v.skills:
+                    continue
+                new_load = [load[i] + (j.demand[i] if i < len(j.demand) else 0) for i in range(len(load))]
+                if not _fits_capacity(tuple(new_load), v.capacity):
+                    continue
+                travel = tt.leg(here, j.location, time)
+                start = _first_start(_clean_windows(j.windows) if j.windows else (), time + travel)
+                if start is None or start + j.service + tt.leg(j.location, v.end, start + j.service) > v.shift[1]:
+                    continue
+                key = (start - time, travel)
+                if best is None or key < best[0]:
+                    best = (key, j, start, new_load)
+            if best is None:
+                break
+            _, j, start, load = best
+            chosen.append(j)
+            time, here = start + j.service, j.location
+            del left[j.id]
+        if chosen:
+            plan, dropped = schedule(v, chosen, tt)
+            for j in dropped:
+                left[j.id] = j
+            if plan.stops:
+                routes.append(plan)
+    unassigned = {jid: explain_unassigned(j, vehicles, tt) for jid, j in left.items()}
+    return Solution(routes=routes, unassigned=unassigned, travel=sum(r.travel for r in routes))
