@@ -66,6 +66,7 @@ def office_home(*, user) -> dict[str, Any]:
              reverse("audit:dashboard") if audit else "", state not in ("green", "unknown")),
     ]
     links = [
+        (_("New phone booking"), reverse("integration:new_job")),
         (_("Inbox"), inbox), (_("Day board"), board), (_("Dispatch map"), reverse("mapping:dispatch")),
         (_("Search"), reverse("prophecy:search")), (_("Forecasts"), reverse("prophecy:dashboard")),
     ]

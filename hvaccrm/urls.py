@@ -61,6 +61,7 @@ urlpatterns = [
     path("admin/fgas-register/<int:equipment_id>/", register_views.register_card, name="fgas-register-card"),
     # The audit dashboard lives in the admin; its old addresses redirect there (query kept).
     path("admin/audit/", include("audit.urls")),
+    path("admin/office/", include("integration.urls")),
     re_path(r"^audit/(?P<rest>.*)$", RedirectView.as_view(url="/admin/audit/%(rest)s", query_string=True)),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),

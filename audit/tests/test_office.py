@@ -39,7 +39,7 @@ def test_todays_counts_open_unassigned_emergencies_and_late_technicians():
 
 def test_the_dispatchers_admin_home_links_every_office_page_but_not_the_audit(dispatcher):
     page = _page(dispatcher, reverse("admin:index")).content.decode()
-    for name in ("communications:inbox", "mapping:board", "mapping:dispatch", "prophecy:search", "prophecy:dashboard"):
+    for name in ("integration:new_job", "communications:inbox", "mapping:board", "mapping:dispatch", "prophecy:search", "prophecy:dashboard"):
         assert f'href="{reverse(name)}"' in page, name
     assert 'id="office-today"' in page and 'data-tile="late"' in page
     assert reverse("audit:consistency") not in page

@@ -51,6 +51,7 @@ def _kwargs(name: str, params: set[str], s: dict) -> dict | None:
         "communications:conversation": {"pk": s["conversation"].pk},
         "communications:inbound-sms-provider": {"provider": "generic"},
         "mapping:board_propose": {"job_id": s["job"].pk},
+        "integration:take_slot": {"proposal_id": 1},
         "mapping:my_day_step": {"job_id": s["job"].pk},
         "mapping:my_day_complete": {"job_id": s["job"].pk},
         "audit:switch_set": {"target": "prophecy"},

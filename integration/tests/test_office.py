@@ -1,0 +1,99 @@
+"""The office's phone booking: client and site found or created, triage, slots, booking; bad input
+refused with a clear message and nothing saved."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+from django.test import Client as Http
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from communications.models import Notification
+from hvaccrm.closed_days import day_is_closed
+from hvaccrm.models import Client, ServiceJob, Site
+from hvaccrm.models.jobs import JobStatus
+from hvaccrm.tests.factories import EquipmentFactory, TechnicianFactory, district
+
+pytestmark = pytest.mark.django_db
+URL = "/admin/office/new-job/"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def _day():
+    day = timezone.localdate() + timedelta(days=2)
+    while day.weekday() >= 5 or day_is_closed(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _http(user):
+    http = Http()
+    http.force_login(user)
+    return http
+
+
+def _form(**extra):
+    return {"client_name": "Celina Nowak", "phone": "+48600100200", "email": "celina@example.com",
+            "street": "Puławska 100", "latitude": "52.19", "longitude": "21.02", "service_type": "repair",
+            "description": "Klimatyzacja nie chłodzi", "day": _day().isoformat(), "from_hour": "8", "to_hour": "12",
+            "step": "book", **extra}
+
+
+def test_a_phone_booking_creates_client_site_and_job_proposes_slots_and_books_one(dispatcher):
+    TechnicianFactory(home_district=district("mokotow"), skills=["split_ac", "fgas_certified"],
+                      shift_start=time(8), shift_end=time(16))
+    http = _http(dispatcher)
+    page = http.post(URL, _form())
+    assert page.status_code == 200, page.content.decode()[:2000]
+    job = ServiceJob.objects.get()
+    assert job.source == "phone" and job.client.name == "Celina Nowak" and job.district.slug == "mokotow"
+    assert timezone.localtime(job.requested_start).hour == 8 and job.urgency in ("normal", "high", "emergency")
+    proposals = page.context["proposals"]
+    assert proposals and 'id="booked"' in page.content.decode()
+    done = http.post(reverse("integration:take_slot", args=[proposals[0].pk]))
+    assert done.status_code == 302
+    job.refresh_from_db()
+    assert job.status == JobStatus.SCHEDULED and job.scheduled_start == proposals[0].start
+
+
+def test_triage_suggests_the_urgency_before_booking(dispatcher):
+    page = _http(dispatcher).post(URL, _form(step="triage", description="Czuję zapach gazu przy kotle"))
+    assert page.status_code == 200 and page.context["suggestion"]["urgency"] == "emergency"
+    assert not ServiceJob.objects.exists()
+
+
+def _christmas() -> str:
+    today = timezone.localdate()
+    return date(today.year if today < date(today.year, 12, 25) else today.year + 1, 12, 25).isoformat()
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"day": (timezone.localdate() - timedelta(days=1)).isoformat()}, "day"),  # a window in the past
+    ({"day": _christmas()}, "day"),  # a public holiday
+    ({"latitude": "50.06", "longitude": "19.94"}, "latitude"),  # Kraków: outside Warsaw
+])
+def test_a_past_window_a_holiday_or_a_point_outside_warsaw_is_refused_and_nothing_is_saved(dispatcher, extra, field):
+    page = _http(dispatcher).post(URL, _form(**extra))
+    assert page.status_code == 400 and page.context["form"].errors[field]
+    assert not ServiceJob.objects.exists() and not Client.objects.filter(name="Celina Nowak").exists()
+
+
+def test_another_clients_unit_is_refused(dispatcher, client_anna, client_bartek):
+    bartek_unit = EquipmentFactory(site=client_bartek.sites.first())
+    page = _http(dispatcher).post(URL, _form(client=client_anna.pk, site=client_anna.sites.first().pk,
+                                             equipment=bartek_unit.pk, client_name="", phone=""))
+    assert page.status_code == 400 and page.context["form"].errors["equipment"]
+    assert not ServiceJob.objects.exists() and Site.objects.filter(client=client_anna).count() == 1
+
+
+def test_only_the_office_opens_the_page(anna_user, dispatcher):
+    assert _http(dispatcher).get(URL).status_code == 200
+    assert _http(anna_user).get(URL).status_code in (302, 403)
+    assert Notification.objects.count() == 0

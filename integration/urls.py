@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from integration import views
+
+app_name = "integration"
+urlpatterns = [
+    path("new-job/", views.new_job, name="new_job"),
+    path("slots/<int:proposal_id>/take/", views.take_slot, name="take_slot"),
+]
