@@ -292,9 +292,17 @@ def escalation_sweep() -> int:
 
 
 def _alert_announce(alert: EmergencyAlert, **extra) -> None:
-    """The alert and its chain to dispatch and the office inbox, after commit."""
-    events.emit([g.dispatch_group(), g.inbox_group()], "emergency.alert", row_id=alert.pk,
-                data=alert_data(alert, chain=alert_chain(alert), **extra))
+    """The alert and its chain to dispatch and the office inbox, after commit. The chain is read
+    then, after the technicians' pushes (hooks run in registration order): reading and shaping 200
+    responses inside the transaction delayed every technician's alert (the committed chain is the
+    same, or newer)."""
+
+    def announce() -> None:
+        event = events.make_event("emergency.alert", row_id=alert.pk,
+                                  data=alert_data(alert, chain=alert_chain(alert), **extra))
+        events.send_now([g.dispatch_group(), g.inbox_group()], event)
+
+    transaction.on_commit(announce)
 
 
 @dataclass(frozen=True)

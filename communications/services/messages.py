@@ -168,9 +168,15 @@ def message_send(
         if author is not None:
             MessageRead.objects.create(message=message, user=author, is_office=role == Message.AuthorRole.STAFF)
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-        # Announce before the outbox rows: their publish after commit must not delay the push.
-        _message_announce(message)
-        _message_outbox(message)
+        # Hooks run after commit in the order registered. An emergency's row is published first:
+        # the announce's pushes must not delay the alert. Otherwise the announce goes first: the
+        # rows' publishes must not delay the push.
+        if urgency == Urgency.EMERGENCY:
+            _message_outbox(message)
+            _message_announce(message)
+        else:
+            _message_announce(message)
+            _message_outbox(message)
         if result.safety_instruction and role != Message.AuthorRole.STAFF:
             reply = Message.objects.create(
                 conversation=conversation,

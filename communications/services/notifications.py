@@ -35,7 +35,7 @@ from hvaccrm.models import IntegrationLog, Technician
 from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
-from hvaccrm.services.outbox import outbox_publish
+from hvaccrm.services.outbox import outbox_publish_together
 
 
 def _in_quiet_hours(pref: NotificationPreference | None, now) -> bool:
@@ -218,7 +218,7 @@ def _deliveries_record(delivery_ids: list[int]) -> None:
     """The outbox rows (communications, notifications, delivery.send), one per external delivery.
 
     Written in one INSERT (record() makes one row per call; a fan-out to hundreds of users would
-    pay a round trip each), then published after commit exactly as record() does.
+    pay a round trip each), then published after commit in batches (outbox_publish_together).
     """
     if not delivery_ids:
         return
@@ -237,8 +237,9 @@ def _deliveries_record(delivery_ids: list[int]) -> None:
     )
     if settings.OUTBOX_PUBLISH_ON_COMMIT:
         log_ids = [r.pk for r in rows]
-        # The default queue ("", no look-up): a delivery.send row has no queue of its own.
-        transaction.on_commit(lambda: outbox_publish(log_ids=log_ids, queue=""))
+        # On the default queue (a delivery.send row has no queue of its own), in batches: an
+        # alert's 200 SMS were 200 publishes on the emergency worker and 200 tasks on the other.
+        transaction.on_commit(lambda: outbox_publish_together(log_ids=log_ids))
 
 
 def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, str, str]]:

@@ -149,6 +149,23 @@ def outbox_publish(*, log_ids: list[int], queue: str | None = None) -> int:
     return sent
 
 
+def outbox_publish_together(*, log_ids: list[int], size: int = 100) -> int:
+    """Hand many default-queue rows to Celery as a few tasks of `size` rows (a fan-out's
+    deliveries): one publish and one task per batch instead of one per row. Each row is still
+    processed, retried and swept on its own; a lost publish is found by the sweep."""
+    from hvaccrm.tasks import outbox_process_many_task
+
+    sent = 0
+    for start in range(0, len(log_ids), size):
+        batch = list(log_ids[start:start + size])
+        try:
+            outbox_process_many_task.delay(batch)
+            sent += len(batch)
+        except Exception:  # broker down: the sweep will publish them
+            logger.warning("outbox publish of %s rows failed; the sweep will retry", len(batch), exc_info=True)
+    return sent
+
+
 class _KeptWritesFailure(Exception):
     pass
 
