@@ -126,9 +126,13 @@
         if (results && results.length) {
           var changed = results.some(function (r) { return r.ok && !r.replayed && r.kind !== "position"; });
           var bad = results.some(function (r) { return !r.ok; });
-          if (changed && !bad && document.getElementById("tech-job")) { refreshJob(); }
-          return queued().then(function (rows) { if (rows.length) { return flush(); } });
+          if (changed && !bad && document.getElementById("tech-job")) { refreshWanted = true; }
+          return queued().then(function (rows) {
+            if (rows.length) { return flush(); }
+            if (refreshWanted) { refreshWanted = false; refreshJob(); }
+          });
         }
+        if (refreshWanted) { refreshWanted = false; refreshJob(); }
       });
     });
   }
@@ -165,7 +169,16 @@
         li.textContent = payload.body;
         document.getElementById("tech-thread").appendChild(li);
         form.reset();
-        q.answered.then(function (res) { li.classList.remove("pending"); if (res.ok) { li.setAttribute("data-message", res.message); } });
+        q.answered.then(function (res) {
+          li.classList.remove("pending");
+          if (!res.ok) { return; }
+          li.setAttribute("data-message", res.message);
+          // The job's first message opened its conversation: follow it from now on.
+          if (res.conversation && !job.dataset.conversation) {
+            job.dataset.conversation = String(res.conversation);
+            if (live) { live.subscribe("conversation." + res.conversation); }
+          }
+        });
       } else {
         form.classList.add("queued");
         form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
@@ -173,9 +186,14 @@
     });
   });
 
+  var refreshWanted = false;
   function refreshJob() {
     var text = document.getElementById("message-body");
     if (text && text.value) { return; }  // never throw away what is being typed
+    if (refused.children.length) { return; }  // nor a refusal the technician has not read yet
+    // Never reload under a replay in flight: its answers would be lost (and the request cut off
+    // mid-batch); the page is re-drawn once the queue is sent.
+    if (flushing) { refreshWanted = true; return; }
     location.reload();
   }
 
