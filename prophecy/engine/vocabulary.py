@@ -26,7 +26,9 @@ CONCEPT_PREFIX = "hv"
 CONCEPTS: dict[str, tuple[str, ...]] = {
     "aircon": ("klimatyz", "=klima", "=klimy", "=klime", "=klimie", "=split", "=splitu", "=splita", "=ac",
                "aircon", "air conditioner", "air conditioning", "=conditioner", "=conditioning", "multisplit",
-               "multi split", "=a/c"),
+               "multi split", "=a/c", "louvre", "louver", "zaluzj", "kierownic", "=lamela", "=lamele", "indoor unit",
+               "indoor head", "jednostka wewnetrzn", "jednostki wewnetrzn", "jednostce wewnetrzn", "wall unit",
+               "wall-mounted"),
     "heatpump": ("heat pump", "pompa ciepl", "pompy ciepl", "pompie ciepl", "pompe ciepl", "pompa powietrz",
                  "=heatpump", "air source", "ground source", "gruntow", "powietrze-woda", "air-to-water"),
     "boiler": ("kocio", "kotl", "=piec", "=pieca", "=piecyk", "=piecem", "=piecu", "boiler", "furnace",
@@ -34,14 +36,16 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "ventilation": ("wentyl", "rekuper", "recuperat", "=mvhr unit", "=mvhr", "heat recovery", "odzysk", "=hrv", "=erv", "ventilat",
                     "centrala wentyl", "air handling", "=ahu", "=vent", "=vents", "anemostat", "diffuser"),
     "chiller": ("chiller", "agregat wody", "=chillera"),
-    "outdoor": ("zewnetrzn", "zewnatrz", "=condenser", "na dworze", "=ogrod", "=ogrodzie", "garden", "agregat", "outdoor", "outside unit", "condenser unit", "=balkon", "=balkonie",
+    "outdoor": ("zewnetrzn", "zewnatrz", "=condenser", "na dworze", "=ogrod", "=ogrodzie", "garden", "agregat", "agregac", "outdoor", "=outside", "outside unit", "condenser unit", "=balkon", "=balkonie",
                 "balcony", "=roof", "=dach", "=dachu", "elewac", "facade"),
     "indoor": ("wewnetrzn", "indoor", "sypialn", "bedroom", "=pokoj", "=pokoju", "salon",
                "living room", "wall unit", "wall-mounted", "naścienn", "cassette", "kaset",
                "=head", "evaporator", "parownik", "parownika"),
+    # Not "woda"/"water" alone: water a tap gives lukewarm is no leak; a leak needs its evidence.
     "leak": ("ciek", "=cieknie", "kapi", "=kapie", "kapa", "kapal", "wyciek", "przeciek", "=leak", "leaks",
              "leaki", "leaked", "drip", "kaluz", "puddle", "zalew", "zalał", "zalal", "flood", "mokr", "=wet",
-             "plama", "zaciek", "stain", "splyw", "=woda", "skropl", "condensat",
+             "plama", "zaciek", "stain", "splyw", "skropl", "condensat", "leci woda", "woda leci",
+             "leci mi woda", "woda z", "wody z", "water coming", "water pouring", "water running down", "water on the floor",
              "odplyw", "=drain", "drainage", "skrapl", "tacka", "tray", "pompka skropl", "condensate pump"),
     "nocooling": ("nie chlodz", "chlodz", "chlodzen", "=cool", "cooling", "cools", "ciepl powietrz",
                   "warm air", "=hot", "stays hot", "=chlodu", "=chlod", "no cooling", "stopped cooling", "gorac", "upal", "heatwave", "heat wave", "=stopni", "degrees",
@@ -75,7 +79,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                     "freon", "=cro", "szczeln", "tightness", "leak test", "leak check", "nieszczel"),
     "airflow": ("nawiew", "przeplyw", "airflow", "air flow", "=flow", "slabo dmucha", "dmucha", "=blow",
                 "=blows", "blowing", "=wiatrak", "wentylator", "=fan", "=fans", "kratk", "grille",
-                "=vents", "wywiew", "=draft", "przeciag", "=weak"),
+                "=vents", "wywiew", "=draft", "przeciag", "=weak", "=duszno", "duszn", "stuffy",
+                "moves any air", "malo powietrza"),
     "filter": ("filtr", "=filter", "filters", "clogged", "zapchan", "zatkan", "brudn", "dirty", "wymiana filtr"),
     # Cleaning apart from filters: a duct cleaning is not a clogged filter.
     "cleaning": ("dezynfek", "disinfect", "sanit", "dust", "kurz", "czyszcz", "=clean", "cleaning", "cleaned",
@@ -99,7 +104,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                  "=zima", "=zimie", "=winter"),
     "thermostat": ("termostat", "thermostat", "sterownik", "controller", "=czujnik", "=czujnika", "sensor",
                    "=wifi", "wi-fi", "=app", "aplikac", "offline", "connection", "=laczy", "polacz", "internet", "harmonogram", "schedule", "programat", "timer",
-                   "=panel", "=pilot", "=remote"),
+                   "=panel", "=pilot", "=remote", "=ekran", "=ekranu", "=screen", "blank screen"),
     "gassmell": ("czuc gaz", "zapach gazu", "gas smell", "smell of gas", "smells of gas", "=ulatnia",
                  "ulatnianie", "gas leak", "wyciek gazu", "smell gas", "gas odour", "gas odor"),
     "coalarm": ("czad", "tlenek wegla", "carbon monoxide", "monoxide", "detector", "czujka", "czujnik czadu",
@@ -131,8 +136,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                     "=energy", "energi", "zuzyci", "consumption", "=cop", "=scop", "wydajnosc", "efficien",
                     "grzalk", "backup heater", "immersion", "=heater", "heating curve", "krzywa grzew"),
     "hotwater": ("ciepla woda", "cieplej wody", "ciepla wode", "ciepla wody", "heating water", "heat water", "cold water",
-                 "zimna woda", "=cwu", "hot water", "=dhw", "=kran", "=kranu",
-                 "=tap", "=taps", "prysznic", "shower", "zawor trojdrog", "diverter", "=zasobnik", "cylinder"),
+                 "zimna woda", "=cwu", "hot water", "=dhw", "=kran", "=kranu", "=kranow", "=kranie",
+                 "woda z kranu", "wody z kranu", "z kranu", "ciepla woda z", "cieplej wody z", "zimna woda z", "letnia woda z", "letniej wody z", "woda w kranie", "letnia woda", "letniej wody", "letnia wode",
+                 "ciepla woda uzytkow", "cieplej wody uzytkow", "woda uzytkow", "wody uzytkow", "tap water",
+                 "lukewarm water", "warm water", "hot tap", "nie wode", "grzeje wode", "grzania wody",
+                 "podgrzewa wode", "podgrzewania wody", "=tap", "=taps", "prysznic", "shower", "zawor trojdrog", "diverter", "=zasobnik", "cylinder"),
     "radiator": ("grzejnik", "kaloryfer", "radiator", "odpowietrz", "=bleed", "=bled", "bulgot", "gurgl",
                  "=air in", "zapowietrz", "letni", "lukewarm", "zawor termostat", "trv"),
     "chillerplant": ("chiller", "wody lodowej", "woda lodowa", "chilled water", "klimakonwektor", "fan coil",
@@ -152,17 +160,18 @@ def concept_token(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, list[tuple[str, bool]]], list[tuple[tuple[str, ...], str]]]:
-    """Single-word stems by their first letter (whole-word flag) and phrases by their words."""
-    singles: dict[str, list[tuple[str, bool]]] = {}
-    phrases: list[tuple[tuple[str, ...], str]] = []
+def _tables() -> tuple[dict[str, list[tuple[str, str]]], list[tuple[tuple[str, ...], str, bool]]]:
+    """Single-word stems by their first letter (whole-word ones end in NUL) and phrases by their
+    words (with the whole-word flag)."""
+    singles: dict[str, list[tuple[str, str]]] = {}
+    phrases: list[tuple[tuple[str, ...], str, bool]] = []
     for concept, stems in CONCEPTS.items():
         for stem in stems:
             whole = stem.startswith("=")
             folded = text_fold(stem.lstrip("="))
             words = tuple(_MULTI.split(folded.strip()))
             if len(words) > 1:
-                phrases.append((words, concept))
+                phrases.append((words, concept, whole))
             elif words[0]:
                 singles.setdefault(words[0][0], []).append((words[0] + ("\x00" if whole else ""), concept))
     return singles, phrases
@@ -190,13 +199,18 @@ def concepts_of(text: str) -> list[str]:
     found: set[str] = set()
     consumed: set[int] = set()
     _, phrases = _tables()
+    # Longer phrases first, left to right; a word read by one phrase is not read by another, so
+    # "woda z kranu" (tap water) leaves no "woda z" (water coming out of a unit: a leak).
     for size in (3, 2):
-        for phrase, concept in phrases:
-            if len(phrase) != size:
+        for i in range(len(words) - size + 1):
+            if consumed.intersection(range(i, i + size)):
                 continue
-            for i in range(len(words) - size + 1):
-                # Every word of a phrase is a stem ("zawor bezpiecz" matches "zaworu bezpieczeństwa").
-                if all(w.startswith(p) for w, p in zip(words[i: i + size], phrase, strict=True)):
+            window = words[i: i + size]
+            for phrase, concept, whole in phrases:
+                # Every word of a phrase is a stem ("zawor bezpiecz" matches "zaworu bezpieczeństwa"),
+                # unless the phrase is whole-word: "=air in" must not read "aircon in".
+                if len(phrase) == size and (window == list(phrase) if whole else all(
+                        w.startswith(p) for w, p in zip(window, phrase, strict=True))):
                     found.add(concept)
                     consumed.update(range(i, i + size))
     for i, word in enumerate(words):

@@ -247,7 +247,8 @@ def vectors_erase_for_client(*, client_id: int) -> int:
 
 
 def vectors_reindex(*, batch: int = 500) -> int:
-    """Embed every stored (filtered) text again and upsert it in batches into the current store."""
+    """Embed every stored (filtered) text again, read its keywords again, and upsert it in batches
+    into the current store."""
     provider = provider_get(conf.EMBEDDING_PROVIDER)
     store = store_get()
     done = 0
@@ -269,6 +270,14 @@ def vectors_reindex(*, batch: int = 500) -> int:
         fresh = embeddings_compute(texts=[r.text for r in todo], provider_name=provider.name) if todo else []
         kept.update({(r.object_type, r.object_id): v for r, v in zip(todo, fresh, strict=True)})
         vectors = [kept[(r.object_type, r.object_id)] for r in chunk]
+        # Keywords again from the filtered text: a vocabulary change must reach the stored rows.
+        stale = []
+        for r in chunk:
+            keywords = features_extract(r.text).keywords
+            if list(r.keywords) != list(keywords):
+                r.keywords = keywords
+                stale.append(r)
+        TextFeatures.objects.bulk_update(stale, ["keywords"])
         store.upsert([
             VectorRecord(id=vector_id_for(object_type=r.object_type, object_id=r.object_id), vector=v,
                          object_type=r.object_type, object_id=r.object_id, text=r.text, district=r.district,

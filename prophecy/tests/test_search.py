@@ -41,6 +41,24 @@ def test_the_vocabulary_names_a_leak_the_same_in_polish_and_english():
     assert "hvleak" in query_terms("split kapie")
 
 
+def test_tap_water_names_hot_water_not_a_leak():
+    for text in ("leci tylko letnia woda z kranu", "brak ciepłej wody użytkowej", "no hot water from the tap",
+                 "tap water is lukewarm"):
+        concepts = set(concepts_of(text))
+        assert "hotwater" in concepts and "leak" not in concepts, text
+    assert "leak" in concepts_of("woda z centrali wentylacyjnej")
+
+
+def test_an_ac_leak_query_ranks_the_leak_above_lukewarm_tap_water():
+    _sync("tap", "Od wczoraj kocioł kondensacyjny leci tylko letnia woda z kranu.", "Odkamieniono wymiennik.")
+    _sync("tap2", "Pompa ciepła w sklepie: leci tylko letnia woda z kranu.", "Wymieniono czujnik przepływu.")
+    _sync("leak", "Klimatyzator w biurze cieknie, na podłodze kałuża.", "Udrożniono odpływ skroplin.")
+    _sync("cool", "Klimatyzacja nie chłodzi, z nawiewu leci ciepłe powietrze.", "Uzupełniono czynnik.")
+    answer = selectors.search_similar(query="klimatyzacja cieknie", limit=4, mode="hybrid")
+    ranked = [r["object_id"] for r in answer["results"]]
+    assert ranked[0] == "leak", ranked
+
+
 def test_bm25_ranks_the_rarer_shared_term_first_and_forgets_removed_rows():
     bm = Bm25()
     bm.set(0, ["woda", "hvleak"])

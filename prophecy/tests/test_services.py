@@ -149,6 +149,14 @@ def test_reindex_rebuilds_the_store_from_our_filtered_texts():
     assert selectors.search_similar(query="noisy outdoor unit", limit=1)["results"][0]["object_id"] == "2"
 
 
+def test_reindex_reads_the_keywords_again_so_a_vocabulary_change_reaches_the_store():
+    _sync(object_id="1", text="Leci tylko letnia woda z kranu")
+    TextFeatures.objects.update(keywords=["woda", "hvleak"])  # as an older vocabulary stored them
+    services.vectors_reindex()
+    assert "hvleak" not in TextFeatures.objects.get().keywords
+    assert "hvhotwater" in StoredVector.objects.get().keywords
+
+
 def test_a_district_without_technicians_gets_an_even_share_of_the_city_capacity():
     from prophecy.services.forecast import district_capacity_hours
 
