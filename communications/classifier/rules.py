@@ -197,30 +197,27 @@ def _hit(pattern: re.Pattern[str], text: str) -> str | None:
     return m.group(0) if m else None
 
 
-def classify(text: str) -> Classification:
-    """Classify one text; never raises (an empty text is a normal, low-confidence message)."""
-    folded = normalise(text or "")
-    language = detect_language(text or "", folded)
-    result = Classification(language=language)
-    if not folded:
-        result.confidence = 0.1
-        return result
-    scan = NEGATIONS.sub(" ", folded)
-    reasons = result.reasons
+def _emergencies(scan: str, result: Classification) -> bool:
+    """Danger now: gas or carbon monoxide (with the safety instruction), smoke or fire, water leaking."""
     emergency = False
-
     for label, pattern in (("gas smell", GAS), ("carbon monoxide", CO)):
         hit = _hit(pattern, scan)
         if hit:
-            reasons.append(f"{label}: '{hit}'")
+            result.reasons.append(f"{label}: '{hit}'")
             emergency = True
-            result.safety_instruction = gas_safety_instruction(language=language)
+            result.safety_instruction = gas_safety_instruction(language=result.language)
     for label, pattern in (("smoke or fire", FIRE), ("water leaking", WATER)):
         hit = _hit(pattern, scan)
         if hit:
-            reasons.append(f"{label}: '{hit}'")
+            result.reasons.append(f"{label}: '{hit}'")
             emergency = True
+    return emergency
 
+
+def _breakdowns(scan: str, result: Classification, *, emergency: bool) -> tuple[bool, bool, bool]:
+    """Something broken or asked for urgently: (emergency, high, needs a repair). No heating or
+    cooling becomes an emergency for people at risk (or a server room)."""
+    reasons = result.reasons
     no_heat, no_cool = _hit(NO_HEAT, scan), _hit(NO_COOL, scan)
     failure, leak = _hit(FAILURE, scan), _hit(LEAK, scan)
     code = ERROR_CODE.search(scan)
@@ -254,26 +251,47 @@ def classify(text: str) -> Classification:
     if asap:
         reasons.append(f"asked for urgently: '{asap}'")
         high = True
-    if _hit(NOISE, scan) and not high:
+    noise = _hit(NOISE, scan)
+    if noise and not high:
         reasons.append("unusual noise")
+    repair = bool(emergency or no_heat or no_cool or failure or leak or code or noise)
+    return emergency, high, repair
 
-    result.urgency = "emergency" if emergency else "high" if high else "normal"
 
+def _service_types(scan: str, *, repair: bool) -> list[str]:
     services = [name for name, pattern in SERVICES.items() if pattern.search(scan)]
-    if emergency or no_heat or no_cool or failure or leak or code or _hit(NOISE, scan):
+    if repair:
         services.insert(0, "repair")
     # "serwis" alone means a repair visit when something is broken, maintenance otherwise.
     if "maintenance" in services and "repair" in services and not re.search(r"przeglad|konserwac|czyszcz|clean|annual|filtr|filter", scan):
         services.remove("maintenance")
-    result.service_types = list(dict.fromkeys(services))
+    return list(dict.fromkeys(services))
+
+
+def _equipment(scan: str, result: Classification) -> str | None:
     for kind, pattern in EQUIPMENT:
         if pattern.search(scan):
-            result.equipment = kind
-            break
-    if result.equipment is None and (result.safety_instruction and GAS.search(scan)):
-        result.equipment = "gas_boiler"
+            return kind
+    if result.safety_instruction and GAS.search(scan):
+        return "gas_boiler"
+    return None
 
-    signals = len(reasons) + (1 if result.service_types else 0) + (1 if result.equipment else 0)
+
+def classify(text: str) -> Classification:
+    """Classify one text; never raises (an empty text is a normal, low-confidence message)."""
+    folded = normalise(text or "")
+    language = detect_language(text or "", folded)
+    result = Classification(language=language)
+    if not folded:
+        result.confidence = 0.1
+        return result
+    scan = NEGATIONS.sub(" ", folded)
+    emergency = _emergencies(scan, result)
+    emergency, high, repair = _breakdowns(scan, result, emergency=emergency)
+    result.urgency = "emergency" if emergency else "high" if high else "normal"
+    result.service_types = _service_types(scan, repair=repair)
+    result.equipment = _equipment(scan, result)
+    signals = len(result.reasons) + (1 if result.service_types else 0) + (1 if result.equipment else 0)
     base = 0.9 if emergency else 0.75 if high else 0.6
     result.confidence = round(min(0.99, base + 0.03 * signals), 2) if signals else 0.4
     return result
