@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.db import transaction
 
 from communications import selectors as comms_selectors
 from communications import services as comms
 from communications.models import Conversation, EmergencyAlert, Message
 from communications.services.alerts import alert_data
-from hvaccrm.errors import ServiceError
 from hvaccrm.models import ServiceJob, Technician
 from integration.portal import notification_list, notification_read_all, notification_unread_count
 from mapping import selectors as mapping_selectors
@@ -101,13 +100,17 @@ def job_conversation(*, user, job: ServiceJob, limit: int = 100) -> dict[str, An
 
 
 def job_message_send(*, user, job: ServiceJob, body: str) -> Message:
-    """The technician's message in the job's conversation (the office inbox and the client see it)."""
-    conversation: Conversation | None = (comms_selectors.conversation_list_visible(user=user)
-                                         .filter(job_id=job.pk).order_by("-last_message_at", "-id").first())
-    if conversation is None:
-        raise ServiceError(_("This job has no conversation yet: call the office."), code="no_conversation",
-                           fields={"body": [_("This job has no conversation yet: call the office.")]})
-    return comms.message_send(author=user, conversation_id=conversation.pk, body=body)
+    """The technician's message in the job's conversation (the office inbox and the client see it).
+    A job without one gets it now, opened by its technician (communications checks the assignment)."""
+    with transaction.atomic():
+        # The job's row lock: two phones replaying a first message at once open one conversation.
+        ServiceJob.objects.select_for_update().filter(pk=job.pk).first()
+        conversation: Conversation | None = (comms_selectors.conversation_list_visible(user=user)
+                                             .filter(job_id=job.pk).order_by("-last_message_at", "-id").first())
+        if conversation is None:
+            conversation = comms.conversation_start(author=user, client_id=job.client_id, job_id=job.pk,
+                                                    subject=job.description[:200])
+        return comms.message_send(author=user, conversation_id=conversation.pk, body=body)
 
 
 # --- emergency alerts ------------------------------------------------------------------------------

@@ -37,9 +37,12 @@ from hvaccrm.services.outbox import record
 def conversation_start(
     *, author, client_id: int, subject: str = "", channel: str = Conversation.Channel.PORTAL, job_id: int | None = None
 ) -> Conversation:
-    """Open a conversation for a client (the client themself or the office)."""
+    """Open a conversation for a client (the client themself or the office), or for the job of the
+    technician assigned to it: a technician opens only their own job's conversation, never one with
+    the client about anything else (they have no business in the client's other affairs)."""
     client = Client.objects.filter(pk=client_id).first()
-    if client is None or not (user_is_office(author) or client.users.filter(pk=author.pk).exists()):
+    if client is None or not (user_is_office(author) or client.users.filter(pk=author.pk).exists()
+                              or _assigned_to(author, client_id=client.pk, job_id=job_id)):
         raise _not_found(_("Client"))
     job = None
     if job_id is not None:
@@ -52,6 +55,11 @@ def conversation_start(
         raise ServiceError(_("Unknown channel."), fields={"channel": [_("Unknown channel.")]})
     with transaction.atomic():
         return Conversation.objects.create(client=client, job=job, subject=subject[:200], channel=channel)
+
+
+def _assigned_to(user, *, client_id: int, job_id: int | None) -> bool:
+    tech = _technician_of(user) if job_id is not None else None
+    return tech is not None and ServiceJob.objects.filter(pk=job_id, client_id=client_id, technician=tech).exists()
 
 
 def client_message_send(*, author, client_id: int, body: str, conversation_id: int | None = None) -> Message:

@@ -82,6 +82,19 @@ def test_the_assigned_technician_may_write_in_the_jobs_conversation(client_anna)
     assert message.author_role == "technician"
 
 
+def test_the_assigned_technician_may_open_their_jobs_conversation_and_no_other(client_anna):
+    tech, other = TechnicianFactory(), TechnicianFactory()
+    job = ServiceJobFactory(site=client_anna.sites.get(), technician=tech)
+    conversation = services.conversation_start(author=tech.user, client_id=client_anna.pk, job_id=job.pk)
+    assert conversation.job_id == job.pk and conversation.client_id == client_anna.pk
+    message = services.message_send(author=tech.user, conversation_id=conversation.pk, body="Będę o 10")
+    assert message.author_role == Message.AuthorRole.TECHNICIAN
+    for author, job_id in ((other.user, job.pk), (tech.user, None),
+                           (tech.user, ServiceJobFactory(site=client_anna.sites.get(), technician=other).pk)):
+        with pytest.raises(ServiceError):
+            services.conversation_start(author=author, client_id=client_anna.pk, job_id=job_id)
+
+
 def test_unread_counts_count_client_messages_the_office_has_not_read(anna_user, dispatcher, client_anna):
     conv = ConversationFactory(client=client_anna)
     first = services.message_send(author=anna_user, conversation_id=conv.pk, body="Pierwsza")

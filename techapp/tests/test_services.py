@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from communications.models import AlertResponse, Message
 from hvaccrm.models import RefrigerantRecord
@@ -37,6 +37,16 @@ def test_the_same_action_twice_is_applied_once_and_answered_the_same(technician_
     assert DeviceAction.objects.get(pk=msg["id"]).payload["body"] == len("Będę za 10 minut")  # no text kept
 
 
+def test_a_first_message_on_a_job_without_a_conversation_opens_the_jobs_conversation(technician_mokotow):
+    job = job_for(technician_mokotow, conversation=False)
+    first = _apply(technician_mokotow, action("message", job=job.pk, body="Jestem pod blokiem"))
+    second = _apply(technician_mokotow, action("message", job=job.pk, body="Proszę otworzyć bramę"))
+    assert first["ok"] and second["ok"] and first["conversation"] == second["conversation"]
+    conversation = Message.objects.get(pk=first["message"]).conversation
+    assert conversation.job_id == job.pk and conversation.client_id == job.client_id
+    assert conversation.messages.count() == 2
+
+
 def test_a_queue_is_applied_in_the_order_it_was_made_even_when_sent_shuffled(technician_mokotow):
     job = job_for(technician_mokotow)
     steps = [action("step", order=1, job=job.pk, to_status="en_route"),
@@ -60,7 +70,8 @@ def test_a_step_out_of_order_is_refused_clearly_and_changes_nothing(technician_m
 def test_a_stale_step_after_the_office_cancelled_the_job_is_refused_with_the_reason(technician_mokotow):
     job = job_for(technician_mokotow)
     job_transition(job=job, to_status="cancelled", reason="client called")
-    result = _apply(technician_mokotow, action("step", job=job.pk, to_status="en_route"))
+    with translation.override("en"):  # an earlier test's language must not decide the wording
+        result = _apply(technician_mokotow, action("step", job=job.pk, to_status="en_route"))
     assert result["code"] == "job_cancelled" and "cancelled" in result["message"]
 
 
