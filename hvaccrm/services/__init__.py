@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hvaccrm.services.access import access_record
 from hvaccrm.services.districts import district_weight_check, district_weight_set
+from hvaccrm.services.fgas import visit_close
 from hvaccrm.services.jobs import (
     job_assign,
     job_create,
@@ -20,7 +21,6 @@ from hvaccrm.services.maintenance import (
     agreement_renew,
     agreements_roll,
     maintenance_visits_plan,
-    visit_close,
     visit_move_to_day,
 )
 from hvaccrm.services.outbox import (

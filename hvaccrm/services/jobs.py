@@ -20,7 +20,7 @@ from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
 from hvaccrm.realtime.control import rights_changed
 from hvaccrm.selectors import LEAK_CHECK, SERVICE, refrigerant_work_needed, technician_can_do
-from hvaccrm.services.maintenance import visit_close
+from hvaccrm.services.fgas import visit_close
 from hvaccrm.services.outbox import record
 
 URGENCY_PRIORITY = {Urgency.EMERGENCY: 100, Urgency.HIGH: 75, Urgency.NORMAL: 50}
