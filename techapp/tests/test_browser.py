@@ -4,6 +4,7 @@ when the signal returns, a stale step refused in plain words, an emergency takin
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from communications.models import Message
 from conftest import browser_login
@@ -98,3 +99,37 @@ def test_an_open_emergency_takes_the_screen_and_accept_takes_the_job(live_asgi_u
     alert.refresh_from_db()
     job = ServiceJob.objects.get(pk=alert.job_id)
     assert job.technician_id == tech.pk and job.status == "en_route" and job.eta is not None
+    # The client, on the portal's page of the visit the accept made: on the way, with the ETA.
+    portal = _second_page(page)
+    _login(portal, live_asgi_url, client_anna.users.get().username, f"/portal/visits/{job.pk}/")
+    portal.wait_for_selector("[data-field=status_label]")
+    assert portal.inner_text("[data-field=status_label]") == job.get_status_display()  # "w drodze"
+    assert portal.inner_text("[data-field=eta_label]") == timezone.localtime(job.eta).strftime("%H:%M")
+
+
+def test_when_all_of_a_step_decline_the_next_steps_technician_page_gets_the_alert(live_asgi_url, browser_page,
+                                                                                 client_anna):
+    from hvaccrm.tests.factories import TechnicianFactory, district
+
+    first = TechnicianFactory(home_district=district("mokotow"))
+    neighbour = TechnicianFactory(home_district=district("mokotow").neighbours.order_by("slug").first())
+    page, theirs = browser_page, _second_page(browser_page)
+    _login(theirs, live_asgi_url, neighbour.user.username, "/tech/")
+    theirs.wait_for_selector("html[data-live-state=live]", state="attached")
+    alert = _in_thread(emergency_alert, client=client_anna)
+    assert theirs.locator("#tech-alert").is_hidden()  # the district's step first
+    _login(page, live_asgi_url, first.user.username, "/tech/")
+    page.wait_for_selector("#tech-alert:not([hidden])")
+    page.fill("#tech-alert-reason", "Jestem na innym zleceniu")
+    page.press("#tech-alert-reason", "Enter")
+    page.wait_for_selector("#tech-alert-state[data-state=declined]")
+    theirs.wait_for_selector(f"#tech-alert[data-alert='{alert.pk}']:not([hidden])")  # live, no reload
+    assert "gaz" in theirs.inner_text("#tech-alert-text")
+    alert.refresh_from_db()
+    assert alert.step == 1 and alert.state == "escalated"
+
+
+def _second_page(page):
+    """Another person's phone: a second context of the same browser (its own cookies)."""
+    context = page.context.browser.new_context(locale="pl-PL", viewport={"width": 390, "height": 844})
+    return context.new_page()
