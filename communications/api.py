@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -213,11 +213,17 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(DeliverySerializer(delivery).data)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "22:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in Warsaw, answered as HH:MM:SS without an offset: OpenAPI's "time" format
+    (RFC 3339) demands an offset, so the schema describes what is really sent."""
+
+
 class PreferenceSerializer(serializers.Serializer):
     channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False,
                                      help_text="Empty: the default channels.")
-    quiet_start = serializers.TimeField(allow_null=True, required=False)
-    quiet_end = serializers.TimeField(allow_null=True, required=False)
+    quiet_start = LocalTimeField(allow_null=True, required=False)
+    quiet_end = LocalTimeField(allow_null=True, required=False)
     phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
     telegram_chat_id = serializers.CharField(max_length=64, allow_blank=True, required=False)
     language = serializers.ChoiceField(choices=[("", "-"), ("pl", "pl"), ("en", "en")], allow_blank=True,

@@ -46,7 +46,7 @@ class DistrictsGeoJSONView(APIView):
 
     permission_classes = [IsOffice]
 
-    @extend_schema(responses=GeoJSONResponse)
+    @extend_schema(responses={(200, "application/geo+json"): GeoJSONResponse})
     def get(self, request):
         return Response(selectors.districts_geojson(), content_type="application/geo+json")
 
@@ -54,7 +54,7 @@ class DistrictsGeoJSONView(APIView):
 class TechniciansGeoJSONView(APIView):
     permission_classes = [IsOffice]
 
-    @extend_schema(responses=GeoJSONResponse)
+    @extend_schema(responses={(200, "application/geo+json"): GeoJSONResponse})
     def get(self, request):
         return Response(selectors.technicians_geojson(), content_type="application/geo+json")
 
@@ -62,7 +62,7 @@ class TechniciansGeoJSONView(APIView):
 class JobsGeoJSONView(APIView):
     permission_classes = [IsOffice]
 
-    @extend_schema(responses=GeoJSONResponse, parameters=[OpenApiParameter("day", str)])
+    @extend_schema(responses={(200, "application/geo+json"): GeoJSONResponse}, parameters=[OpenApiParameter("day", str)])
     def get(self, request):
         return Response(selectors.jobs_geojson(day=_day(request)), content_type="application/geo+json")
 

@@ -60,9 +60,9 @@ class HotspotsView(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        responses=inline_serializer("ProphecyHotspots", fields={
+        responses={(200, "application/geo+json"): inline_serializer("ProphecyHotspots", fields={
             "type": serializers.CharField(), "features": serializers.ListField(child=serializers.DictField()),
-        }),
+        })},
     )
     def get(self, request):
         return Response(selectors.hotspots_geojson(), content_type="application/geo+json")
