@@ -200,6 +200,9 @@ class Delivery(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")
+        # Committed before the gateway is called: a crash in between leaves this, and the next
+        # attempt sends again with the same reference (`delivery-<id>`) for the gateway to drop.
+        SENDING = "sending", _("sending (the gateway may have it)")
         SENT = "sent", _("sent")
         DELIVERED = "delivered", _("delivered")
         READ = "read", _("read")
@@ -227,7 +230,8 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["notification", "channel"], name="delivery_one_per_channel"),
             models.CheckConstraint(
-                condition=models.Q(state__in=["pending", "sent", "delivered", "read", "failed", "dead", "skipped"]),
+                condition=models.Q(state__in=["pending", "sending", "sent", "delivered", "read", "failed", "dead",
+                                              "skipped"]),
                 name="delivery_state_known",
             ),
         ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -32,6 +33,11 @@ class DeliveryFailed(Exception):
     Transports raise it, delivery_attempt records it on the Delivery, delivery_attempt_or_raise
     raises it again for the outbox handler, which reports it to the outbox (HandlerFailed) so the
     recorded attempt stays and the row is retried with backoff."""
+
+
+def delivery_reference(delivery: Delivery) -> str:
+    """The one reference of a delivery on every gateway: each attempt of it carries the same."""
+    return f"delivery-{delivery.pk}"
 
 
 class Transport:
@@ -82,7 +88,9 @@ class EmailTransport(Transport):
         with translation.override(language):
             text = render_to_string("communications/email/notification.txt", context)
             html = render_to_string("communications/email/notification.html", context)
-        message = EmailMultiAlternatives(subject=n.title, body=text, to=[delivery.address])
+        # The delivery's reference as the Message-ID: a resend after a crash is the same message.
+        message = EmailMultiAlternatives(subject=n.title, body=text, to=[delivery.address],
+                                         headers={"Message-ID": f"<{delivery_reference(delivery)}@{DNS_NAME}>"})
         message.attach_alternative(html, "text/html")
         try:
             message.send(fail_silently=False)
@@ -120,18 +128,21 @@ def sms_post(*, address: str, text: str, reference: str) -> None:
     if not address:
         raise DeliveryFailed("no phone number")
     headers = {"Authorization": f"Bearer {conf.SMS_GATEWAY_TOKEN}"} if conf.SMS_GATEWAY_TOKEN else {}
+    headers["Idempotency-Key"] = reference
     _post_json(conf.SMS_GATEWAY_URL, {"to": address, "text": text[:600], "sender": conf.SMS_SENDER,
                                       "reference": reference}, headers)
 
 
-def telegram_post(*, chat_id: str, text: str) -> None:
-    """One text through the Telegram Bot API's sendMessage; an answer with ok=false is a failure."""
+def telegram_post(*, chat_id: str, text: str, reference: str = "") -> None:
+    """One text through the Telegram Bot API's sendMessage; an answer with ok=false is a failure.
+    `reference` goes as the Idempotency-Key header, for a relay in front of the API to drop a resend."""
     if not conf.TELEGRAM_BOT_TOKEN:
         raise DeliveryFailed("Telegram not configured (COMMS_TELEGRAM_BOT_TOKEN)")
     if not chat_id:
         raise DeliveryFailed("no Telegram chat id")
     url = f"{conf.TELEGRAM_API_URL.rstrip('/')}/bot{conf.TELEGRAM_BOT_TOKEN}/sendMessage"
-    answer = _post_json(url, {"chat_id": chat_id, "text": text[:4000]})
+    answer = _post_json(url, {"chat_id": chat_id, "text": text[:4000]},
+                        {"Idempotency-Key": reference} if reference else None)
     if answer.get("ok") is False:
         raise DeliveryFailed(f"telegram: {answer.get('description', 'refused')}")
 
@@ -142,7 +153,7 @@ class SmsTransport(Transport):
     channel = "sms"
 
     def send(self, delivery: Delivery) -> None:
-        sms_post(address=delivery.address, text=_short_text(delivery), reference=f"delivery-{delivery.pk}")
+        sms_post(address=delivery.address, text=_short_text(delivery), reference=delivery_reference(delivery))
 
 
 class TelegramTransport(Transport):
@@ -151,7 +162,7 @@ class TelegramTransport(Transport):
     channel = "telegram"
 
     def send(self, delivery: Delivery) -> None:
-        telegram_post(chat_id=delivery.address, text=_short_text(delivery))
+        telegram_post(chat_id=delivery.address, text=_short_text(delivery), reference=delivery_reference(delivery))
 
 
 TRANSPORTS: dict[str, Transport] = {t.channel: t for t in (InAppTransport(), EmailTransport(), SmsTransport(),

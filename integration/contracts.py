@@ -18,7 +18,7 @@ from django.conf import settings
 
 from communications import services as comms
 from hvaccrm.models.outbox import Target
-from hvaccrm.services.outbox import outbox_handler, outbox_payload_check, outbox_queue
+from hvaccrm.services.outbox import outbox_handler, outbox_own_transactions, outbox_payload_check, outbox_queue
 from integration import handlers, payloads
 from integration import services as integration
 from integration.payloads import payload_check
@@ -41,6 +41,9 @@ class Contract:
     note: str = ""
     # The Celery queue of its own ("" the default): an emergency must not wait behind a backlog.
     queue: str = ""
+    # The handler commits its own steps (a delivery is committed "sending" before its gateway is
+    # called), so the outbox runs it outside the row's transaction.
+    own_transactions: bool = False
 
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -87,7 +90,8 @@ CONTRACTS: tuple[Contract, ...] = (
              calls=(comms.notify_role,), note="and a `prophecy.alert` push to the managers and dispatch"),
     Contract(target=Target.NOTIFICATIONS, kind="delivery.send", source="communications",
              payload=payloads.DeliverySend, handler=handlers.delivery_to_channel, service=integration.delivery_run,
-             calls=(comms.delivery_attempt_or_raise,), note="a failed delivery leaves the row failed for a retry"),
+             calls=(comms.delivery_attempt_or_raise,), note="a failed delivery leaves the row failed for a retry",
+             own_transactions=True),
     Contract(target=Target.NOTIFICATIONS, kind="message.relay", source="communications",
              payload=payloads.MessageRelay, handler=handlers.message_to_client_channel,
              service=integration.message_relay_run, calls=(comms.message_relay,),
@@ -115,6 +119,8 @@ def contracts_register() -> None:
         outbox_payload_check(c.target, c.kind, partial(payload_check, c.payload))
         if c.queue:
             outbox_queue(c.target, c.kind, c.queue)
+        if c.own_transactions:
+            outbox_own_transactions(c.target, c.kind)
 
 
 def _name(fn: Callable[..., Any]) -> str:

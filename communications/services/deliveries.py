@@ -89,11 +89,11 @@ def _sync_from_outbox(delivery: Delivery, *, force: bool = False) -> None:
 def delivery_attempt(*, delivery_id: int) -> str:
     """Send one delivery once through its transport; returns its state afterwards.
 
-    Idempotent: a delivery that was sent (or skipped) is never sent again. A marketing delivery
+    Idempotent: a delivery that was sent (or skipped) is never sent again; one left "sending" by a
+    crash is sent again under the same reference, for the gateway to drop. A marketing delivery
     checks consent now, at send time, not when it was queued. "failed"/"dead" mean the caller
     (the outbox handler) should raise so the sweep retries with backoff.
     """
-    now = timezone.now()
     with transaction.atomic():
         d = (
             Delivery.objects.select_for_update(of=("self",))
@@ -105,13 +105,19 @@ def delivery_attempt(*, delivery_id: int) -> str:
             raise _not_found(_("Delivery"))
         if d.state in (Delivery.State.SENT, Delivery.State.DELIVERED, Delivery.State.READ, Delivery.State.SKIPPED):
             return d.state
-        _sync_from_outbox(d)
         n = d.notification
         if n.marketing and not consent_granted(user_id=n.recipient_id, purpose=MARKETING_PURPOSE[d.channel]):
             d.state, d.last_error = Delivery.State.SKIPPED, "no marketing consent at send time"
             d.save(update_fields=["state", "last_error", "attempts", "updated_at"])
             return d.state
         d.attempts += 1
+        if d.channel != Channel.IN_APP:
+            # Committed before the gateway is called (the outbox runs this handler outside its row's
+            # transaction): a crash after the gateway took it leaves "sending", and the next attempt
+            # sends again with the same reference (`delivery-<id>`), which the gateway can drop.
+            d.state = Delivery.State.SENDING
+            d.save(update_fields=["state", "attempts", "last_error", "updated_at"])
+    with transaction.atomic():
         try:
             transport_for(d.channel).send(d)
         except DeliveryFailed as exc:
@@ -125,7 +131,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
             cache.set(_failure_key(d.pk), d.last_error, timeout=14 * 24 * 3600)
             d.state = Delivery.State.DEAD if d.attempts >= settings.OUTBOX_MAX_ATTEMPTS else Delivery.State.FAILED
         else:
-            d.state, d.sent_at, d.last_error = Delivery.State.SENT, now, ""
+            d.state, d.sent_at, d.last_error = Delivery.State.SENT, timezone.now(), ""
             cache.delete(_failure_key(d.pk))
         d.save(update_fields=["state", "attempts", "last_error", "sent_at", "updated_at"])
     metrics.delivery_outcome(channel=d.channel, state=d.state)
@@ -148,7 +154,7 @@ def delivery_retry(*, delivery_id: int) -> Delivery:
         if d is None:
             raise _not_found(_("Delivery"))
         _sync_from_outbox(d, force=True)
-        if d.state not in (Delivery.State.FAILED, Delivery.State.DEAD, Delivery.State.PENDING):
+        if d.state not in (Delivery.State.FAILED, Delivery.State.DEAD, Delivery.State.PENDING, Delivery.State.SENDING):
             raise ServiceError(_("Only failed or dead deliveries can be retried."), code="not_retryable")
         if d.channel == Channel.IN_APP:
             raise ServiceError(_("In-app deliveries are not retried."), code="not_retryable")

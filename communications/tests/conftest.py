@@ -30,7 +30,8 @@ class Gateway:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with gateway.lock:
                     gateway.requests.append({"path": self.path, "body": body, "status": gateway.status,
-                                             "auth": self.headers.get("Authorization")})
+                                             "auth": self.headers.get("Authorization"),
+                                             "idempotency_key": self.headers.get("Idempotency-Key")})
                     status, answer = gateway.status, gateway.answer
                 raw = json.dumps(answer).encode()
                 self.send_response(status)

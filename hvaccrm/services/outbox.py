@@ -32,6 +32,8 @@ _payload_checks: dict[tuple[str, str], PayloadCheck] = {}
 # The Celery queue of a (target, kind) whose rows must not wait behind other work (emergencies);
 # every other row goes to the default queue.
 _queues: dict[tuple[str, str], str] = {}
+# The (target, kind)s whose handler commits its own steps and runs outside the row's transaction.
+_own_transactions: set[tuple[str, str]] = set()
 State = IntegrationLog.State
 
 
@@ -65,6 +67,12 @@ def outbox_payload_check(target: str, kind: str, check: PayloadCheck) -> None:
 def outbox_queue(target: str, kind: str, queue: str) -> None:
     """Register the Celery queue that runs a (target, kind)'s rows (its own worker serves it)."""
     _queues[(target, kind)] = queue
+
+
+def outbox_own_transactions(target: str, kind: str) -> None:
+    """Register a (target, kind) whose handler commits its own steps (a send to a gateway that
+    must be recorded as started before it happens): it runs outside the row's transaction."""
+    _own_transactions.add((target, kind))
 
 
 def queue_for(target: str, kind: str) -> str | None:
@@ -209,40 +217,64 @@ def outbox_process(*, log_id: int) -> str:
         row.attempts += 1
         row.save(update_fields=["attempts", "updated_at"])
         counted = row.attempts
+    if (row.target, row.kind) in _own_transactions:
+        # The handler commits its own steps (a delivery commits "sending" before it calls the
+        # gateway), so it runs outside the row's transaction; the outcome is recorded after it.
+        started = time.perf_counter()
+        outcome = _handler_run(row)
+        with transaction.atomic():
+            row = IntegrationLog.objects.select_for_update().filter(pk=log_id).first()
+            if row is None or row.attempts != counted or row.state in (State.SUCCEEDED, State.DEAD):
+                return "busy"
+            return _outcome_save(row, outcome, started)
     with transaction.atomic():
         row = IntegrationLog.objects.select_for_update(skip_locked=True).filter(pk=log_id).first()
         # Another worker counted an attempt of its own since (it runs the row) or holds the lock.
         if row is None or row.attempts != counted or row.state in (State.SUCCEEDED, State.DEAD):
             return "busy"
         started = time.perf_counter()
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                result = handler_for(row.target, row.kind)(row)
-            if isinstance(result, HandlerFailed):
-                raise _KeptWritesFailure(result.error)
-        except Exception as exc:  # the handler failed: keep the row for the sweep
-            row.error = (str(exc) if isinstance(exc, _KeptWritesFailure) else f"{type(exc).__name__}: {exc}")[:4000]
-            if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                row.state = State.DEAD
-                row.finished_at = now
-            else:
-                row.state = State.FAILED
-                row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
-            logger.warning("outbox %s %s/%s failed (attempt %s): %s", row.pk, row.target, row.kind,
-                           row.attempts, row.error)
+        with transaction.atomic():
+            outcome = _handler_run(row)
+            if isinstance(outcome, Exception) and not isinstance(outcome, _KeptWritesFailure):
+                transaction.set_rollback(True)  # a raising handler's writes are undone
+        return _outcome_save(row, outcome, started)
+
+
+def _handler_run(row: IntegrationLog) -> Any:
+    """The handler's result, or the exception it ended with (a kept-writes failure for HandlerFailed)."""
+    try:
+        result = handler_for(row.target, row.kind)(row)
+    except Exception as exc:  # the handler failed: the row is kept for the sweep
+        return exc
+    return _KeptWritesFailure(result.error) if isinstance(result, HandlerFailed) else result
+
+
+def _outcome_save(row: IntegrationLog, outcome: Any, started: float) -> str:
+    """Record one run's outcome on the locked row: succeeded, failed (with its backoff) or dead."""
+    now = timezone.now()
+    if isinstance(outcome, Exception):
+        row.error = (str(outcome) if isinstance(outcome, _KeptWritesFailure)
+                     else f"{type(outcome).__name__}: {outcome}")[:4000]
+        if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            row.state = State.DEAD
+            row.finished_at = now
         else:
-            row.state = State.SUCCEEDED
-            row.error = ""
-            row.finished_at = timezone.now()
-            row.latency_ms = (row.finished_at - row.created_at).total_seconds() * 1000
-            if isinstance(result, dict) and row.audit_level == "detailed":
-                row.details = {**row.details, **result}
-        row.duration_ms = (time.perf_counter() - started) * 1000
-        row.save(update_fields=["state", "attempts", "error", "next_attempt_at", "finished_at",
-                                "duration_ms", "latency_ms", "details", "updated_at"])
-        metrics.outbox_finished(row=row)
-        return row.state
+            row.state = State.FAILED
+            row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+        logger.warning("outbox %s %s/%s failed (attempt %s): %s", row.pk, row.target, row.kind,
+                       row.attempts, row.error)
+    else:
+        row.state = State.SUCCEEDED
+        row.error = ""
+        row.finished_at = now
+        row.latency_ms = (row.finished_at - row.created_at).total_seconds() * 1000
+        if isinstance(outcome, dict) and row.audit_level == "detailed":
+            row.details = {**row.details, **outcome}
+    row.duration_ms = (time.perf_counter() - started) * 1000
+    row.save(update_fields=["state", "attempts", "error", "next_attempt_at", "finished_at",
+                            "duration_ms", "latency_ms", "details", "updated_at"])
+    metrics.outbox_finished(row=row)
+    return row.state
 
 
 def outbox_due(*, limit: int = 1000, grace_seconds: float = 30.0) -> list[int]:
