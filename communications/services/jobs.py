@@ -66,6 +66,17 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None,
             % {"when": visit_when(job), "tech": job.technician or "-"},
             {},
         )
+    if (status == JobStatus.SCHEDULED and previous_status != JobStatus.NEW and job.slot_held
+            and change in ("assignment", "rescheduled")):
+        # The office set a time (a slot on the board or a proposal taken): the client hears the new
+        # one. The optimiser's re-plans hold no slot and tell nothing, so clients are not spammed.
+        return (
+            "job.time_set",
+            _("Your visit's time is set"),
+            _("We will come on %(when)s. Technician: %(tech)s.")
+            % {"when": visit_when(job), "tech": job.technician or "-"},
+            {},
+        )
     # A row of the move new -> scheduled read after the job went on en route (an accepted
     # emergency does both in one transaction) says nothing: the en-route row tells the client once.
     if status == JobStatus.EN_ROUTE and previous_status != JobStatus.NEW and change in ("status", "eta"):

@@ -115,8 +115,9 @@ def slot_accept(*, proposal: SlotProposal, actor=None) -> ServiceJob:
         proposal = SlotProposal.objects.select_for_update().select_related("job", "technician").get(pk=proposal.pk)
         if proposal.accepted_at is not None:
             raise ServiceError(_("This proposal was already accepted."), code="already_accepted")
-        job = job_assign(job=proposal.job, technician=proposal.technician, scheduled_start=proposal.start,
-                         scheduled_end=proposal.end, actor=actor)
+        # A taken proposal is the office's choice of time: the technician holds it like a board slot.
+        job = _slot_hold(job=proposal.job, technician=proposal.technician, start=proposal.start, end=proposal.end,
+                         actor=actor, reason="slot proposal accepted")
         proposal.accepted_at = timezone.now()
         proposal.save(update_fields=["accepted_at"])
         SlotProposal.objects.filter(job=job, accepted_at__isnull=True).delete()
@@ -144,10 +145,17 @@ def job_assign_slot(*, job: ServiceJob, technician: Technician, start: datetime,
         raise ServiceError(_("%(who)s lacks what this job needs: %(skills)s.")
                            % {"who": technician, "skills": ", ".join(sorted(missing))},
                            code="slot_skills", fields={"technician": [_("Not qualified for this job.")]})
+    return _slot_hold(job=job, technician=technician, start=start, end=end, actor=actor,
+                      reason="placed on the day board")
+
+
+def _slot_hold(*, job: ServiceJob, technician: Technician, start: datetime, end: datetime, actor,
+               reason: str) -> ServiceJob:
+    """job_assign with the slot held; the database's refusal of an overlap becomes a clear message."""
     try:
         with transaction.atomic():
             return job_assign(job=job, technician=technician, scheduled_start=start, scheduled_end=end,
-                              actor=actor, reason="placed on the day board", hold_slot=True)
+                              actor=actor, reason=reason, hold_slot=True)
     except IntegrityError as exc:
         if "job_no_overlapping_held_slots" not in str(exc):
             raise

@@ -94,7 +94,7 @@ def test_the_board_places_a_dropped_job_and_answers_an_overlap_with_409(tech, di
     ok = http.post(url, {"job": first.pk, "technician": tech.pk, "start": f"{_day():%Y-%m-%d}T09:00"})
     assert ok.status_code == 200 and ok.json()["ok"] is True
     clash = http.post(url, {"job": second.pk, "technician": tech.pk, "start": f"{_day():%Y-%m-%d}T09:15"})
-    assert clash.status_code == 409 and "already has a job" in clash.json()["error"]
+    assert clash.status_code == 409 and clash.json()["code"] == "slot_taken" and clash.json()["error"]
     assert http.post(url, {"job": second.pk}).status_code == 400
 
 
