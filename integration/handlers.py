@@ -75,7 +75,9 @@ def emergency_to_technicians(row: IntegrationLog) -> dict:
 def job_to_client(row: IntegrationLog) -> dict:
     p = cast(JobChange, row.payload)
     return integration.job_update_notify_run(job_id=p["job"], change=_change(row, p), status=p.get("status"),
-                                             previous_status=p.get("previous_status"), dedupe_key=dedupe_key(row))
+                                             previous_status=p.get("previous_status"), dedupe_key=dedupe_key(row),
+                                             technician=p.get("technician"),
+                                             previous_technician=p.get("previous_technician"))
 
 
 def job_to_routes(row: IntegrationLog) -> dict:

@@ -282,13 +282,19 @@ def emergency_booking_ensure(*, job_id: int, dedupe_key: str) -> dict[str, Any]:
 
 
 def job_update_notify_run(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str,
-                          status: str | None = None) -> dict[str, Any]:
-    """The client hears about their job (booking confirmed, on the way with ETA, completed); `status`
-    is the row's (the one its change moved the job to), not the job's current one."""
-    if not ServiceJob.objects.filter(pk=job_id).exists():
+                          status: str | None = None, technician: int | None = None,
+                          previous_technician: int | None = None) -> dict[str, Any]:
+    """The client hears about their job (booking confirmed, on the way with ETA, completed, a new
+    technician); `status` is the row's (the one its change moved the job to), not the job's current
+    one. `technician`/`previous_technician`: the row's reassignment."""
+    current = ServiceJob.objects.filter(pk=job_id).values("technician_id").first()
+    if current is None:
         return {"skipped": "job deleted"}
+    if technician is not None and current["technician_id"] != technician:
+        # Reassigned again since this row: the later row names the technician who comes, once.
+        previous_technician = None
     ids = comms.job_update_notify(job_id=job_id, change=change or "", previous_status=previous_status,
-                                  dedupe_key=dedupe_key, status=status)
+                                  dedupe_key=dedupe_key, status=status, previous_technician=previous_technician)
     return {"notified": list(ids or [])}
 
 

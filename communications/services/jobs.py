@@ -48,8 +48,18 @@ def visit_when(job: ServiceJob) -> str:
     return str(_("a time the office will confirm shortly"))
 
 
+def _window(job: ServiceJob) -> str:
+    """The booked date and window ("03.12.2026, 10:00–12:00"), else what visit_when says."""
+    if job.scheduled_start and job.scheduled_end:
+        a, b = timezone.localtime(job.scheduled_start), timezone.localtime(job.scheduled_end)
+        if a.date() == b.date():
+            return f"{a:%d.%m.%Y}, {a:%H:%M}–{b:%H:%M}"
+    return visit_when(job)
+
+
 def _job_message(job: ServiceJob, change: str, previous_status: str | None,
-                 status: str | None = None) -> tuple[str, str, str, dict] | None:
+                 status: str | None = None,
+                 previous_technician: int | None = None) -> tuple[str, str, str, dict] | None:
     """(kind, title, body, extra payload) for a client, in the active language; None: nothing to say.
 
     `status` is the one the change moved the job to (its outbox row's): rows run late, after a
@@ -58,6 +68,16 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None,
     status = status or job.status
     if status in (JobStatus.SCHEDULED, JobStatus.EN_ROUTE) and job.status != status:
         return None
+    if (previous_technician and job.technician_id and job.technician_id != previous_technician
+            and status == JobStatus.SCHEDULED):
+        # A reassignment (the office's or a sick day's): the client learns who comes, by first name.
+        name = job.technician.user.first_name or str(job.technician)
+        return (
+            "job.technician_changed",
+            _("Your technician has changed"),
+            _("Your visit on %(when)s will be done by %(name)s.") % {"when": _window(job), "name": name},
+            {"technician": job.technician_id},
+        )
     if status == JobStatus.SCHEDULED and previous_status == JobStatus.NEW:
         return (
             "job.confirmed",
@@ -107,15 +127,16 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None,
 
 
 def job_update_notify(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str,
-                      status: str | None = None) -> list[int]:
+                      status: str | None = None, previous_technician: int | None = None) -> list[int]:
     """Tell the client's users about a job change, in the client's language (idempotent by key).
-    `status`: the status the change moved the job to (None: the job's current one)."""
+    `status`: the status the change moved the job to (None: the job's current one);
+    `previous_technician`: a reassignment's technician who lost the job."""
     job = ServiceJob.objects.select_related("client", "technician__user").filter(pk=job_id).first()
     if job is None:
         return []
     language = job.client.preferred_language or "pl"
     with translation.override(language):
-        said = _job_message(job, change, previous_status, status)
+        said = _job_message(job, change, previous_status, status, previous_technician)
     if said is None:
         return []
     kind, title, body, extra = said
