@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,6 +46,14 @@ def _in_quiet_hours(pref: NotificationPreference | None, now) -> bool:
     if pref.quiet_start <= pref.quiet_end:
         return pref.quiet_start <= t < pref.quiet_end
     return t >= pref.quiet_start or t < pref.quiet_end  # over midnight, e.g. 22:00-07:00
+
+
+def _quiet_end(pref: NotificationPreference, now) -> datetime:
+    """The moment the user's quiet hours (which hold `now`) end: their end time, today or tomorrow."""
+    local = timezone.localtime(now)
+    end = timezone.make_aware(datetime.combine(local.date(), pref.quiet_end))
+    return end if end > local else timezone.make_aware(datetime.combine(local.date() + timedelta(days=1),
+                                                                        pref.quiet_end))
 
 
 def _address(user, channel: str, pref: NotificationPreference | None) -> str:
@@ -161,6 +170,8 @@ def _notifications_save(
     now = timezone.now()
     notifications: list[Notification] = []
     plans: list[tuple[Notification, list[tuple[str, str, str, str]]]] = []
+    # External deliveries held back by their recipient's quiet hours, sent when those end.
+    deferred: dict[int, datetime] = {}
     for user in users:
         pref = getattr(user, "notification_preference", None) if hasattr(user, "notification_preference") else None
         language = (spec.payload or {}).get("language") or _user_language(user, pref)
@@ -178,6 +189,8 @@ def _notifications_save(
         )
         notifications.append(n)
         plans.append((n, _delivery_plan(user, pref, spec.channels, spec.priority, now)))
+        if spec.priority != Priority.EMERGENCY and _in_quiet_hours(pref, now):
+            deferred[id(n)] = _quiet_end(pref, now)
     Notification.objects.bulk_create(notifications)
     deliveries = [
         Delivery(
@@ -192,7 +205,9 @@ def _notifications_save(
         for ch, addr, state, err in plan
     ]
     Delivery.objects.bulk_create(deliveries)
-    _deliveries_record([d.pk for d in deliveries if d.channel != Channel.IN_APP and d.state == Delivery.State.PENDING])
+    external = [d for d in deliveries if d.channel != Channel.IN_APP and d.state == Delivery.State.PENDING]
+    _deliveries_record([d.pk for d in external],
+                       not_before={d.pk: deferred[id(d.notification)] for d in external if id(d.notification) in deferred})
     if push:
         _pushes_after_commit(notifications, {d.notification_id for d in deliveries if d.channel == Channel.IN_APP})
     return notifications
@@ -214,7 +229,7 @@ def _pushes_after_commit(notifications: list[Notification], in_app: set[int]) ->
         transaction.on_commit(lambda: deliveries_in_app_push(pushes=pushes))
 
 
-def _deliveries_record(delivery_ids: list[int]) -> None:
+def _deliveries_record(delivery_ids: list[int], *, not_before: dict[int, datetime] | None = None) -> None:
     """The outbox rows (communications, notifications, delivery.send), one per external delivery.
 
     Written in one INSERT (record() makes one row per call; a fan-out to hundreds of users would
@@ -231,12 +246,14 @@ def _deliveries_record(delivery_ids: list[int]) -> None:
                 object_type=DELIVERY_OBJECT,
                 object_id=str(pk),
                 payload={"delivery": pk},
+                # A deferred row waits pending until then: the sweep publishes it when it is due.
+                **({"next_attempt_at": not_before[pk]} if pk in (not_before or {}) else {}),
             )
             for pk in delivery_ids
         ]
     )
     if settings.OUTBOX_PUBLISH_ON_COMMIT:
-        log_ids = [r.pk for r in rows]
+        log_ids = [r.pk for r in rows if int(r.object_id) not in (not_before or {})]
         # On the default queue (a delivery.send row has no queue of its own), in batches: an
         # alert's 200 SMS were 200 publishes on the emergency worker and 200 tasks on the other.
         transaction.on_commit(lambda: outbox_publish_together(log_ids=log_ids))
@@ -265,7 +282,8 @@ def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, 
                 plan.append((channel, "", Delivery.State.SKIPPED, "no address for this channel"))
             continue
         if quiet:
-            plan.append((channel, address, Delivery.State.SKIPPED, "quiet hours"))
+            # Deferred to the end of the quiet hours (its outbox row's not-before), not dropped.
+            plan.append((channel, address, Delivery.State.PENDING, "deferred: quiet hours"))
             continue
         plan.append((channel, address, Delivery.State.PENDING, ""))
     return plan

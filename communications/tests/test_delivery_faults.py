@@ -59,3 +59,29 @@ def test_every_external_transport_carries_the_delivery_reference(gateway):
     assert mail.outbox[-1].extra_headers["Message-ID"].startswith(f"<delivery-{email.pk}@")
     [tg] = [r for r in gateway.requests if r["path"].endswith("/sendMessage")]
     assert tg["idempotency_key"] == f"delivery-{telegram.pk}"
+
+
+@pytest.mark.django_db
+def test_quiet_hours_defer_an_external_message_to_their_end_instead_of_dropping_it(gateway, settings):
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from hvaccrm.models import IntegrationLog
+    from hvaccrm.services.outbox import outbox_due, outbox_process
+
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    now = timezone.localtime()
+    start, end = (now - timedelta(hours=1)).time(), (now + timedelta(hours=1)).time()
+    d = _delivery("sms", phone="+48600100200", quiet_start=start, quiet_end=end)
+    assert d.state == "pending"  # held back, not skipped for good
+    row = IntegrationLog.objects.get(kind="delivery.send", object_id=str(d.pk))
+    until = timezone.make_aware(datetime.combine((now + timedelta(hours=1)).date(), end))
+    assert abs((row.next_attempt_at - until).total_seconds()) < 1
+    assert row.pk not in outbox_due(grace_seconds=0)
+    assert outbox_process(log_id=row.pk) == "not_due" and gateway.requests == []
+    IntegrationLog.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())  # the quiet hours end
+    assert row.pk in outbox_due(grace_seconds=0)
+    assert outbox_process(log_id=row.pk) == "succeeded"
+    d.refresh_from_db()
+    assert d.state == "sent" and len(gateway.requests) == 1

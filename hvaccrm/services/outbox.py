@@ -205,6 +205,8 @@ def outbox_process(*, log_id: int) -> str:
             return row.state
         if not target_enabled(row.target):
             return "switched_off"
+        if row.state == State.PENDING and row.next_attempt_at > timezone.now():
+            return "not_due"  # deferred (quiet hours): the sweep publishes it when it is due
         if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             # Every attempt was counted and none recorded an outcome: the worker died in the handler.
             row.state = State.DEAD
@@ -281,7 +283,8 @@ def outbox_due(*, limit: int = 1000, grace_seconds: float = 30.0) -> list[int]:
     """Rows the sweep should publish: pending past a grace period, or failed and due, targets on."""
     now = timezone.now()
     off = list(IntegrationSwitch.objects.filter(enabled=False).values_list("target", flat=True))
-    pending = models.Q(state=State.PENDING, created_at__lte=now - timedelta(seconds=grace_seconds))
+    pending = models.Q(state=State.PENDING, created_at__lte=now - timedelta(seconds=grace_seconds),
+                       next_attempt_at__lte=now)
     failed = models.Q(state=State.FAILED, next_attempt_at__lte=now)
     qs = IntegrationLog.objects.filter(pending | failed).exclude(target__in=off)
     return list(qs.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
