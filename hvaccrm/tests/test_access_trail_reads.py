@@ -65,6 +65,8 @@ def _kwargs(name: str, params: set[str], s: dict) -> dict | None:
         "communications-api:delivery-retry": {"pk": 1}, "sent-email": {"key": "none"},
         "prophecy:district": {"slug": "mokotow"},
         "fgas-register-card": {"equipment_id": s["unit"].pk},
+        # The technician app answers staff with 404 (docs/techapp.md): nothing read, no row.
+        "techapp:job": {"job_id": s["job"].pk}, "techapp:job_action": {"job_id": s["job"].pk},
     }
     return {} if not params else by_name.get(name)
 
