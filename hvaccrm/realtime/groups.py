@@ -77,11 +77,15 @@ def user_can_join(user, group: str) -> bool:
     if prefix == "client":
         return user.clients.filter(pk=_int_suffix(group)).exists()
     if prefix == "technician":
+        if _int_suffix(group) <= 0 or group != technician_group(_int_suffix(group)):  # well-formed, even for the office
+            return False
         tech = getattr(user, "technician", None)
         return (tech is not None and tech.pk == _int_suffix(group)) or is_staff_role(user, "dispatcher", "manager", "administrator")
     if prefix == "district":
         tech = getattr(user, "technician", None)
         slug = group.split(".")[1] if group.count(".") == 2 else ""
+        if not slug or group != district_group(slug):
+            return False
         return (tech is not None and tech.home_district.slug == slug) or is_staff_role(user, "dispatcher", "manager", "administrator")
     if prefix in _authorisers:
         return bool(_authorisers[prefix](user, group))
