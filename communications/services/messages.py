@@ -140,18 +140,8 @@ def message_send(
     `author=None` is a client's text from an outside channel (SMS, Telegram, e-mail): the webhook
     authenticated the gateway by its signature and matched the sender to the conversation's client.
     """
-    body = (body or "").strip()
-    if not body:
-        raise ServiceError(_("The message is empty."), fields={"body": [_("Write a message.")]})
-    if len(body) > MAX_BODY:
-        raise ServiceError(_("The message is too long."), fields={"body": [_("At most 5000 characters.")]})
-    if (latitude is None) != (longitude is None):
-        raise ServiceError(_("Give both coordinates."), fields={"latitude": [_("Give both coordinates.")]})
-    conversation = Conversation.objects.select_related("client", "job__district").filter(pk=conversation_id).first()
-    if author is None and channel not in OUTSIDE_CHANNELS:
-        raise _not_found(_("Conversation"))
-    if conversation is None or (author is not None and not conversation_can_access(user=author, conversation=conversation)):
-        raise _not_found(_("Conversation"))
+    body = _message_body_check(body=body, latitude=latitude, longitude=longitude)
+    conversation = _message_conversation(author=author, conversation_id=conversation_id, channel=channel)
     role = _author_role(author, conversation)
     result = classify(body)
     # Office replies are not triaged: quoting "gas smell" back to a client must not page anyone.
@@ -186,20 +176,50 @@ def message_send(
             _message_announce(message)
             _message_outbox(message)
         if result.safety_instruction and role != Message.AuthorRole.STAFF:
-            reply = Message.objects.create(
-                conversation=conversation,
-                author=None,
-                author_role=Message.AuthorRole.SYSTEM,
-                body=result.safety_instruction,
-                language=result.language,
-                district=district,
-            )
-            _message_announce(reply)
-            if channel in OUTSIDE_CHANNELS:
-                # The client who texted about gas must read the instruction where they wrote.
-                record(source=SOURCE, target=Target.NOTIFICATIONS, kind="message.relay", obj=reply,
-                       payload={"message": reply.pk, "channel": channel})
+            _safety_reply(conversation=conversation, result=result, district=district, channel=channel)
     return message
+
+
+def _message_body_check(*, body: str, latitude: float | None, longitude: float | None) -> str:
+    """The message's text, stripped; a clear field error for an empty or over-long text or half a point."""
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError(_("The message is empty."), fields={"body": [_("Write a message.")]})
+    if len(body) > MAX_BODY:
+        raise ServiceError(_("The message is too long."), fields={"body": [_("At most 5000 characters.")]})
+    if (latitude is None) != (longitude is None):
+        raise ServiceError(_("Give both coordinates."), fields={"latitude": [_("Give both coordinates.")]})
+    return body
+
+
+def _message_conversation(*, author, conversation_id: int, channel: str) -> Conversation:
+    """The conversation the author may write in; "not found" (never "forbidden") otherwise.
+
+    No author is allowed only for a text a gateway's webhook brought from an outside channel."""
+    conversation = Conversation.objects.select_related("client", "job__district").filter(pk=conversation_id).first()
+    if author is None and channel not in OUTSIDE_CHANNELS:
+        raise _not_found(_("Conversation"))
+    if conversation is None or (author is not None and not conversation_can_access(user=author, conversation=conversation)):
+        raise _not_found(_("Conversation"))
+    return conversation
+
+
+def _safety_reply(*, conversation: Conversation, result, district, channel: str) -> Message:
+    """The automatic reply with the safety instruction, announced; relayed on the outside channel
+    the client wrote on (the client who texted about gas must read it where they wrote)."""
+    reply = Message.objects.create(
+        conversation=conversation,
+        author=None,
+        author_role=Message.AuthorRole.SYSTEM,
+        body=result.safety_instruction,
+        language=result.language,
+        district=district,
+    )
+    _message_announce(reply)
+    if channel in OUTSIDE_CHANNELS:
+        record(source=SOURCE, target=Target.NOTIFICATIONS, kind="message.relay", obj=reply,
+               payload={"message": reply.pk, "channel": channel})
+    return reply
 
 
 def message_outbox_payloads(message: Message) -> dict[tuple[str, str], dict[str, Any]]:
