@@ -169,22 +169,13 @@ def search_similar(
     Answers are cached for five minutes and invalidated by any upsert; when the store is down the
     last good answer for the same query, else keyword search, is given, and `source` says which.
     """
-    query = (query or "").strip()
-    notice = ""
-    if len(query) > QUERY_MAX_CHARS:
-        query, notice = query[:QUERY_MAX_CHARS].rsplit(" ", 1)[0] or query[:QUERY_MAX_CHARS], "truncated"
+    query, notice = _query_trim(query)
     limit = max(1, min(int(limit), 100))
     filters = SearchFilters(district=district or None, service_type=service_type or None,
                             created_from=created_from, created_to=created_to)
-    empty = {"query": query, "source": "keyword", "degraded": False, "results": []}
-    if not query:
-        return {**empty, "notice": "empty"}
-    if not query_terms(query) and not any(ch.isdigit() for ch in query):
-        # Only stop words (or punctuation): nothing to look for, and the embedding of "the and
-        # of" would rank the store at random.
-        return {**empty, "notice": "stop_words"}
-    if district and not District.objects.filter(slug=district).exists():
-        return {**empty, "notice": "unknown_district"}
+    refusal = _query_refusal(query, district=district)
+    if refusal:
+        return {"query": query, "source": "keyword", "degraded": False, "results": [], "notice": refusal}
     fresh_key, last_key = _cache_keys(query, limit, filters, mode)
     cached = cache.get(fresh_key)
     if cached is not None:
@@ -216,6 +207,27 @@ def search_similar(
         cache.set(fresh_key, answer, timeout=conf.SEARCH_CACHE_SECONDS)
         cache.set(last_key, answer, timeout=24 * 3600)
     return {**answer, "notice": notice}
+
+
+def _query_trim(query: str) -> tuple[str, str]:
+    """The query stripped and cut at a word to QUERY_MAX_CHARS, with the notice "truncated" if cut."""
+    query = (query or "").strip()
+    if len(query) > QUERY_MAX_CHARS:
+        return query[:QUERY_MAX_CHARS].rsplit(" ", 1)[0] or query[:QUERY_MAX_CHARS], "truncated"
+    return query, ""
+
+
+def _query_refusal(query: str, *, district: str | None) -> str:
+    """Why a query gets no search at all ("empty", "stop_words", "unknown_district"), or ""."""
+    if not query:
+        return "empty"
+    if not query_terms(query) and not any(ch.isdigit() for ch in query):
+        # Only stop words (or punctuation): nothing to look for, and the embedding of "the and
+        # of" would rank the store at random.
+        return "stop_words"
+    if district and not District.objects.filter(slug=district).exists():
+        return "unknown_district"
+    return ""
 
 
 def search_output(answer: dict) -> dict:
