@@ -253,6 +253,8 @@ class NotificationPreference(models.Model):
     phone = models.CharField(_("phone for SMS"), max_length=32, blank=True)
     telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=64, blank=True)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, blank=True)
+    # A technician's wake-up: the app in the background (the phone asleep) misses the socket's alert.
+    emergency_sms = models.BooleanField(_("SMS for emergencies when the app is in the background"), default=True)
 
     class Meta:
         verbose_name = _("notification preference")

@@ -13,6 +13,7 @@ from communications.models import (
     Message,
     MessageRead,
     Notification,
+    NotificationPreference,
     TriageCorrection,
 )
 from communications.services.common import DELIVERY_KIND, DELIVERY_OBJECT
@@ -136,3 +137,9 @@ def triage_correction_examples() -> list[tuple[str, str, str]]:
 def channel_preference_of(*, client_id: int) -> str:
     """The client's chosen reply channel ("" when they let their last message decide)."""
     return ChannelPreference.objects.filter(client_id=client_id).values_list("channel", flat=True).first() or ""
+
+
+def emergency_sms_of(*, user_id: int) -> bool:
+    """Whether the user takes an SMS with emergencies (on unless they switched it off)."""
+    value = NotificationPreference.objects.filter(user_id=user_id).values_list("emergency_sms", flat=True).first()
+    return True if value is None else value

@@ -75,6 +75,14 @@ def technician_private_mode_set(*, technician: Technician, private: bool) -> Tec
     return mapping.technician_private_mode_set(technician=technician, private=private)
 
 
+def emergency_sms_of(*, user) -> bool:
+    return comms_selectors.emergency_sms_of(user_id=user.pk)
+
+
+def emergency_sms_set(*, user, on: bool) -> bool:
+    return comms.emergency_sms_set(user=user, on=on).emergency_sms
+
+
 def position_history_record(*, technician: Technician, latitude: float, longitude: float, accuracy: float,
                             device_time, seq: int) -> dict[str, Any]:
     return mapping.location_history_record(technician=technician, latitude=latitude, longitude=longitude,

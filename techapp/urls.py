@@ -14,6 +14,7 @@ urlpatterns = [
     path("alerts/", views.alerts, name="alerts"),
     path("shift/", views.shift, name="shift"),
     path("private/", views.private, name="private"),
+    path("emergency-sms/", views.emergency_sms, name="emergency_sms"),
     path("notifications/", views.notifications, name="notifications"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="sw"),

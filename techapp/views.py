@@ -47,7 +47,8 @@ def _common(request: HttpRequest, tech: Technician) -> dict:
 def day(request: HttpRequest) -> HttpResponse:
     tech = _technician(request)
     return render(request, "techapp/day.html", {**_common(request, tech),
-                                                "days": selectors.technician_days(technician=tech)})
+                                                "days": selectors.technician_days(technician=tech),
+                                                "emergency_sms": bridge.emergency_sms_of(user=request.user)})
 
 
 @login_required
@@ -113,6 +114,15 @@ def actions_replay(request: HttpRequest) -> JsonResponse:
 def shift(request: HttpRequest) -> HttpResponse:
     tech = _technician(request)
     services.technician_shift_set(technician=tech, on_shift=request.POST.get("on_shift") == "1")
+    return redirect("techapp:day")
+
+
+@login_required
+@require_POST
+def emergency_sms(request: HttpRequest) -> HttpResponse:
+    """The "SMS for emergencies when the app is in the background" switch of the shift area."""
+    _technician(request)
+    bridge.emergency_sms_set(user=request.user, on=request.POST.get("emergency_sms") == "1")
     return redirect("techapp:day")
 
 

@@ -57,6 +57,7 @@ from communications.services.messages import (
 )
 from communications.services.notifications import (
     NotificationSpec,
+    emergency_sms_set,
     notification_ack,
     notification_read,
     notify,
@@ -113,6 +114,7 @@ __all__ = [
     "notify_role",
     "visit_moved_notify",
     "preference_set",
+    "emergency_sms_set",
     "reminders_send",
     "telegram_link_code_create",
     "telegram_link_state",

@@ -259,6 +259,14 @@ def _deliveries_record(delivery_ids: list[int], *, not_before: dict[int, datetim
         transaction.on_commit(lambda: outbox_publish_together(log_ids=log_ids))
 
 
+def _emergency_channel_on(channel: str, pref: NotificationPreference | None) -> bool:
+    """An emergency's added SMS (the wake-up of a phone whose app sleeps) goes only through a
+    configured gateway (else it could only fail) and not to a user who switched it off."""
+    if channel != Channel.SMS:
+        return True
+    return bool(conf.SMS_GATEWAY_URL) and (pref is None or pref.emergency_sms)
+
+
 def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, str, str]]:
     """(channel, address, initial state, reason) per channel for one recipient."""
     explicit = channels is not None
@@ -268,7 +276,7 @@ def _delivery_plan(user, pref, channels, priority, now) -> list[tuple[str, str, 
         else list((pref.channels if pref is not None and pref.channels else None) or conf.DEFAULT_CHANNELS)
     )
     if priority == Priority.EMERGENCY and not explicit:
-        wanted += [c for c in conf.EMERGENCY_CHANNELS if c not in wanted]
+        wanted += [c for c in conf.EMERGENCY_CHANNELS if c not in wanted and _emergency_channel_on(c, pref)]
     quiet = priority != Priority.EMERGENCY and _in_quiet_hours(pref, now)
     plan = []
     for channel in dict.fromkeys(wanted):
@@ -364,4 +372,14 @@ def preference_set(
         raise ServiceError(_("Invalid preferences."), fields=exc.message_dict) from exc
     with transaction.atomic():
         pref.save()
+    return pref
+
+
+def emergency_sms_set(*, user, on: bool) -> NotificationPreference:
+    """A technician's "SMS for emergencies when the app is in the background" switch (default on)."""
+    with transaction.atomic():
+        pref, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+        if pref.emergency_sms != on:
+            pref.emergency_sms = on
+            pref.save(update_fields=["emergency_sms"])
     return pref

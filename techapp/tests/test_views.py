@@ -84,3 +84,16 @@ def test_the_pages_are_polish_first_with_english_one_tap_away(client, technician
     page = client.get(reverse("techapp:day"), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
     assert "Rozpocznij zmianę" in page or "Zakończ zmianę" in page
     assert 'value="en"' in page
+
+
+def test_the_shift_area_switches_the_emergency_sms_wake_up_off_and_on(client, technician_mokotow):
+    from communications.selectors import emergency_sms_of
+
+    client.force_login(technician_mokotow.user)
+    page = client.get(reverse("techapp:day")).content.decode()
+    assert 'id="emergency-sms"' in page and 'name="emergency_sms" value="0"' in page  # on by default
+    client.post(reverse("techapp:emergency_sms"), {"emergency_sms": "0"})
+    assert emergency_sms_of(user_id=technician_mokotow.user_id) is False
+    assert 'name="emergency_sms" value="1"' in client.get(reverse("techapp:day")).content.decode()
+    client.post(reverse("techapp:emergency_sms"), {"emergency_sms": "1"})
+    assert emergency_sms_of(user_id=technician_mokotow.user_id) is True
