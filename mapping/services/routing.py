@@ -92,41 +92,25 @@ class _Problem:
     initial: dict[int, list[int]] | None = None  # the stored plan: technician id -> job ids in order
 
 
+class _Points:
+    """The problem's locations in order (technicians' starts first, then the jobs), with districts."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, float]] = []
+        self.districts: list[str | None] = []
+
+    def add(self, lat: float, lng: float, slug: str | None) -> int:
+        self.points.append((lat, lng))
+        self.districts.append(slug)
+        return len(self.points) - 1
+
+
 def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob], now: datetime) -> _Problem:
     base = day_start(day)
-    now_s = int((now - base).total_seconds())
-    points: list[tuple[float, float]] = []
-    districts: list[str | None] = []
-
-    def point(lat: float, lng: float, slug: str | None) -> int:
-        points.append((lat, lng))
-        districts.append(slug)
-        return len(points) - 1
-
-    fixed: dict[int, ServiceJob] = {}
-    for job in jobs:
-        if job.status in STARTED and job.technician_id:
-            fixed[job.technician_id] = job
-    vehicles = []
-    for tech in technicians:
-        shift_a = tech.shift_start.hour * 3600 + tech.shift_start.minute * 60
-        shift_b = tech.shift_end.hour * 3600 + tech.shift_end.minute * 60
-        if shift_b <= max(shift_a, now_s):
-            continue  # the shift is over: nothing more to plan for this technician today
-        home = point(*technician_start_point(tech), tech.home_district.slug)
-        start, ready = home, max(shift_a, now_s)
-        started = fixed.get(tech.pk)
-        if started is not None and started.latitude is not None:
-            # The started job stays where it is: the technician continues from it when it ends.
-            start = point(started.latitude, started.longitude, started.district.slug if started.district_id else None)
-            began = started.eta or started.status_changed_at or now
-            ready = max(ready, int((began - base).total_seconds()) + started.estimated_duration_min * 60)
-        elif tech.last_latitude is not None and tech.on_shift and day == timezone.localdate():
-            start = point(tech.last_latitude, tech.last_longitude, None)
-        vehicles.append(solver.Vehicle(
-            id=tech.pk, start=start, end=home, shift=(ready, max(ready, shift_b)),
-            skills=technician_skills(technician=tech, on=day) | {pin_skill(tech.pk)}, max_jobs=max(0, tech.max_jobs_per_day - (1 if started else 0)),
-        ))
+    pts = _Points()
+    fixed = {job.technician_id: job for job in jobs if job.status in STARTED and job.technician_id}
+    vehicles = [v for tech in technicians
+                if (v := _vehicle(tech=tech, day=day, started=fixed.get(tech.pk), pts=pts, base=base, now=now))]
     sjobs, rows, unroutable = [], {}, {}
     for job in jobs:
         if job.status in STARTED:
@@ -134,28 +118,58 @@ def _problem(*, day: date, technicians: list[Technician], jobs: list[ServiceJob]
         if job.latitude is None or job.longitude is None:
             unroutable[job.pk] = UnassignedJob.Reason.NO_LOCATION
             continue
-        loc = point(job.latitude, job.longitude, job.district.slug if job.district_id else None)
-        window_from = job.scheduled_start or job.requested_start
-        window_to = job.scheduled_end or job.requested_end
-        windows: tuple[tuple[int, int], ...] = ()
-        if window_from and window_to:
-            a = max(0, int((window_from - base).total_seconds()))
-            b = int((window_to - base).total_seconds())
-            windows = ((a, max(a, b)),)
-            if job.slot_held and job.status == JobStatus.SCHEDULED:
-                windows = ((a, a),)  # a slot a dispatcher placed starts when it was placed
+        loc = pts.add(job.latitude, job.longitude, job.district.slug if job.district_id else None)
         rows[job.pk] = job
-        skills = job_required_skills(job)
-        if job.status == JobStatus.SCHEDULED and job.technician_id and job.pinned_at is not None:
-            # A dispatcher's pin (or an accepted slot): the job stays with its technician, in its
-            # window; a job the optimiser placed (not pinned) may move at this plan.
-            skills |= {pin_skill(job.technician_id)}
-        weight = job.district.weight if job.district_id else 1.0  # the office's lever per district
-        sjobs.append(solver.Job(id=job.pk, location=loc, service=job.estimated_duration_min * 60, windows=windows,
-                                skills=skills, priority=weighted_priority(priority=job.priority, weight=weight)))
-    matrix, source = travel.bands_for(points, districts, routing_url=conf.ROUTING_URL,
+        sjobs.append(_solver_job(job=job, location=loc, base=base))
+    matrix, source = travel.bands_for(pts.points, pts.districts, routing_url=conf.ROUTING_URL,
                                       detour=conf.ROUTE_DETOUR_FACTOR, timeout=conf.ROUTING_TIMEOUT_S)
     return _Problem(vehicles, sjobs, matrix, source, fixed, rows, unroutable, initial=_stored_plan(day=day))
+
+
+def _vehicle(*, tech: Technician, day: date, started: ServiceJob | None, pts: _Points, base: datetime,
+             now: datetime) -> solver.Vehicle | None:
+    """A technician as the solver's vehicle, or None when the shift is already over."""
+    now_s = int((now - base).total_seconds())
+    shift_a = tech.shift_start.hour * 3600 + tech.shift_start.minute * 60
+    shift_b = tech.shift_end.hour * 3600 + tech.shift_end.minute * 60
+    if shift_b <= max(shift_a, now_s):
+        return None  # the shift is over: nothing more to plan for this technician today
+    home = pts.add(*technician_start_point(tech), tech.home_district.slug)
+    start, ready = home, max(shift_a, now_s)
+    if started is not None and started.latitude is not None:
+        # The started job stays where it is: the technician continues from it when it ends.
+        start = pts.add(started.latitude, started.longitude, started.district.slug if started.district_id else None)
+        began = started.eta or started.status_changed_at or now
+        ready = max(ready, int((began - base).total_seconds()) + started.estimated_duration_min * 60)
+    elif tech.last_latitude is not None and tech.on_shift and day == timezone.localdate():
+        start = pts.add(tech.last_latitude, tech.last_longitude, None)
+    return solver.Vehicle(
+        id=tech.pk, start=start, end=home, shift=(ready, max(ready, shift_b)),
+        skills=technician_skills(technician=tech, on=day) | {pin_skill(tech.pk)},
+        max_jobs=max(0, tech.max_jobs_per_day - (1 if started else 0)),
+    )
+
+
+def _solver_job(*, job: ServiceJob, location: int, base: datetime) -> solver.Job:
+    """A job as the solver's job: its window, skills (a pin is a skill only its technician has)
+    and priority weighted by its district."""
+    window_from = job.scheduled_start or job.requested_start
+    window_to = job.scheduled_end or job.requested_end
+    windows: tuple[tuple[int, int], ...] = ()
+    if window_from and window_to:
+        a = max(0, int((window_from - base).total_seconds()))
+        b = int((window_to - base).total_seconds())
+        windows = ((a, max(a, b)),)
+        if job.slot_held and job.status == JobStatus.SCHEDULED:
+            windows = ((a, a),)  # a slot a dispatcher placed starts when it was placed
+    skills = job_required_skills(job)
+    if job.status == JobStatus.SCHEDULED and job.technician_id and job.pinned_at is not None:
+        # A dispatcher's pin (or an accepted slot): the job stays with its technician, in its
+        # window; a job the optimiser placed (not pinned) may move at this plan.
+        skills |= {pin_skill(job.technician_id)}
+    weight = job.district.weight if job.district_id else 1.0  # the office's lever per district
+    return solver.Job(id=job.pk, location=location, service=job.estimated_duration_min * 60, windows=windows,
+                      skills=skills, priority=weighted_priority(priority=job.priority, weight=weight))
 
 
 def _stored_plan(*, day: date) -> dict[int, list[int]]:
