@@ -300,7 +300,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["hvaccrm.drf.DepthLimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hvaccrm.drf_parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "hvaccrm.drf.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
