@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACK := $(PY) scripts/stack.py
 
-.PHONY: run test lint bench setup clean messages
+.PHONY: run test lint bench setup clean messages proof
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ run: $(STAMP)
 test: $(STAMP)
 	DEBUG=true $(PY) manage.py compiletranslations
 	DEBUG=true TESTING=true $(STACK) exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The proof suites (proof/, docs/reliability.md): faults, races, poison rows on the real PostgreSQL,
+# Redis and Celery worker processes; kept out of `make test` (testpaths) because they are slow.
+# A short setting by default (CI); `make proof FULL=1` runs the full one.
+PROOF_FULL := PROOF_RACE_THREADS=32 PROOF_POISON_ATTEMPTS=8
+proof: $(STAMP)
+	DEBUG=true $(PY) manage.py compiletranslations
+	DEBUG=true TESTING=true $(if $(FULL),$(PROOF_FULL)) $(STACK) exec -- $(PY) -m pytest proof/ -s -p no:randomly $(PROOF_ARGS)
 
 # The .po files are the only source of translations: extract every app's strings (and the core's,
 # into locale/), keep what translators wrote, then compile. Locations without line numbers and no
