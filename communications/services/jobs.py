@@ -68,51 +68,12 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None,
     status = status or job.status
     if status in (JobStatus.SCHEDULED, JobStatus.EN_ROUTE) and job.status != status:
         return None
-    if (previous_technician and job.technician_id and job.technician_id != previous_technician
-            and status == JobStatus.SCHEDULED):
-        # A reassignment (the office's or a sick day's): the client learns who comes, by first name.
-        name = job.technician.user.first_name or str(job.technician)
-        return (
-            "job.technician_changed",
-            _("Your technician has changed"),
-            _("Your visit on %(when)s will be done by %(name)s.") % {"when": _window(job), "name": name},
-            {"technician": job.technician_id},
-        )
-    if status == JobStatus.SCHEDULED and previous_status == JobStatus.NEW:
-        return (
-            "job.confirmed",
-            _("Your visit is confirmed"),
-            _("We will come on %(when)s. Technician: %(tech)s.")
-            % {"when": visit_when(job), "tech": job.technician or "-"},
-            {},
-        )
-    if (status == JobStatus.SCHEDULED and previous_status != JobStatus.NEW and job.slot_held
-            and change in ("assignment", "rescheduled")):
-        # The office set a time (a slot on the board or a proposal taken): the client hears the new
-        # one. The optimiser's re-plans hold no slot and tell nothing, so clients are not spammed.
-        return (
-            "job.time_set",
-            _("Your visit's time is set"),
-            _("We will come on %(when)s. Technician: %(tech)s.")
-            % {"when": visit_when(job), "tech": job.technician or "-"},
-            {},
-        )
+    if status == JobStatus.SCHEDULED:
+        return _scheduled_message(job, change, previous_status, previous_technician)
     # A row of the move new -> scheduled read after the job went on en route (an accepted
     # emergency does both in one transaction) says nothing: the en-route row tells the client once.
     if status == JobStatus.EN_ROUTE and previous_status != JobStatus.NEW and change in ("status", "eta"):
-        if job.eta:
-            body = _("The technician %(tech)s is on the way. Expected arrival: %(eta)s.") % {
-                "tech": job.technician or "",
-                "eta": _local(job.eta),
-            }
-        else:
-            body = _("The technician %(tech)s is on the way.") % {"tech": job.technician or ""}
-        return (
-            "job.en_route",
-            _("The technician is on the way"),
-            body,
-            {"eta": job.eta.isoformat() if job.eta else None},
-        )
+        return _en_route_message(job)
     if status == JobStatus.COMPLETED and previous_status != JobStatus.COMPLETED:
         link = _feedback_link(job.pk)
         return (
@@ -124,6 +85,51 @@ def _job_message(job: ServiceJob, change: str, previous_status: str | None,
     if status == JobStatus.CANCELLED and previous_status != JobStatus.CANCELLED:
         return "job.cancelled", _("Your visit was cancelled"), _("Please contact us to choose a new date."), {}
     return None
+
+
+def _scheduled_message(job: ServiceJob, change: str, previous_status: str | None,
+                       previous_technician: int | None) -> tuple[str, str, str, dict] | None:
+    """What a scheduled job tells its client: who comes instead, the confirmation, or a set time."""
+    if previous_technician and job.technician_id and job.technician_id != previous_technician:
+        # A reassignment (the office's or a sick day's): the client learns who comes, by first name.
+        name = job.technician.user.first_name or str(job.technician)
+        return (
+            "job.technician_changed",
+            _("Your technician has changed"),
+            _("Your visit on %(when)s will be done by %(name)s.") % {"when": _window(job), "name": name},
+            {"technician": job.technician_id},
+        )
+    if previous_status == JobStatus.NEW:
+        return (
+            "job.confirmed",
+            _("Your visit is confirmed"),
+            _("We will come on %(when)s. Technician: %(tech)s.")
+            % {"when": visit_when(job), "tech": job.technician or "-"},
+            {},
+        )
+    if job.slot_held and change in ("assignment", "rescheduled"):
+        # The office set a time (a slot on the board or a proposal taken): the client hears the new
+        # one. The optimiser's re-plans hold no slot and tell nothing, so clients are not spammed.
+        return (
+            "job.time_set",
+            _("Your visit's time is set"),
+            _("We will come on %(when)s. Technician: %(tech)s.")
+            % {"when": visit_when(job), "tech": job.technician or "-"},
+            {},
+        )
+    return None
+
+
+def _en_route_message(job: ServiceJob) -> tuple[str, str, str, dict]:
+    """"The technician is on the way", with the expected arrival when there is one."""
+    if job.eta:
+        body = _("The technician %(tech)s is on the way. Expected arrival: %(eta)s.") % {
+            "tech": job.technician or "",
+            "eta": _local(job.eta),
+        }
+    else:
+        body = _("The technician %(tech)s is on the way.") % {"tech": job.technician or ""}
+    return "job.en_route", _("The technician is on the way"), body, {"eta": job.eta.isoformat() if job.eta else None}
 
 
 def job_update_notify(*, job_id: int, change: str, previous_status: str | None, dedupe_key: str,
