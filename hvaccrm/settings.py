@@ -94,9 +94,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hvaccrm.middleware.NoStoreForAuthenticatedMiddleware",
-    # Axes must be last: it inspects the result of the authentication attempt.
     # Every staff read of personal data leaves one access-trail row (hvaccrm/access_trail.py).
     "hvaccrm.access_trail.AccessTrailMiddleware",
+    # Axes must be last: it inspects the result of the authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
 
