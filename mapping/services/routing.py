@@ -73,8 +73,9 @@ def jobs_of_day(*, day: date) -> list[ServiceJob]:
     if day == timezone.localdate():
         on_day |= Q(scheduled_start__isnull=True, requested_start__isnull=True, status=JobStatus.NEW)
         on_day |= Q(status__in=STARTED)
+    # The integration check's synthetic jobs never enter a real technician's route (or a push).
     return list(
-        ServiceJob.objects.filter(on_day, status__in=PLANNABLE + STARTED)
+        ServiceJob.objects.filter(on_day, status__in=PLANNABLE + STARTED, is_synthetic=False)
         .select_related("equipment", "district", "technician")
         .order_by("pk")
     )

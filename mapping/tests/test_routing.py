@@ -186,3 +186,13 @@ def test_job_locate_rolled_back_with_its_outbox_row_is_applied_on_the_retry(team
     assert not retry.get("duplicate")
     job.refresh_from_db()
     assert (job.latitude, job.district.slug) == (52.2318, "srodmiescie")
+
+
+def test_the_integration_checks_synthetic_jobs_are_never_planned_into_real_routes(team):
+    day = timezone.localdate() + timedelta(days=1)
+    real = make_job(day, 0)
+    synthetic = make_job(day, 1)
+    ServiceJob.objects.filter(pk=synthetic.pk).update(is_synthetic=True)
+    day_plan(day=day, reason="test")
+    assert set(RouteStop.objects.values_list("job_id", flat=True)) == {real.pk}
+    assert ServiceJob.objects.get(pk=synthetic.pk).status == "new"
