@@ -22,8 +22,9 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 EXAMPLES = 100 if os.environ.get("FULL") == "1" else int(os.environ.get("PROOF_FUZZ_EXAMPLES", "4"))
 # The explicit phase is schemathesis' coverage phase (boundary values of every parameter): thorough but
-# some thousand requests, so only with FULL=1.
-PHASES = [Phase.explicit, Phase.generate] if os.environ.get("FULL") == "1" else [Phase.generate]
+# some thousand requests, so only with FULL=1 (or PROOF_FUZZ_COVERAGE=1).
+COVERAGE = os.environ.get("FULL") == "1" or os.environ.get("PROOF_FUZZ_COVERAGE") == "1"
+PHASES = [Phase.explicit, Phase.generate] if COVERAGE else [Phase.generate]
 PERSONAS = ["anonymous", "client", "technician", "dispatcher", "manager"]
 STATUSES: collections.Counter = collections.Counter()
 
