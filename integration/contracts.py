@@ -17,6 +17,8 @@ from typing import Any
 from django.conf import settings
 
 from communications import services as comms
+from communications.services.jobs import visit_window
+from communications.transports import text_send
 from hvaccrm.models.outbox import Target
 from hvaccrm.services.outbox import outbox_handler, outbox_own_transactions, outbox_payload_check, outbox_queue
 from integration import handlers, payloads
@@ -82,6 +84,11 @@ CONTRACTS: tuple[Contract, ...] = (
              payload=payloads.BookingConfirmation, handler=handlers.booking_confirmation_to_client,
              service=integration.booking_confirmation_send, calls=(),
              note="the confirmation e-mail, in the client's language"),
+    Contract(target=Target.NOTIFICATIONS, kind="job.confirmation_email", source="integration (office)",
+             payload=payloads.JobConfirmationEmail, handler=handlers.confirmation_email_to_client,
+             service=integration.job_confirmation_email_send, calls=(visit_window, text_send),
+             note="a phone booking's client with an e-mail address and no portal user, in the client's language; "
+                  "sent once per row", own_transactions=True),
     Contract(target=Target.PORTAL, kind="feedback.created", source="portal", payload=payloads.FeedbackCreated,
              handler=handlers.feedback_to_systems, service=integration.sync_client_portal_activity,
              calls=(prophecy.sync_object, comms.notify_role), note="managers are told of a rating of 2 or less"),

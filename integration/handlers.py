@@ -25,6 +25,7 @@ from integration.payloads import (
     InboundEmergency,
     JobChange,
     JobCompleted,
+    JobConfirmationEmail,
     MessageRelay,
     MessageToMap,
     MessageToProphecy,
@@ -101,6 +102,14 @@ def booking_confirmation_to_client(row: IntegrationLog) -> dict:
 
 
 def feedback_to_systems(row: IntegrationLog) -> dict:
+def confirmation_email_to_client(row: IntegrationLog) -> dict | HandlerFailed:
+    p = cast(JobConfirmationEmail, row.payload)
+    try:
+        return integration.job_confirmation_email_send(job_id=p["job"], log_id=row.pk)
+    except DeliveryFailed as exc:
+        return HandlerFailed(str(exc))  # the mail server refused: the sweep sends it again
+
+
     p = cast(FeedbackCreated, row.payload)
     return integration.sync_client_portal_activity(kind="feedback.created", feedback_id=p["feedback"],
                                                    dedupe_key=dedupe_key(row))

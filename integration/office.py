@@ -18,7 +18,9 @@ from hvaccrm.closed_days import holiday_name
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Equipment, ServiceJob, Site
 from hvaccrm.models.jobs import JobSource
+from hvaccrm.models.outbox import Target
 from hvaccrm.services import client_save, job_create, site_save
+from hvaccrm.services.outbox import record
 from integration.portal import classify
 from mapping import services as mapping
 from mapping.models import SlotProposal
@@ -115,8 +117,16 @@ def phone_booking_create(*, booking: PhoneBooking, actor, now: datetime | None =
 
 def phone_booking_slot_take(*, proposal_id: int, actor) -> ServiceJob:
     """The office books the slot the caller chose: the job is assigned and scheduled in it; the
-    client is told (job.confirmed, with the real date and time) through the notifications outbox."""
+    client is told (job.confirmed, with the real date and time) through the notifications outbox,
+    or by e-mail when the client has an address and no portal user (job.confirmation_email)."""
     proposal = SlotProposal.objects.filter(pk=proposal_id).first()
     if proposal is None:
         raise ServiceError(_("That proposal is gone; propose slots again."), code="not_found", status_code=404)
-    return mapping.slot_accept(proposal=proposal, actor=actor)
+    with transaction.atomic():
+        job = mapping.slot_accept(proposal=proposal, actor=actor)
+        client = job.client
+        if client.email and not client.users.filter(is_active=True).exists():
+            # No portal user to notify: the client hears by e-mail, owed in the booking's transaction.
+            record(source="integration", target=Target.NOTIFICATIONS, kind="job.confirmation_email", obj=job,
+                   payload={"job": job.pk})
+    return job

@@ -139,6 +139,13 @@ class BookingConfirmation(TypedDict):
     user: int
 
 
+class JobConfirmationEmail(TypedDict):
+    """(notifications, job.confirmation_email): the e-mail confirming an office booking to a client
+    with an e-mail address and no portal user (portal users hear through their notifications)."""
+
+    job: int
+
+
 class VisitMoved(TypedDict):
     """(notifications, visit.moved): a client moved a planned visit by the reminder's link; the
     office is told. Days are ISO dates (`previous_day` "" when the visit had none)."""

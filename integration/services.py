@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 from communications import services as comms
 from communications.models import Message
 from hvaccrm.models import IntegrationLog, JobFeedback, ServiceJob
+from communications.services.jobs import visit_window as comms_visit_window
+from communications.transports import text_send
 from hvaccrm.models.jobs import Urgency
 from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
@@ -254,6 +256,35 @@ def booking_confirmation_send(*, job_id: int, user_id: int) -> dict[str, Any]:
 
 
 def emergency_booking_payload(job: ServiceJob) -> dict[str, Any]:
+def job_confirmation_email_send(*, job_id: int, log_id: int) -> dict[str, Any]:
+    """E-mail an office booking's confirmation (the real date and window) to a client who has an
+    e-mail address and no portal user, in the client's language. The address is read now (an
+    erased client gets nothing). Sent once per outbox row: the row is marked in a transaction of
+    its own right after the mail server took the e-mail, so a re-run of the row sends nothing;
+    a refusing server raises DeliveryFailed and the sweep sends it again."""
+    if IntegrationLog.objects.filter(pk=log_id, details__has_key="emailed_at").exists():
+        return {"sent": False, "reason": "already sent by this row"}
+    job = ServiceJob.objects.select_related("client", "site", "technician__user").filter(pk=job_id).first()
+    if job is None or not job.client.email:
+        return {"sent": False, "reason": "no job or address"}
+    if job.client.users.filter(is_active=True).exists():
+        return {"sent": False, "reason": "the client's users are notified"}
+    with translation.override(job.client.preferred_language or settings.LANGUAGE_CODE):
+        subject = _("Your visit no. %(id)s is booked") % {"id": job.pk}
+        body = _("Hello %(name)s,\n\nwe have booked your visit: %(when)s.\nAddress: %(address)s\n"
+                 "Technician: %(tech)s\n\nTo change the date, call or write to us.") % {
+            "name": job.client.name, "when": comms_visit_window(job), "address": job.site.street,
+            "tech": (job.technician.user.first_name or str(job.technician)) if job.technician_id else "-"}
+    text_send(channel="email", address=job.client.email, text=body, reference=f"job-{job.pk}-confirmation",
+              subject=str(subject))
+    with transaction.atomic():
+        row = IntegrationLog.objects.select_for_update().filter(pk=log_id).first()
+        if row is not None:
+            row.details = {**row.details, "emailed_at": timezone.now().isoformat()}
+            row.save(update_fields=["details", "updated_at"])
+    return {"sent": True}
+
+
     """The emergency.alert payload of an emergency booking (recorded with it; rebuilt by the repair)."""
     return {"message": None, "job": job.pk, "district": job.district.slug if job.district_id else None,
             "text": job.description, "urgency": Urgency.EMERGENCY, "service_types": [job.service_type]}

@@ -48,7 +48,7 @@ def visit_when(job: ServiceJob) -> str:
     return str(_("a time the office will confirm shortly"))
 
 
-def _window(job: ServiceJob) -> str:
+def visit_window(job: ServiceJob) -> str:
     """The booked date and window ("03.12.2026, 10:00–12:00"), else what visit_when says."""
     if job.scheduled_start and job.scheduled_end:
         a, b = timezone.localtime(job.scheduled_start), timezone.localtime(job.scheduled_end)
@@ -96,7 +96,7 @@ def _scheduled_message(job: ServiceJob, change: str, previous_status: str | None
         return (
             "job.technician_changed",
             _("Your technician has changed"),
-            _("Your visit on %(when)s will be done by %(name)s.") % {"when": _window(job), "name": name},
+            _("Your visit on %(when)s will be done by %(name)s.") % {"when": visit_window(job), "name": name},
             {"technician": job.technician_id},
         )
     if previous_status == JobStatus.NEW:

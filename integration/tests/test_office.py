@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client as Http
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from communications.models import Notification
 from hvaccrm.closed_days import day_is_closed
-from hvaccrm.models import Client, ServiceJob, Site
+from hvaccrm.models import Client, IntegrationLog, ServiceJob, Site
 from hvaccrm.models.jobs import JobStatus
 from hvaccrm.tests.factories import EquipmentFactory, TechnicianFactory, district
 
@@ -61,6 +62,40 @@ def test_a_phone_booking_creates_client_site_and_job_proposes_slots_and_books_on
     assert done.status_code == 302
     job.refresh_from_db()
     assert job.status == JobStatus.SCHEDULED and job.scheduled_start == proposals[0].start
+
+
+def test_a_phone_client_without_a_portal_user_gets_one_email_with_the_date_and_window_in_their_language(
+        dispatcher, django_capture_on_commit_callbacks):
+    from hvaccrm.outbox_run import outbox_process
+
+    TechnicianFactory(home_district=district("mokotow"), skills=["split_ac", "fgas_certified"],
+                      shift_start=time(8), shift_end=time(16))
+    http = _http(dispatcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = http.post(URL, _form()).context["proposals"][0]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        http.post(reverse("integration:take_slot", args=[proposal.pk]))
+    a, b = timezone.localtime(proposal.start), timezone.localtime(proposal.end)
+    [email] = mail.outbox
+    assert email.to == ["celina@example.com"] and email.subject.startswith("Twoja wizyta")  # Polish, her language
+    assert f"{a:%d.%m.%Y}, {a:%H:%M}–{b:%H:%M}" in email.body and "?" not in email.body
+    row = IntegrationLog.objects.get(kind="job.confirmation_email")
+    IntegrationLog.objects.filter(pk=row.pk).update(state="failed")  # the row runs again (a sweep, a repair)
+    outbox_process(log_id=row.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_a_phone_client_with_a_portal_user_is_notified_not_emailed(dispatcher, client_anna, anna_user,
+                                                                   django_capture_on_commit_callbacks):
+    TechnicianFactory(home_district=district("mokotow"), skills=["split_ac", "fgas_certified"],
+                      shift_start=time(8), shift_end=time(16))
+    http = _http(dispatcher)
+    page = http.post(URL, _form(client=client_anna.pk, site=client_anna.sites.get().pk, client_name="", phone=""))
+    with django_capture_on_commit_callbacks(execute=True):
+        http.post(reverse("integration:take_slot", args=[page.context["proposals"][0].pk]))
+    assert not IntegrationLog.objects.filter(kind="job.confirmation_email").exists()
+    assert not [m for m in mail.outbox if m.subject.startswith("Twoja wizyta nr")]  # her notification only
 
 
 def test_triage_suggests_the_urgency_before_booking(dispatcher):
