@@ -17,6 +17,15 @@ from hvaccrm.tests.factories import TechnicianFactory, district
 pytestmark = [pytest.mark.browser]
 
 
+def _problem_fill(page, day, text: str) -> None:
+    """The problem and the caller's window, 08:00-12:00 on `day`."""
+    page.select_option("#id_service_type", "repair")
+    page.fill("#id_description", text)
+    page.fill("#id_day", day.isoformat())
+    page.select_option("#id_from_hour", "8")
+    page.select_option("#id_to_hour", "12")
+
+
 def test_the_office_books_a_phone_call_and_the_client_is_told_the_date_and_time(
         live_asgi_url, browser_page, dispatcher, client_anna, anna_user):
     TechnicianFactory(home_district=district("mokotow"), shift_start=time(8), shift_end=time(18))
@@ -33,11 +42,7 @@ def test_the_office_books_a_phone_call_and_the_client_is_told_the_date_and_time(
     page.click('#office-pages a[href="/admin/office/new-job/"]')
     page.select_option("#id_client", str(client_anna.pk))
     page.select_option("#id_site", str(client_anna.sites.get().pk))
-    page.select_option("#id_service_type", "repair")
-    page.fill("#id_description", "Klimatyzacja w salonie nie chłodzi, cieknie woda")
-    page.fill("#id_day", day.isoformat())
-    page.select_option("#id_from_hour", "8")
-    page.select_option("#id_to_hour", "12")
+    _problem_fill(page, day, "Klimatyzacja w salonie nie chłodzi, cieknie woda")
     page.click('button[value="triage"]')
     page.wait_for_selector("#triage")
     page.click('button[value="book"]')
@@ -56,3 +61,47 @@ def test_the_office_books_a_phone_call_and_the_client_is_told_the_date_and_time(
             break
         page.wait_for_timeout(200)
     assert told and when.strftime("%d.%m.%Y %H:%M") in told.body and "?" not in told.body
+
+
+@pytest.fixture
+def mail_dir(tmp_path, monkeypatch):
+    """The live server (a subprocess) keeps its e-mails as files here; requested before it starts."""
+    monkeypatch.setenv("EMAIL_URL", "filemail://")
+    monkeypatch.setenv("EMAIL_FILE_PATH", str(tmp_path / "mail"))
+    return tmp_path / "mail"
+
+
+def test_a_phone_client_without_a_portal_account_gets_the_confirmation_email_with_the_date_and_window(
+        mail_dir, live_asgi_url, browser_page, dispatcher):
+    TechnicianFactory(home_district=district("mokotow"), skills=["split_ac", "fgas_certified"],
+                      shift_start=time(8), shift_end=time(18))
+    day = timezone.localdate() + timedelta(days=2)
+    while day.weekday() >= 5 or day_is_closed(day):
+        day += timedelta(days=1)
+    page = browser_page
+    page.goto(f"{live_asgi_url}/admin/login/?next=/admin/office/new-job/")
+    page.fill("#id_username", dispatcher.username)
+    page.fill("#id_password", "Correct-Horse-42")
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_selector("#id_client_name")
+    page.fill("#id_client_name", "Celina Nowak")
+    page.fill("#id_phone", "+48600100200")
+    page.fill("#id_email", "celina@example.com")
+    page.fill("#id_street", "Puławska 100")
+    page.fill("#id_latitude", "52.19")
+    page.fill("#id_longitude", "21.02")
+    _problem_fill(page, day, "Klimatyzacja nie chłodzi")
+    page.click('button[value="book"]')
+    page.wait_for_selector("#booked tr[data-proposal]")
+    page.click("#booked tr[data-proposal] button")
+    job = ServiceJob.objects.get(client__name="Celina Nowak")
+    page.wait_for_url(f"**/admin/hvaccrm/servicejob/{job.pk}/change/**")
+    job.refresh_from_db()
+    a, b = timezone.localtime(job.scheduled_start), timezone.localtime(job.scheduled_end)
+    for _ in range(50):  # the e-mail comes through the outbox after commit
+        mails = [p.read_text() for p in mail_dir.glob("*")] if mail_dir.exists() else []
+        if mails:
+            break
+        page.wait_for_timeout(200)
+    assert len(mails) == 1 and "To: celina@example.com" in mails[0]
+    assert f"{a:%d.%m.%Y}, {a:%H:%M}–{b:%H:%M}" in mails[0]
