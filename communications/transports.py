@@ -77,13 +77,14 @@ class EmailTransport(Transport):
 
     channel = "email"
 
-    def send(self, delivery: Delivery) -> None:
+    def send(self, delivery: Delivery, *, link: str = "") -> None:
         n = delivery.notification
         if not delivery.address:
             raise DeliveryFailed("no e-mail address")
         language = (n.payload or {}).get("language") or "pl"
         language = language if language in ("pl", "en") else "pl"
-        context = {"notification": n, "site_url": conf.SITE_URL}
+        # `link`: a secret issued for this attempt only (a sign-in link), rendered and stored nowhere.
+        context = {"notification": n, "site_url": conf.SITE_URL, "link": link or (n.payload or {}).get("link")}
         # The recipient's language, not the sender's: a worker or the office may be in another one.
         with translation.override(language):
             text = render_to_string("communications/email/notification.txt", context)

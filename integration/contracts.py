@@ -112,6 +112,11 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(target=Target.NOTIFICATIONS, kind="visit.moved", source="core", payload=payloads.VisitMoved,
              handler=handlers.visit_moved_to_office, service=integration.visit_moved_notify_run,
              calls=(comms.visit_moved_notify,), note="dispatchers and managers, when a client moved a planned visit"),
+    Contract(target=Target.NOTIFICATIONS, kind="signin_link.send", source="portal", payload=payloads.SigninLink,
+             handler=handlers.signin_link_to_user, service=integration.signin_link_send_run,
+             calls=(comms.email_notification_create, comms.delivery_attempt_or_raise),
+             note="the portal's registered issuer makes a fresh token at each attempt; a refusal is retried",
+             own_transactions=True),
 )
 
 

@@ -29,6 +29,7 @@ from integration.payloads import (
     MessageRelay,
     MessageToMap,
     MessageToProphecy,
+    SigninLink,
     VisitMoved,
 )
 
@@ -101,7 +102,6 @@ def booking_confirmation_to_client(row: IntegrationLog) -> dict:
     return integration.booking_confirmation_send(job_id=p["job"], user_id=p["user"])
 
 
-def feedback_to_systems(row: IntegrationLog) -> dict:
 def confirmation_email_to_client(row: IntegrationLog) -> dict | HandlerFailed:
     p = cast(JobConfirmationEmail, row.payload)
     try:
@@ -110,6 +110,7 @@ def confirmation_email_to_client(row: IntegrationLog) -> dict | HandlerFailed:
         return HandlerFailed(str(exc))  # the mail server refused: the sweep sends it again
 
 
+def feedback_to_systems(row: IntegrationLog) -> dict:
     p = cast(FeedbackCreated, row.payload)
     return integration.sync_client_portal_activity(kind="feedback.created", feedback_id=p["feedback"],
                                                    dedupe_key=dedupe_key(row))
@@ -164,3 +165,12 @@ def inbound_emergency_to_dispatchers(row: IntegrationLog) -> dict | HandlerFaile
 def visit_moved_to_office(row: IntegrationLog) -> dict:
     p = cast(VisitMoved, row.payload)
     return integration.visit_moved_notify_run(job_id=p["job"], day=p["day"], previous_day=p["previous_day"])
+
+
+def signin_link_to_user(row: IntegrationLog) -> dict | HandlerFailed:
+    p = cast(SigninLink, row.payload)
+    try:
+        return integration.signin_link_send_run(user_id=p["user"], purpose=p["purpose"], created_by=p["created_by"],
+                                                dedupe_key=dedupe_key(row))
+    except DeliveryFailed as exc:
+        return HandlerFailed(str(exc))  # the attempt stays recorded on the Delivery; the row is retried

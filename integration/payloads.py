@@ -155,6 +155,15 @@ class VisitMoved(TypedDict):
     previous_day: str
 
 
+class SigninLink(TypedDict):
+    """(notifications, signin_link.send): a portal sign-in or invitation link e-mailed to a user. No
+    token: the handler issues one at each send attempt, so the raw token is never stored."""
+
+    user: int
+    purpose: str
+    created_by: int | None
+
+
 # --- prophecy -------------------------------------------------------------------------------------
 
 

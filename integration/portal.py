@@ -31,10 +31,13 @@ __all__ = [
     "conversation_for_client",
     "booking_confirmation_record",
     "emergency_booking_record",
+    "erasure_notice_record",
     "managers_tell",
     "notification_list",
     "notification_read_all",
     "notification_unread_count",
+    "signin_issuer_register",
+    "signin_link_record",
 ]
 
 
@@ -70,6 +73,30 @@ def booking_confirmation_record(*, job: ServiceJob, user_id: int) -> None:
     a refusing mail server leaves its row failed for the sweep and touches nothing else."""
     record(source="portal", target=Target.PORTAL, kind="booking.confirmation", obj=job,
            payload={"job": job.pk, "user": user_id})
+
+
+def signin_link_record(*, user_id: int, purpose: str, created_by_id: int | None) -> None:
+    """A sign-in (or invitation) link owed through the outbox in the caller's transaction. The row
+    holds the user and the purpose only: the token is issued when the e-mail is sent (see
+    integration.services.signin_link_send_run), so the log never holds one."""
+    record(source="portal", target=Target.NOTIFICATIONS, kind="signin_link.send", object_type="auth.user",
+           object_id=user_id, payload={"user": user_id, "purpose": purpose, "created_by": created_by_id})
+
+
+def signin_issuer_register(issuer: integration.SigninIssuer) -> None:
+    """The portal's link issuer, called by the sign-in link's outbox handler at each attempt."""
+    integration.signin_issuer_register(issuer)
+
+
+def erasure_notice_record(*, user_id: int, address: str, language: str, title: str, body: str,
+                          request_id: int) -> int:
+    """The erasure notice: an e-mail delivery (sent and retried by its delivery.send outbox row) to
+    the address the client had. Called in the erasure's transaction after the erase, so the erase
+    does not blank it; the delivery forgets the address once sent (or given up). Its delivery id."""
+    delivery_id, _state = comms.email_notification_create(
+        user_id=user_id, kind="portal.erasure_done", title=title, body=body, address=address, language=language,
+        dedupe_key=f"portal:erasure-done:{request_id}", send=True, forget_address=True)
+    return delivery_id
 
 
 def managers_tell(*, kind: str, title: str, body: str, related_type: str = "", related_id: str = "",

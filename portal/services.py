@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -47,13 +46,6 @@ def _client_language(user) -> str:
     return client.preferred_language if client else settings.LANGUAGE_CODE
 
 
-def _mail(*, user, subject: str, template: str, context: dict[str, Any]) -> None:
-    """Send one e-mail to a user in their client's language (after commit, by the caller)."""
-    with translation.override(_client_language(user)):
-        body = render_to_string(template, {**context, "user": user, "site_url": settings.SITE_URL})
-        send_mail(str(subject) if not callable(subject) else subject(), body, None, [user.email])
-
-
 # --- sign-in links ------------------------------------------------------------------------------
 
 
@@ -76,17 +68,34 @@ def login_link_url(token: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("portal:link_login", kwargs={"token": token})
 
 
-def login_link_send(*, user, purpose: str = LoginLink.Purpose.LOGIN, created_by=None) -> LoginLink:
+def login_link_send(*, user, purpose: str = LoginLink.Purpose.LOGIN, created_by=None) -> None:
+    """Owe the user a sign-in (or invitation) link: an outbox row in the caller's transaction, sent
+    and retried through communications' e-mail delivery. The link itself is issued when the e-mail
+    goes out (signin_link_issue), so no raw token is ever stored, and a retry carries a fresh one."""
+    subsystems.signin_link_record(user_id=user.pk, purpose=purpose,
+                                  created_by_id=created_by.pk if created_by is not None else None)
+
+
+def signin_link_issue(*, user_id: int, purpose: str, created_by_id: int | None = None) -> dict[str, str] | None:
+    """A new link for one send attempt and its e-mail's wording in the client's language (called by
+    the outbox handler through integration, which imports no portal): {"url", "title", "body",
+    "language", "address"}; None when the user can no longer sign in. The body holds no link: the
+    e-mail adds it below, and only the e-mail carries it."""
+    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None:
+        return None
+    created_by = User.objects.filter(pk=created_by_id).first() if created_by_id else None
     link, token = login_link_create(user=user, purpose=purpose, created_by=created_by)
-    url = login_link_url(token)
     minutes = int((link.expires_at - link.created_at).total_seconds() // 60)
-    if purpose == LoginLink.Purpose.INVITE:
-        subject, template = (lambda: _("Your access to the client portal")), "portal/email/invite.txt"
-    else:
-        subject, template = (lambda: _("Your sign-in link")), "portal/email/login_link.txt"
-    transaction.on_commit(lambda: _mail(user=user, subject=subject, template=template,
-                                        context={"url": url, "minutes": minutes}))
-    return link
+    language = _client_language(user)
+    with translation.override(language):
+        if purpose == LoginLink.Purpose.INVITE:
+            title, template = _("Your access to the client portal"), "portal/email/invite.txt"
+        else:
+            title, template = _("Your sign-in link"), "portal/email/login_link.txt"
+        body = render_to_string(template, {"minutes": minutes, "user": user, "site_url": settings.SITE_URL})
+    return {"url": login_link_url(token), "title": str(title), "body": body.strip(), "language": language,
+            "address": user.email}
 
 
 def _rate_limited(key: str, *, limit: int = conf.LINK_REQUESTS_PER_WINDOW,
@@ -431,21 +440,26 @@ def erasure_execute(*, request_id: int, actor) -> ErasureRequest:
         if req.state != ErasureRequest.State.REQUESTED:
             raise ServiceError(_("This request was already handled."), code="handled")
         client = Client.objects.get(pk=req.client_id)
-        email, language = client.email, client.preferred_language
+        email, language = client.email, client.preferred_language or settings.LANGUAGE_CODE
+        user_id = client.users.order_by("pk").values_list("pk", flat=True).first()
         summary = client_erase(client_id=req.client_id, actor=actor)
         req.state, req.executed_at, req.executed_by, req.summary = (
             ErasureRequest.State.EXECUTED, timezone.now(), actor, summary)
         req.reason = ""  # the client's free-text note is personal data as well
         req.save(update_fields=["state", "executed_at", "executed_by", "summary", "reason"])
-        if email:  # the address is gone from the database; this confirmation is its last use
-            transaction.on_commit(lambda: _erasure_confirm(email=email, language=language))
+        if email and user_id:  # the address is gone from the database; this notice is its last use
+            _erasure_notice(user_id=user_id, email=email, language=language, request_id=req.pk)
     return req
 
 
-def _erasure_confirm(*, email: str, language: str) -> None:
+def _erasure_notice(*, user_id: int, email: str, language: str, request_id: int) -> None:
+    """Recorded after the erase, in its transaction: the erase would blank the delivery's address;
+    the notice commits with the erasure or not at all, and its delivery forgets the address once sent."""
     with translation.override(language):
+        title = str(_("Your data has been erased"))
         body = render_to_string("portal/email/erasure_done.txt", {"retained": selectors.retained_records()})
-        send_mail(_("Your data has been erased"), body, None, [email])
+    subsystems.erasure_notice_record(user_id=user_id, address=email, language=language, title=title,
+                                     body=body.strip(), request_id=request_id)
 
 
 def client_erase(*, client_id: int, actor) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from communications.services.deliveries import (
     delivery_attempt_or_raise,
     delivery_retry,
     delivery_states_sync,
+    email_notification_create,
 )
 from communications.services.emergencies import (
     alert_escalate,
@@ -95,6 +96,7 @@ __all__ = [
     "delivery_attempt_or_raise",
     "delivery_retry",
     "delivery_states_sync",
+    "email_notification_create",
     "emergency_dispatch",
     "escalation_sweep",
     "inbound_emergency_alert",

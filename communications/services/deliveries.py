@@ -86,8 +86,13 @@ def _sync_from_outbox(delivery: Delivery, *, force: bool = False) -> None:
         delivery.state = Delivery.State.DEAD if log.state == IntegrationLog.State.DEAD else Delivery.State.FAILED
 
 
-def delivery_attempt(*, delivery_id: int) -> str:
+def delivery_attempt(*, delivery_id: int, link: str = "") -> str:
     """Send one delivery once through its transport; returns its state afterwards.
+
+    `link` is a secret the e-mail carries below its text (a sign-in link, issued by the caller just
+    before this attempt): it is rendered into the message and stored nowhere. A notification whose
+    payload says `forget_address` (the erasure notice: its address was erased everywhere else) has
+    its delivery's address blanked once sent or given up on.
 
     Idempotent: a delivery that was sent (or skipped) is never sent again; one left "sending" by a
     crash is sent again under the same reference, for the gateway to drop. A marketing delivery
@@ -119,7 +124,10 @@ def delivery_attempt(*, delivery_id: int) -> str:
             d.save(update_fields=["state", "attempts", "last_error", "updated_at"])
     with transaction.atomic():
         try:
-            transport_for(d.channel).send(d)
+            if link:
+                transport_for(d.channel).send(d, link=link)
+            else:
+                transport_for(d.channel).send(d)
         except DeliveryFailed as exc:
             d.last_error = str(exc)[:2000]
             if d.channel == Channel.IN_APP:
@@ -133,18 +141,43 @@ def delivery_attempt(*, delivery_id: int) -> str:
         else:
             d.state, d.sent_at, d.last_error = Delivery.State.SENT, timezone.now(), ""
             cache.delete(_failure_key(d.pk))
-        d.save(update_fields=["state", "attempts", "last_error", "sent_at", "updated_at"])
+        if (n.payload or {}).get("forget_address") and d.state in (Delivery.State.SENT, Delivery.State.DEAD):
+            d.address = ""
+        d.save(update_fields=["state", "attempts", "last_error", "sent_at", "address", "updated_at"])
     metrics.delivery_outcome(channel=d.channel, state=d.state)
     return d.state
 
 
-def delivery_attempt_or_raise(*, delivery_id: int) -> str:
+def delivery_attempt_or_raise(*, delivery_id: int, link: str = "") -> str:
     """delivery_attempt for an outbox handler: raises DeliveryFailed (with the transport's error) on failure."""
-    state = delivery_attempt(delivery_id=delivery_id)
+    state = delivery_attempt(delivery_id=delivery_id, link=link)
     if state in (Delivery.State.FAILED, Delivery.State.DEAD):
         error = Delivery.objects.filter(pk=delivery_id).values_list("last_error", flat=True).first()
         raise DeliveryFailed(f"delivery {delivery_id}: {error}")
     return state
+
+
+def email_notification_create(*, user_id: int, kind: str, title: str, body: str, address: str, language: str,
+                              dedupe_key: str, send: bool, forget_address: bool = False) -> tuple[int, str]:
+    """One notification with one e-mail delivery to `address` (the user's own, or one erased from
+    the user since), created once per (user, dedupe_key); returns the delivery's id and state.
+
+    `send` records its delivery.send outbox row, which sends and retries it. Without it the caller's
+    own outbox row attempts it (delivery_attempt with a `link` issued at send time, so the link is
+    never stored). No in-app delivery: these are e-mails, not messages of the notification centre.
+    """
+    with transaction.atomic():
+        n = Notification.objects.filter(recipient_id=user_id, dedupe_key=dedupe_key).first()
+        if n is None:
+            payload = {"language": language, **({"forget_address": True} if forget_address else {})}
+            n = Notification.objects.create(recipient_id=user_id, kind=kind[:64], title=title[:200], body=body,
+                                            payload=payload, dedupe_key=dedupe_key)
+        d, created = Delivery.objects.get_or_create(notification=n, channel=Channel.EMAIL,
+                                                    defaults={"address": address})
+        if created and send:
+            record(source=SOURCE, target=Target.NOTIFICATIONS, kind=DELIVERY_KIND, object_type=DELIVERY_OBJECT,
+                   object_id=d.pk, payload={"delivery": d.pk})
+    return d.pk, d.state
 
 
 def delivery_retry(*, delivery_id: int) -> Delivery:

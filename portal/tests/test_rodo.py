@@ -158,8 +158,11 @@ def test_after_erasure_no_personal_value_of_the_client_is_left_in_the_database(
     request = ErasureRequest.objects.get(client_id=client_anna.pk)
     admin = HttpClient()
     admin.force_login(administrator)
-    response = admin.post(reverse("admin:portal_erasurerequest_changelist"),
-                          {"action": "execute", "_selected_action": [request.pk]})
+    # After commit the outbox sends the erasure notice, the address's last use; its delivery then
+    # forgets the address (until it is sent, that delivery is the one place the address is kept).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(reverse("admin:portal_erasurerequest_changelist"),
+                              {"action": "execute", "_selected_action": [request.pk]})
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.state == "executed" and request.executed_by == administrator
