@@ -170,8 +170,9 @@ def email_notification_create(*, user_id: int, kind: str, title: str, body: str,
         n = Notification.objects.filter(recipient_id=user_id, dedupe_key=dedupe_key).first()
         if n is None:
             payload = {"language": language, **({"forget_address": True} if forget_address else {})}
+            # Read from the start: an e-mail of the account, not news for the notification bell.
             n = Notification.objects.create(recipient_id=user_id, kind=kind[:64], title=title[:200], body=body,
-                                            payload=payload, dedupe_key=dedupe_key)
+                                            payload=payload, dedupe_key=dedupe_key, read_at=timezone.now())
         d, created = Delivery.objects.get_or_create(notification=n, channel=Channel.EMAIL,
                                                     defaults={"address": address})
         if created and send:

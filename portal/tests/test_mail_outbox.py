@@ -65,6 +65,7 @@ def test_the_sign_in_link_row_and_its_notification_hold_no_token(anna_user, djan
     stored = [json.dumps(r.payload) + r.error for r in IntegrationLog.objects.all()]
     stored += [n.title + n.body + json.dumps(n.payload) for n in Notification.objects.all()]
     assert not [s for s in stored if token in s]
+    assert not Notification.objects.filter(recipient=anna_user, read_at__isnull=True).exists()  # not for the bell
 
 
 def test_the_erasure_notice_has_a_delivery_record_and_the_address_is_forgotten_once_sent(
