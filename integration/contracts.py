@@ -21,7 +21,7 @@ from communications.services.jobs import visit_window
 from communications.transports import text_send
 from hvaccrm.models.outbox import Target
 from hvaccrm.services.outbox import outbox_handler, outbox_own_transactions, outbox_payload_check, outbox_queue
-from integration import handlers, payloads
+from integration import handlers, mail, payloads
 from integration import services as integration
 from integration.payloads import payload_check
 from mapping import services as mapping
@@ -86,7 +86,7 @@ CONTRACTS: tuple[Contract, ...] = (
              note="the confirmation e-mail, in the client's language"),
     Contract(target=Target.NOTIFICATIONS, kind="job.confirmation_email", source="integration (office)",
              payload=payloads.JobConfirmationEmail, handler=handlers.confirmation_email_to_client,
-             service=integration.job_confirmation_email_send, calls=(visit_window, text_send),
+             service=mail.job_confirmation_email_send, calls=(visit_window, text_send),
              note="a phone booking's client with an e-mail address and no portal user, in the client's language; "
                   "sent once per row", own_transactions=True),
     Contract(target=Target.PORTAL, kind="feedback.created", source="portal", payload=payloads.FeedbackCreated,
@@ -113,7 +113,7 @@ CONTRACTS: tuple[Contract, ...] = (
              handler=handlers.visit_moved_to_office, service=integration.visit_moved_notify_run,
              calls=(comms.visit_moved_notify,), note="dispatchers and managers, when a client moved a planned visit"),
     Contract(target=Target.NOTIFICATIONS, kind="signin_link.send", source="portal", payload=payloads.SigninLink,
-             handler=handlers.signin_link_to_user, service=integration.signin_link_send_run,
+             handler=handlers.signin_link_to_user, service=mail.signin_link_send_run,
              calls=(comms.email_notification_create, comms.delivery_attempt_or_raise),
              note="the portal's registered issuer makes a fresh token at each attempt; a refusal is retried",
              own_transactions=True),

@@ -15,6 +15,7 @@ from typing import cast
 from communications.services import DeliveryFailed
 from hvaccrm.models import IntegrationLog
 from hvaccrm.services.outbox import HandlerFailed
+from integration import mail
 from integration import services as integration
 from integration.payloads import (
     BookingConfirmation,
@@ -105,7 +106,7 @@ def booking_confirmation_to_client(row: IntegrationLog) -> dict:
 def confirmation_email_to_client(row: IntegrationLog) -> dict | HandlerFailed:
     p = cast(JobConfirmationEmail, row.payload)
     try:
-        return integration.job_confirmation_email_send(job_id=p["job"], log_id=row.pk)
+        return mail.job_confirmation_email_send(job_id=p["job"], log_id=row.pk)
     except DeliveryFailed as exc:
         return HandlerFailed(str(exc))  # the mail server refused: the sweep sends it again
 
@@ -170,7 +171,7 @@ def visit_moved_to_office(row: IntegrationLog) -> dict:
 def signin_link_to_user(row: IntegrationLog) -> dict | HandlerFailed:
     p = cast(SigninLink, row.payload)
     try:
-        return integration.signin_link_send_run(user_id=p["user"], purpose=p["purpose"], created_by=p["created_by"],
+        return mail.signin_link_send_run(user_id=p["user"], purpose=p["purpose"], created_by=p["created_by"],
                                                 dedupe_key=dedupe_key(row))
     except DeliveryFailed as exc:
         return HandlerFailed(str(exc))  # the attempt stays recorded on the Delivery; the row is retried

@@ -21,6 +21,7 @@ from communications.models import Conversation, Message, Notification
 from hvaccrm.models import ServiceJob
 from hvaccrm.models.outbox import Target
 from hvaccrm.services.outbox import record
+from integration import mail
 from integration import services as integration
 
 logger = logging.getLogger(__name__)
@@ -78,14 +79,14 @@ def booking_confirmation_record(*, job: ServiceJob, user_id: int) -> None:
 def signin_link_record(*, user_id: int, purpose: str, created_by_id: int | None) -> None:
     """A sign-in (or invitation) link owed through the outbox in the caller's transaction. The row
     holds the user and the purpose only: the token is issued when the e-mail is sent (see
-    integration.services.signin_link_send_run), so the log never holds one."""
+    integration.mail.signin_link_send_run), so the log never holds one."""
     record(source="portal", target=Target.NOTIFICATIONS, kind="signin_link.send", object_type="auth.user",
            object_id=user_id, payload={"user": user_id, "purpose": purpose, "created_by": created_by_id})
 
 
-def signin_issuer_register(issuer: integration.SigninIssuer) -> None:
+def signin_issuer_register(issuer: mail.SigninIssuer) -> None:
     """The portal's link issuer, called by the sign-in link's outbox handler at each attempt."""
-    integration.signin_issuer_register(issuer)
+    mail.signin_issuer_register(issuer)
 
 
 def erasure_notice_record(*, user_id: int, address: str, language: str, title: str, body: str,
