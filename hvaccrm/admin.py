@@ -45,7 +45,7 @@ from hvaccrm.services import (
 )
 
 
-def form_error_from_service(form: forms.BaseForm, exc: ServiceError) -> None:
+def form_errors_of_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
     """A service's refusal as the form's errors: by field where the service names one."""
     placed = False
     for name, msgs in exc.fields.items():
@@ -65,7 +65,7 @@ class ServiceForm(forms.ModelForm):
         try:
             rule(**kwargs)
         except ServiceError as exc:
-            form_error_from_service(self, exc)
+            form_errors_of_service_error(self, exc)
 
 
 class ServiceAdmin(admin.ModelAdmin):

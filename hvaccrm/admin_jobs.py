@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from hvaccrm.admin import ServiceAdmin, ServiceForm, form_error_from_service
+from hvaccrm.admin import ServiceAdmin, ServiceForm, form_errors_of_service_error
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import (
     JobFeedback,
@@ -104,7 +104,7 @@ class RescheduleForm(ReasonForm):
         try:
             job_rules.job_window_check(start=data.get("scheduled_start"), end=data.get("scheduled_end"))
         except ServiceError as exc:
-            form_error_from_service(self, exc)
+            form_errors_of_service_error(self, exc)
         return data
 
 
