@@ -36,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from common import django_setup, pct
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
@@ -53,23 +55,6 @@ WORKER_TRIALS_PER_DISTRICT = 1
 FANOUT_USERS = 300
 FANOUT_WORKERS = 4
 MARK = "BENCH-COMMS"
-
-
-def _setup():
-    import logging
-
-    import django
-
-    django.setup()
-    # channels_redis logs every group_send that meets a full channel at INFO: the slow-consumer run makes 20,000.
-    logging.getLogger("channels_redis").setLevel(logging.WARNING)
-
-
-def _pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 # --- cleanup -------------------------------------------------------------------------------------
@@ -265,7 +250,7 @@ def _send_emergency(conversation_id: int, author, lat: float, lng: float, n: int
 
 def e2e(backend: str) -> None:
     """Child mode: the settings (and daphne) use `backend`; prints one result line."""
-    _setup()
+    django_setup()
     from django.contrib.auth import get_user_model
     from django.db import close_old_connections
 
@@ -359,10 +344,10 @@ def e2e(backend: str) -> None:
     how = ("Celery worker (-c 2, published on commit, also running the message's prophecy/map rows and the "
            "SMS deliveries; each alert sent once the worker had finished the previous one's work)" if WORKER
            else "outbox run in-process")
-    handler_note = "" if WORKER else f" (handler alone p50={_pct(handler_ms, 0.5):.1f} ms)"
+    handler_note = "" if WORKER else f" (handler alone p50={pct(handler_ms, 0.5):.1f} ms)"
     print(f"(a) e2e emergency commit -> alert on every district technician socket [{label}, handler "
           f"{handler.__module__}.{handler.__name__}, {how}]: n={len(latencies)} "
-          f"p50={_pct(latencies, 0.5):.1f} ms p99={_pct(latencies, 0.99):.1f} ms max={max(latencies):.1f} ms"
+          f"p50={pct(latencies, 0.5):.1f} ms p99={pct(latencies, 0.99):.1f} ms max={max(latencies):.1f} ms"
           f"{handler_note}; {N_TECHS} sockets, ~{N_TECHS // 18} per district", flush=True)
 
 
@@ -614,7 +599,7 @@ def main() -> int:
     if len(sys.argv) > 2 and sys.argv[1] == "--e2e":
         e2e(sys.argv[2])
         return 0
-    _setup()
+    django_setup()
     cleanup()
     classifier()
     for backend in (PUBSUB, CORE):

@@ -32,6 +32,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from common import django_setup, pct
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
@@ -50,22 +52,6 @@ BACKLOG = 2000
 RECEIPT_TIMEOUT = 15.0
 MARK = "BENCH-EMERG"
 DISTRICT = "mokotow"
-
-
-def _setup():
-    import logging
-
-    import django
-
-    django.setup()
-    logging.getLogger("channels_redis").setLevel(logging.WARNING)
-
-
-def _pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def _load() -> str:
@@ -298,8 +284,8 @@ def _run(receivers: Receivers, conversation_id: int, author, label: str, warm_up
         if ms:
             last.append(max(ms))
         time.sleep(0.2)
-    return {"label": label, "p50": _pct(latencies, 0.5), "p99": _pct(latencies, 0.99), "n": len(latencies),
-            "last_p50": _pct(last, 0.5) if last else float("nan"), "missing": missing}
+    return {"label": label, "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99), "n": len(latencies),
+            "last_p50": pct(last, 0.5) if last else float("nan"), "missing": missing}
 
 
 def _handler_times(client_id: int) -> str:
@@ -318,12 +304,12 @@ def _handler_times(client_id: int) -> str:
         return "emergency rows: no timings"
     waits = [max(0.0, latency - duration) for latency, duration in rows]
     handler = [duration for _latency, duration in rows]
-    return (f"emergency rows ({len(rows)}): wait (record -> handler start) p50={_pct(waits, 0.5):.0f} ms "
-            f"p99={_pct(waits, 0.99):.0f} ms, handler p50={_pct(handler, 0.5):.0f} ms p99={_pct(handler, 0.99):.0f} ms")
+    return (f"emergency rows ({len(rows)}): wait (record -> handler start) p50={pct(waits, 0.5):.0f} ms "
+            f"p99={pct(waits, 0.99):.0f} ms, handler p50={pct(handler, 0.5):.0f} ms p99={pct(handler, 0.99):.0f} ms")
 
 
 def main() -> int:
-    _setup()
+    django_setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
