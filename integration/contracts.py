@@ -59,8 +59,9 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(target=Target.NOTIFICATIONS, kind="emergency.alert", source="communications, portal",
              payload=payloads.EmergencyAlert, handler=handlers.emergency_to_technicians,
              service=integration.emergency_dispatch_run, calls=(comms.emergency_dispatch,),
-             note="the first step of the escalation chain; on the emergency queue",
-             queue=settings.CELERY_EMERGENCY_QUEUE),
+             note="the first step of the escalation chain; on the emergency queue; the step's alert and "
+                  "in-app notifications commit first and are pushed, then the SMS, log and managers",
+             queue=settings.CELERY_EMERGENCY_QUEUE, own_transactions=True),
     Contract(target=Target.NOTIFICATIONS, kind="job.created", source="core", payload=payloads.JobChange,
              handler=handlers.job_to_client, service=integration.job_update_notify_run,
              calls=(comms.job_update_notify,)),
@@ -89,6 +90,11 @@ CONTRACTS: tuple[Contract, ...] = (
              service=mail.job_confirmation_email_send, calls=(visit_window, text_send),
              note="a phone booking's client with an e-mail address and no portal user, in the client's language; "
                   "sent once per row", own_transactions=True),
+    Contract(target=Target.NOTIFICATIONS, kind="job.time_change_email", source="integration (job.updated)",
+             payload=payloads.JobTimeChangeEmail, handler=handlers.time_change_email_to_client,
+             service=mail.job_time_change_email_send, calls=(text_send,),
+             note="a later change of the date or window e-mailed to that client (once per new window, never an "
+                  "ETA drift); a superseded row sends nothing", own_transactions=True),
     Contract(target=Target.PORTAL, kind="feedback.created", source="portal", payload=payloads.FeedbackCreated,
              handler=handlers.feedback_to_systems, service=integration.sync_client_portal_activity,
              calls=(prophecy.sync_object, comms.notify_role), note="managers are told of a rating of 2 or less"),

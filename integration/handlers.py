@@ -27,6 +27,7 @@ from integration.payloads import (
     JobChange,
     JobCompleted,
     JobConfirmationEmail,
+    JobTimeChangeEmail,
     MessageRelay,
     MessageToMap,
     MessageToProphecy,
@@ -107,6 +108,14 @@ def confirmation_email_to_client(row: IntegrationLog) -> dict | HandlerFailed:
     p = cast(JobConfirmationEmail, row.payload)
     try:
         return mail.job_confirmation_email_send(job_id=p["job"], log_id=row.pk)
+    except DeliveryFailed as exc:
+        return HandlerFailed(str(exc))  # the mail server refused: the sweep sends it again
+
+
+def time_change_email_to_client(row: IntegrationLog) -> dict | HandlerFailed:
+    p = cast(JobTimeChangeEmail, row.payload)
+    try:
+        return mail.job_time_change_email_send(job_id=p["job"], log_id=row.pk, key=p["key"])
     except DeliveryFailed as exc:
         return HandlerFailed(str(exc))  # the mail server refused: the sweep sends it again
 

@@ -16,16 +16,19 @@ from django.utils.translation import gettext as _
 from communications.services.jobs import visit_when
 from hvaccrm.closed_days import holiday_name
 from hvaccrm.errors import ServiceError
-from hvaccrm.models import Client, Equipment, ServiceJob, Site
+from hvaccrm.geo import district_for_point
+from hvaccrm.models import Client, District, Equipment, ServiceJob, Site
 from hvaccrm.models.jobs import JobSource
 from hvaccrm.models.outbox import Target
 from hvaccrm.services import client_save, job_create, site_save
 from hvaccrm.services.outbox import record
+from integration.mail import told_key, visit_told
 from integration.portal import classify
+from mapping import conf as mapping_conf
 from mapping import services as mapping
 from mapping.models import SlotProposal
 
-__all__ = ["PhoneBooking", "address_locate", "phone_booking_create", "phone_booking_slot_take", "triage", "window_text"]
+__all__ = ["PhoneBooking", "address_locate", "geocoder_configured", "point_district", "phone_booking_create", "phone_booking_slot_take", "triage", "window_text"]
 
 
 def window_text(job: ServiceJob) -> str:
@@ -42,6 +45,24 @@ def address_locate(*, street: str, postal_code: str = "") -> dict | None:
     """The point and district of an address when a geocoder is configured (GEOCODER_URL); None: the
     office picks the point on the map."""
     return mapping.address_geocode(street=street, postal_code=postal_code) if street else None
+
+
+def geocoder_configured() -> bool:
+    return bool(mapping_conf.GEOCODER_URL)
+
+
+def point_district(*, latitude: float, longitude: float) -> dict[str, Any]:
+    """The district of a point the office picked on the map, or a clear refusal outside Warsaw (the
+    same lookup `site_save` makes when the booking is saved)."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return {"inside": False, "message": _("Coordinates out of range.")}
+    slug = district_for_point(latitude, longitude)
+    if slug is None:
+        return {"inside": False, "message": _("This point is outside Warsaw: the company serves Warsaw only. "
+                                              "Choose a point inside the city.")}
+    name = District.objects.filter(slug=slug).values_list("name", flat=True).first() or slug
+    return {"inside": True, "district": slug, "district_name": name,
+            "message": _("District: %(name)s") % {"name": name}}
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,8 @@ def phone_booking_slot_take(*, proposal_id: int, actor) -> ServiceJob:
         client = job.client
         if client.email and not client.users.filter(is_active=True).exists():
             # No portal user to notify: the client hears by e-mail, owed in the booking's transaction.
+            # Its key is the window it tells: a later change of that window is e-mailed (mail.py).
+            told = visit_told(job)
             record(source="integration", target=Target.NOTIFICATIONS, kind="job.confirmation_email", obj=job,
-                   payload={"job": job.pk})
+                   payload={"job": job.pk, **({"key": told_key(told)} if told else {})})
     return job

@@ -141,9 +141,22 @@ class BookingConfirmation(TypedDict):
 
 class JobConfirmationEmail(TypedDict):
     """(notifications, job.confirmation_email): the e-mail confirming an office booking to a client
-    with an e-mail address and no portal user (portal users hear through their notifications)."""
+    with an e-mail address and no portal user (portal users hear through their notifications).
+    `key`: the window it tells (integration.mail.told_key), against which a later change is compared."""
 
     job: int
+    key: NotRequired[str]
+
+
+class JobTimeChangeEmail(TypedDict):
+    """(notifications, job.time_change_email): the e-mail telling that client a later change of the
+    visit's date or window. `key` is the new window (`start`/`end`, ISO); a row whose window the job
+    no longer has sends nothing."""
+
+    job: int
+    key: str
+    start: str
+    end: str
 
 
 class VisitMoved(TypedDict):

@@ -34,6 +34,7 @@ from hvaccrm.models.outbox import Target
 from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
 from hvaccrm.services.outbox import outbox_process, outbox_retry, record
+from integration import mail
 from integration.payloads import HotspotAlert, JobChange
 from mapping import conf as mapping_conf
 from mapping import services as mapping
@@ -295,7 +296,9 @@ def job_update_notify_run(*, job_id: int, change: str, previous_status: str | No
         previous_technician = None
     ids = comms.job_update_notify(job_id=job_id, change=change or "", previous_status=previous_status,
                                   dedupe_key=dedupe_key, status=status, previous_technician=previous_technician)
-    return {"notified": list(ids or [])}
+    # A client with no portal user to notify hears a new date or window by e-mail (its own row).
+    owed = mail.job_time_change_email_owe(job_id=job_id, change=change or "")
+    return {"notified": list(ids or []), **({"time_change_email": owed.pk} if owed else {})}
 
 
 def _local_day(value: str | None) -> date | None:

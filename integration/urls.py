@@ -7,5 +7,6 @@ from integration import views
 app_name = "integration"
 urlpatterns = [
     path("new-job/", views.new_job, name="new_job"),
+    path("new-job/locate/", views.locate, name="locate"),
     path("slots/<int:proposal_id>/take/", views.take_slot, name="take_slot"),
 ]

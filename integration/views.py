@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from hvaccrm.errors import ServiceError
 from hvaccrm.realtime.groups import is_staff_role
@@ -36,7 +37,34 @@ def office_page(view):
 def _render(request, form, *, job=None, proposals=(), suggestion=None, status=200) -> HttpResponse:
     return render(request, "integration/new_job.html", {
         **admin.site.each_context(request), "title": _("New phone booking"), "form": form, "job": job,
-        "proposals": proposals, "suggestion": suggestion}, status=status)
+        "proposals": proposals, "suggestion": suggestion, "tile_url": settings.MAP_TILE_URL,
+        "geocoder": office.geocoder_configured()}, status=status)
+
+
+def _coordinate(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@office_page
+@require_GET
+def locate(request: HttpRequest) -> JsonResponse:
+    """The map picker's lookups (JSON): ?latitude=&longitude= gives the point's district (or "outside
+    Warsaw"); ?street=&postal_code= the geocoded point when a geocoder is configured."""
+    lat, lng = _coordinate(request.GET.get("latitude")), _coordinate(request.GET.get("longitude"))
+    if lat is not None and lng is not None:
+        return JsonResponse(office.point_district(latitude=lat, longitude=lng))
+    street = request.GET.get("street", "").strip()[:200]
+    if not street:
+        return JsonResponse({"error": _("Give a point or an address.")}, status=400)
+    found = office.address_locate(street=street, postal_code=request.GET.get("postal_code", "").strip()[:6])
+    if not found:
+        return JsonResponse({"found": False, "message": _("The address was not found: pick the point on the map.")})
+    return JsonResponse({"found": True, "latitude": found["latitude"], "longitude": found["longitude"],
+                         "label": found.get("label", ""),
+                         **office.point_district(latitude=found["latitude"], longitude=found["longitude"])})
 
 
 @office_page

@@ -26,6 +26,16 @@ def _problem_fill(page, day, text: str) -> None:
     page.select_option("#id_to_hour", "12")
 
 
+def _map_click(page, lat: float, lng: float) -> None:
+    """A real mouse click on the booking map where (lat, lng) is drawn."""
+    page.locator("#booking-map").scroll_into_view_if_needed()
+    x, y = page.evaluate(
+        """([lat, lng]) => { const p = window.bookingMap.latLngToContainerPoint([lat, lng]);
+             const r = document.getElementById("booking-map").getBoundingClientRect();
+             return [r.left + p.x, r.top + p.y]; }""", [lat, lng])
+    page.mouse.click(x, y)
+
+
 def test_the_office_books_a_phone_call_and_the_client_is_told_the_date_and_time(
         live_asgi_url, browser_page, dispatcher, client_anna, anna_user):
     TechnicianFactory(home_district=district("mokotow"), shift_start=time(8), shift_end=time(18))
@@ -79,6 +89,7 @@ def test_a_phone_client_without_a_portal_account_gets_the_confirmation_email_wit
     while day.weekday() >= 5 or day_is_closed(day):
         day += timedelta(days=1)
     page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 1000})
     page.goto(f"{live_asgi_url}/admin/login/?next=/admin/office/new-job/")
     page.fill("#id_username", dispatcher.username)
     page.fill("#id_password", "Correct-Horse-42")
@@ -88,8 +99,17 @@ def test_a_phone_client_without_a_portal_account_gets_the_confirmation_email_wit
     page.fill("#id_phone", "+48600100200")
     page.fill("#id_email", "celina@example.com")
     page.fill("#id_street", "Puławska 100")
-    page.fill("#id_latitude", "52.19")
-    page.fill("#id_longitude", "21.02")
+    # The point is placed by clicking the map: outside Warsaw first (refused on the page), then Mokotów.
+    page.wait_for_selector("#booking-map[data-ready]")
+    _map_click(page, 52.23, 20.80)
+    page.wait_for_selector("#booking-map[data-district=outside]")
+    said = page.text_content("#booking-district")
+    assert "Warsaw" in said or "Warszaw" in said  # the page's language: English or Polish
+    _map_click(page, 52.19, 21.02)
+    page.wait_for_selector("#booking-map[data-district=mokotow]")
+    assert "Mokotów" in page.text_content("#booking-district")
+    assert abs(float(page.input_value("#id_latitude")) - 52.19) < 0.002
+    assert abs(float(page.input_value("#id_longitude")) - 21.02) < 0.002
     _problem_fill(page, day, "Klimatyzacja nie chłodzi")
     page.click('button[value="book"]')
     page.wait_for_selector("#booked tr[data-proposal]")

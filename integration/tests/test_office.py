@@ -132,3 +132,56 @@ def test_only_the_office_opens_the_page(anna_user, dispatcher):
     assert _http(dispatcher).get(URL).status_code == 200
     assert _http(anna_user).get(URL).status_code in (302, 403)
     assert Notification.objects.count() == 0
+
+
+LOCATE = "/admin/office/new-job/locate/"
+
+
+def test_the_map_pickers_point_gives_its_district_and_a_point_outside_warsaw_a_clear_message(dispatcher):
+    http = _http(dispatcher)
+    inside = http.get(LOCATE, {"latitude": "52.19", "longitude": "21.02"}).json()
+    assert inside["inside"] and inside["district"] == "mokotow" and "Mokotów" in inside["message"]
+    outside = http.get(LOCATE, {"latitude": "50.06", "longitude": "19.94"}).json()  # Kraków
+    assert outside["inside"] is False and "outside Warsaw" in outside["message"]
+    assert http.get(LOCATE).status_code == 400
+
+
+def test_the_map_picker_finds_the_address_when_a_geocoder_is_configured(dispatcher, monkeypatch):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from mapping import conf
+
+    class Nominatim(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = [{"lat": "52.19", "lon": "21.02", "display_name": "Puławska 100"}] if "Pu" in self.path else []
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(json.dumps(body).encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Nominatim)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(conf, "GEOCODER_URL", f"http://127.0.0.1:{server.server_port}")
+    try:
+        http = _http(dispatcher)
+        assert 'id="booking-geocode"' in http.get(URL).content.decode()
+        found = http.get(LOCATE, {"street": "Puławska 100", "postal_code": "02-554"}).json()
+        assert found["found"] and found["district"] == "mokotow" and found["latitude"] == 52.19
+        assert http.get(LOCATE, {"street": "Nieznana 1"}).json()["found"] is False
+    finally:
+        server.shutdown()
+
+
+def test_the_page_carries_the_map_and_keeps_the_typed_coordinates_for_use_without_script(dispatcher):
+    page = _http(dispatcher).get(URL).content.decode()
+    assert 'id="booking-map"' in page and "integration/new_job.js" in page and "leaflet" in page.lower()
+    assert 'name="latitude"' in page and 'name="longitude"' in page and 'id="booking-geocode"' not in page
+
+
+def test_only_the_office_may_look_up_points(anna_user):
+    assert _http(anna_user).get(LOCATE, {"latitude": "52.19", "longitude": "21.02"}).status_code in (302, 403)
