@@ -144,4 +144,6 @@ def board_rows(*, day: date) -> dict[str, Any]:
         Q(requested_start__isnull=True) | Q(requested_start__lt=start + timedelta(days=1), requested_start__gte=start)
     ).select_related("district", "site").order_by("-priority", "pk")[:200])
     reasons = {u["job"]: u["reason_label"] for u in plan["unassigned"]}
+    for job in tray:  # looked up here once, not by a template loop over every reason per job
+        job.unassigned_reason = reasons.get(job.pk, "")
     return {"rows": rows, "tray": tray, "reasons": reasons, "plan": plan}

@@ -49,6 +49,20 @@ def test_the_day_board_shows_a_row_per_technician_and_assigns_from_the_tray(disp
     assert job.status == "scheduled" and job.technician_id == technician_mokotow.pk
 
 
+def test_every_tray_job_offers_every_technician_and_shows_why_it_is_unassigned(dispatcher, technician_mokotow):
+    from mapping.models import DayPlan, UnassignedJob
+
+    other = TechnicianFactory()
+    first, second = ServiceJobFactory(), ServiceJobFactory()
+    plan = DayPlan.objects.create(day=timezone.localdate())
+    UnassignedJob.objects.create(plan=plan, job=first, reason=UnassignedJob.Reason.SKILLS)
+    page = browser(dispatcher).get("/mapping/board/").content.decode()
+    for tech in (technician_mokotow, other):
+        assert page.count(f'<option value="{tech.pk}">{tech}</option>') == 2
+    assert page.count(str(UnassignedJob.Reason.SKILLS.label)) == 1
+    assert f'data-job="{second.pk}"' in page
+
+
 def test_my_day_shows_the_notice_the_stops_and_moves_a_job_through_its_statuses(technician_mokotow):
     site = SiteFactory()
     unit = EquipmentFactory(site=site, refrigerant="R410A", refrigerant_charge_kg=Decimal("3.0"))  # 6.26 t CO2e
