@@ -1,42 +1,61 @@
-"""Inbound bench: SMS per second through the webhook, with triage (target >= 100/s).
+"""Inbound bench: SMS per second through the webhook with triage, against the ASGI server (target >= 100/s).
 
-Each request is a signed generic-gateway SMS from one of 50 synthetic clients' numbers in
-Mokotów: the signature check, E.164 normalisation, the client match, the rate limit in Redis,
-classification and the message with its outbox rows in one transaction (message_send). Every
-tenth text is an emergency (gas smell), so the alert rows and safety replies are in the figure.
-The synthetic rows are deleted afterwards.
+The production path: `daphne hvaccrm.asgi:application` (README, Production) as subprocesses on
+loopback with DEBUG off, and a client holding several concurrent keep-alive connections (httpx),
+spread over the processes as a load balancer would. Each request is a signed generic-gateway SMS
+from one of 50 synthetic clients' numbers in Mokotów, among BENCH_INBOUND_CLIENTS other synthetic
+clients (the number match reads the client table): the signature check, E.164 normalisation, the
+client match, the rate limit in Redis, classification and the message with its outbox rows in one
+transaction (message_send), the realtime push to the inbox. Every tenth text is an emergency (gas
+smell), so the alert rows and safety replies are in the figure. The outbox rows are not published to
+Celery (OUTBOX_PUBLISH_ON_COMMIT=false: the bench measures the webhook, not the workers; set
+BENCH_INBOUND_PUBLISH=1 to include the publish). The synthetic rows are deleted afterwards.
+
+Settings (environment): BENCH_INBOUND_MESSAGES (default 1000), BENCH_INBOUND_PROCS (web processes,
+default 1), BENCH_INBOUND_CONCURRENCY (connections, default 8), BENCH_INBOUND_CLIENTS (other
+clients in the table, default 5000), CONN_MAX_AGE (passed to the web processes; production default 0).
 
 Run: DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_inbound.py
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import os
+import secrets
+import socket
+import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import django_setup, pct
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
+django_setup()
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
-import django
+import httpx  # noqa: E402
 
-django.setup()
-
-from django.test import Client as HttpClient  # noqa: E402
-from django.test.utils import override_settings  # noqa: E402
-
-from communications import conf  # noqa: E402
-from communications.classifier import classify  # noqa: E402
 from communications.models import Message  # noqa: E402
 from hvaccrm.models import Client, District, IntegrationLog, Site  # noqa: E402
 
 SECRET = "bench-secret"
 CLIENTS = 50
-MESSAGES = int(os.environ.get("BENCH_INBOUND_MESSAGES", "400"))
+MESSAGES = int(os.environ.get("BENCH_INBOUND_MESSAGES", "1000"))
+PROCS = int(os.environ.get("BENCH_INBOUND_PROCS", "1"))
+CONCURRENCY = int(os.environ.get("BENCH_INBOUND_CONCURRENCY", "8"))
+OTHERS = int(os.environ.get("BENCH_INBOUND_CLIENTS", "5000"))
+MARK = "Bench inbound"
+PATH = "/communications/inbound/sms/"
 TEXTS = ["Klimatyzacja nie chłodzi, proszę o wizytę", "Pompa ciepła głośno pracuje od wczoraj",
          "Proszę o przegląd kotła w przyszłym tygodniu", "Z jednostki wewnętrznej kapie woda",
          "Rekuperator piszczy, co robić?", "Czy mogę przełożyć wizytę na piątek?",
@@ -44,41 +63,118 @@ TEXTS = ["Klimatyzacja nie chłodzi, proszę o wizytę", "Pompa ciepła głośno
          "Czuć gaz w kuchni przy kotle!"]
 
 
-def main() -> None:
-    conf.INBOUND_SMS_SECRET = SECRET
-    conf.INBOUND_RATE_PER_MINUTE = 10_000  # the bench measures throughput, not the limit
-    classify("warm-up")
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_web(port: int) -> subprocess.Popen:
+    """One web process as production runs it (DEBUG off, a real secret key, behind a TLS proxy)."""
+    env = dict(os.environ, DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="127.0.0.1",
+               COMMS_INBOUND_SMS_SECRET=SECRET, COMMS_INBOUND_RATE_PER_MINUTE="1000000",
+               OUTBOX_PUBLISH_ON_COMMIT="true" if os.environ.get("BENCH_INBOUND_PUBLISH") == "1" else "false",
+               CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "0"))
+    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "--proxy-headers", "-b", "127.0.0.1",
+                             "-p", str(port), "hvaccrm.asgi:application"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
+                                                          headers={"X-Forwarded-Proto": "https"}), timeout=1)
+            return proc
+        except urllib.error.HTTPError:  # 503 without a Celery worker: the server answers, that is enough
+            return proc
+        except Exception:
+            if proc.poll() is not None:
+                raise RuntimeError(f"daphne exited: {proc.stderr.read().decode()[-2000:]}") from None
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("daphne did not start within 60 s")
+
+
+def _make_clients() -> list[Client]:
     mokotow = District.objects.filter(slug="mokotow").first()
+    Client.objects.bulk_create([Client(name=f"{MARK} other {i}", phone=f"+48 500 {i // 1000:03d} {i % 1000:03d}",
+                                       is_synthetic=True) for i in range(OTHERS)], batch_size=2000)
     clients = []
     for i in range(CLIENTS):
-        c = Client.objects.create(name=f"Bench inbound {i}", phone=f"+48 600 {100 + i:03d} {i:03d}", is_synthetic=True)
+        c = Client.objects.create(name=f"{MARK} {i}", phone=f"+48 600 {100 + i:03d} {i:03d}", is_synthetic=True)
         Site.objects.create(client=c, street=f"Puławska {i}", district=mokotow, latitude=52.19, longitude=21.02)
         clients.append(c)
-    http = HttpClient()
-    requests = []
-    for n in range(MESSAGES):
+    return clients
+
+
+def _requests(clients: list[Client], count: int, tag: str) -> list[tuple[bytes, str]]:
+    out = []
+    for n in range(count):
         c = clients[n % CLIENTS]
-        body = json.dumps({"type": "message", "from": c.phone, "text": TEXTS[n % len(TEXTS)], "id": f"b{n}"}).encode()
-        requests.append((body, hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()))
-    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
+        body = json.dumps({"type": "message", "from": c.phone, "text": TEXTS[n % len(TEXTS)], "id": f"{tag}{n}"}).encode()
+        out.append((body, hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()))
+    return out
+
+
+async def _drive(ports: list[int], requests: list[tuple[bytes, str]]) -> tuple[float, list[float], dict[int, int]]:
+    """CONCURRENCY connections, each sending its next request when the last answered; connection i
+    talks to process i % PROCS (what a load balancer in front of the processes does)."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in requests:
+        queue.put_nowait(item)
+    latencies: list[float] = []
     statuses: dict[int, int] = {}
-    try:
-        # No publish to the broker per row: the sweep would pick the rows up; the bench measures the webhook.
-        with override_settings(OUTBOX_PUBLISH_ON_COMMIT=False, ALLOWED_HOSTS=["*"]):
-            started = time.monotonic()
-            for body, signature in requests:
-                r = http.post("/communications/inbound/sms/", body, content_type="application/json",
-                              HTTP_X_SIGNATURE=signature)
+
+    async def worker(i: int) -> None:
+        base = f"http://127.0.0.1:{ports[i % len(ports)]}"
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            while not queue.empty():
+                body, signature = queue.get_nowait()
+                t0 = time.perf_counter()
+                r = await http.post(PATH, content=body, headers={
+                    "Content-Type": "application/json", "X-Signature": signature, "X-Forwarded-Proto": "https"})
+                latencies.append(time.perf_counter() - t0)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-            elapsed = time.monotonic() - started
-        saved = Message.objects.filter(conversation__client__in=clients, author_role="client").count()
-        print(f"inbound SMS through the webhook with triage: {MESSAGES / elapsed:.0f} messages/s "
-              f"({1000 * elapsed / MESSAGES:.1f} ms each, {MESSAGES} requests, answers {statuses}, "
-              f"{saved} messages saved; target >= 100/s)")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(CONCURRENCY)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+def _cleanup() -> None:
+    clients = Client.objects.filter(name__startswith=MARK, is_synthetic=True)
+    ids = [str(i) for i in Message.objects.filter(conversation__client__in=clients).values_list("pk", flat=True)]
+    IntegrationLog.objects.filter(object_type="communications.message", object_id__in=ids).delete()
+    clients.delete()
+
+
+def main() -> None:
+    _cleanup()  # a run killed halfway leaves its rows
+    clients = _make_clients()
+    ports = [_free_port() for _ in range(PROCS)]
+    procs = []
+    try:
+        procs = [_start_web(port) for port in ports]
+        # Warm-up: each process loads the classifier and opens its connections (not measured).
+        asyncio.run(_drive(ports, _requests(clients, 10 * max(PROCS, CONCURRENCY), "warm")))
+        print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
+        elapsed, latencies, statuses = asyncio.run(_drive(ports, _requests(clients, MESSAGES, "b")))
+        load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+        saved = Message.objects.filter(conversation__client__in=clients, author_role="client",
+                                       external_id__startswith="b").count()
+        print(f"inbound SMS through the webhook with triage ({PROCS} daphne process(es), {CONCURRENCY} connections, "
+              f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, {OTHERS + CLIENTS} clients): "
+              f"{MESSAGES / elapsed:.0f} messages/s, per request p50 {1000 * pct(latencies, 0.5):.1f} ms "
+              f"p99 {1000 * pct(latencies, 0.99):.1f} ms ({MESSAGES} requests, answers {statuses}, {saved} saved; "
+              f"load average after {load}; target >= 100/s)")
     finally:
-        ids = [str(i) for i in Message.objects.filter(conversation__client__in=clients).values_list("pk", flat=True)]
-        IntegrationLog.objects.filter(object_type="communications.message", object_id__in=ids).delete()
-        Client.objects.filter(pk__in=[c.pk for c in clients]).delete()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        _cleanup()
 
 
 if __name__ == "__main__":

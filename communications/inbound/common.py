@@ -7,6 +7,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -50,21 +52,28 @@ def signature_valid(*, secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(expected, given)
 
 
+def _redis() -> redis.Redis:
+    url = settings.REDIS_URL
+    if url not in _redis_clients:
+        _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    return _redis_clients[url]
+
+
+_redis_clients: dict[str, redis.Redis] = {}
+
+
 def rate_limit_hit(*, channel: str, address: str) -> bool:
     """Count one inbound text of this sender; True when over the per-minute limit (then refuse).
 
-    A fixed one-minute window in the shared cache (Redis), so every web process counts together.
+    A fixed one-minute window in the shared Redis (the cache's database and key prefix), so every
+    web process counts together: INCR and EXPIRE in one pipelined round trip.
     """
     minute = int(timezone.now().timestamp() // 60)
-    key = f"comms:inbound-rate:{channel}:{hashlib.sha256(address.encode()).hexdigest()[:32]}:{minute}"
-    if cache.add(key, 1, timeout=120):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=120)
-            count = 1
+    key = cache.make_key(f"comms:inbound-rate:{channel}:{hashlib.sha256(address.encode()).hexdigest()[:32]}:{minute}")
+    pipe = _redis().pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, 120)
+    count, _expiry = pipe.execute()
     return count > conf.INBOUND_RATE_PER_MINUTE
 
 
@@ -84,17 +93,23 @@ def client_for_link(*, channel: str, address: str) -> int | None:
     return ChannelLink.objects.filter(channel=channel, address=address).values_list("client_id", flat=True).first()
 
 
-def _conversation_for(*, client_id: int, channel: str, in_reply_to: str = "", subject: str = "") -> Conversation:
+def _conversation_id_for(*, client_id: int, in_reply_to: str = "") -> int | None:
     """The conversation of the message this one answers (its Message-ID, only the client's own),
-    else the client's newest, else a new one opened on this channel."""
+    else the client's newest; None when the client has none (one query each, ids only)."""
     if in_reply_to:
         replied = (Message.objects.filter(external_id__in=in_reply_to.split(), conversation__client_id=client_id)
                    .order_by("-id").values_list("conversation_id", flat=True).first())
         if replied:
-            return Conversation.objects.get(pk=replied)
-    newest = Conversation.objects.filter(client_id=client_id).order_by("-last_message_at", "-id").first()
-    if newest is not None:
-        return newest
+            return replied
+    return (Conversation.objects.filter(client_id=client_id).order_by("-last_message_at", "-id")
+            .values_list("pk", flat=True).first())
+
+
+def _conversation_for(*, client_id: int, channel: str, in_reply_to: str = "", subject: str = "") -> Conversation:
+    """The conversation `_conversation_id_for` names, else a new one opened on this channel."""
+    conversation_id = _conversation_id_for(client_id=client_id, in_reply_to=in_reply_to)
+    if conversation_id is not None:
+        return Conversation.objects.get(pk=conversation_id)
     return Conversation.objects.create(client_id=client_id, channel=CONVERSATION_CHANNEL.get(channel, "portal"),
                                        subject=subject[:200])
 
@@ -112,6 +127,9 @@ def inbound_receive(*, channel: str, address: str, client_id: int | None, body: 
     dispatchers at once, and the gas-safety instruction back on the sender's channel unless the
     caller `answered` it itself, as the Telegram bot does in its webhook response). `triage` is
     the caller's classification of `body`, when it already has one.
+
+    The usual case, a client who has a conversation, is `message_send`'s own transaction (no
+    savepoint around it); a first text opens the conversation in the same transaction as itself.
     """
     body = (body or "").strip()
     if not body:
@@ -119,9 +137,13 @@ def inbound_receive(*, channel: str, address: str, client_id: int | None, body: 
     if client_id is None:
         return _unknown_sender_receive(channel=channel, address=address, body=body, external_id=external_id,
                                        subject=subject, triage=triage or classify(body), answered=answered)
+    conversation_id = _conversation_id_for(client_id=client_id, in_reply_to=in_reply_to)
+    if conversation_id is not None:
+        return Received(message=message_send(author=None, conversation_id=conversation_id, body=body,
+                                             channel=channel, external_id=external_id))
     with transaction.atomic():
-        conversation = _conversation_for(client_id=client_id, channel=channel, in_reply_to=in_reply_to,
-                                         subject=subject)
+        conversation = Conversation.objects.create(client_id=client_id, subject=subject[:200],
+                                                   channel=CONVERSATION_CHANNEL.get(channel, "portal"))
         message = message_send(author=None, conversation_id=conversation.pk, body=body, channel=channel,
                                external_id=external_id)
     return Received(message=message)

@@ -5,7 +5,9 @@ Two adapters turn a provider's request into `SmsEvent`s:
   {"type": "message", "from": "+48601234567", "to": "...", "text": "...", "id": "gw-1"} or
   {"type": "report", "reference": "delivery-12", "status": "delivered" | "failed", "error": "..."};
 - `twilio` (Twilio's form posts, X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted
-  form fields with the account's auth token): From, Body, MessageSid.
+  form fields with the account's auth token): a message (From, Body, MessageSid), or a status
+  callback (MessageStatus, ErrorCode) of a send whose StatusCallback URL carried our reference
+  (`...?reference=delivery-12`, signed by Twilio with the rest of the URL).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, F, Func, Value
+from django.db.models.functions import Right
 
 from communications import conf
-from communications.inbound.common import Received, client_for_link, inbound_receive, signature_valid
-from communications.models import MessageChannel
+from communications.inbound.common import Received, inbound_receive, signature_valid
+from communications.models import ChannelLink, MessageChannel
 from communications.services.deliveries import delivery_report
 from hvaccrm.models import Client, Consent
 
@@ -60,18 +63,30 @@ def phone_e164(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _digits_tail(field: str) -> Func:
+    """The last nine digits of a phone field as typed (the expression the index of migration 0007 is on)."""
+    digits = Func(F(field), Value(r"\D"), Value(""), Value("g"), function="regexp_replace", output_field=CharField())
+    return Right(digits, 9)
+
+
 def client_for_phone(e164: str) -> int | None:
     """The client with this number: linked by the office, else the client's phone field (stored as
-    typed, "+48 601 234 567" or "601-234-567": candidates by their last nine digits, each checked
-    in E.164). Two clients with one number: the longest-standing one (lowest id)."""
-    linked = client_for_link(channel=MessageChannel.SMS, address=e164)
-    if linked:
-        return linked
-    national = str(phonenumbers.parse(e164).national_number)[-9:]
-    pattern = r"\D*".join(re.escape(d) for d in national) + r"\D*$"
-    for client_id, phone in (Client.objects.filter(Q(phone__regex=pattern), anonymised_at__isnull=True)
-                             .order_by("id").values_list("pk", "phone")):
-        if phone_e164(phone) == e164:
+    typed, "+48 601 234 567" or "601-234-567": candidates by their last nine digits through an
+    index, each checked in E.164). Two clients with one number: the longest-standing one (lowest id).
+
+    One query: the office's link and the phone candidates together (the link ranks first)."""
+    national = str(phonenumbers.parse(e164).national_number)
+    linked = (ChannelLink.objects.filter(channel=MessageChannel.SMS, address=e164)
+              .annotate(rank=Value(0), typed=Value("", output_field=CharField()))
+              .order_by().values_list("rank", "client_id", "typed"))
+    by_phone = Client.objects.filter(anonymised_at__isnull=True)
+    if len(national) >= 9:
+        by_phone = by_phone.annotate(tail=_digits_tail("phone")).filter(tail=national[-9:])
+    else:  # a short foreign number: its digits anywhere at the end of the field
+        by_phone = by_phone.filter(phone__regex=r"\D*".join(re.escape(d) for d in national) + r"\D*$")
+    by_phone = by_phone.annotate(rank=Value(1)).order_by().values_list("rank", "pk", "phone")
+    for rank, client_id, phone in linked.union(by_phone, all=True).order_by("rank", "client_id"):
+        if rank == 0 or phone_e164(phone) == e164:
             return client_id
     return None
 
@@ -83,7 +98,7 @@ def generic_verify(*, body: bytes, headers) -> bool:
     return signature_valid(secret=conf.INBOUND_SMS_SECRET, body=body, signature=headers.get("X-Signature", ""))
 
 
-def generic_events(*, body: bytes, form) -> list[SmsEvent]:
+def generic_events(*, body: bytes, form, query) -> list[SmsEvent]:
     try:
         data = json.loads(body or b"{}")
     except ValueError as exc:
@@ -101,24 +116,37 @@ def generic_events(*, body: bytes, form) -> list[SmsEvent]:
     return [SmsEvent(kind="message", sender=str(data["from"]), text=data["text"], external_id=str(data.get("id", "")))]
 
 
-def twilio_signature(*, url: str, params: dict[str, str], token: str) -> str:
-    """Twilio's request signature: base64(HMAC-SHA1(token, url + each key and value, keys sorted))."""
-    signed = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+def twilio_signature(*, url: str, params, token: str) -> str:
+    """Twilio's request signature: base64(HMAC-SHA1(token, the full URL (query included) + each
+    POST field's name and value, names sorted; a repeated field's values sorted))."""
+    values = params.getlist if hasattr(params, "getlist") else (lambda key: [params[key]])
+    signed = url + "".join(f"{key}{value}" for key in sorted(params) for value in sorted(values(key)))
     return base64.b64encode(hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
 
 
 def twilio_verify(*, url: str, form, headers) -> bool:
     if not conf.TWILIO_AUTH_TOKEN:
         return False
-    expected = twilio_signature(url=url, params={k: form.get(k) for k in form}, token=conf.TWILIO_AUTH_TOKEN)
-    return hmac.compare_digest(expected, headers.get("X-Twilio-Signature", ""))
+    expected = twilio_signature(url=url, params=form, token=conf.TWILIO_AUTH_TOKEN)
+    return hmac.compare_digest(expected.encode(), headers.get("X-Twilio-Signature", "").encode())
 
 
-def twilio_events(*, body: bytes, form) -> list[SmsEvent]:
-    if form.get("Body") is None or not form.get("From"):
-        # A status callback (MessageStatus) names Twilio's id, not our reference: nothing to move.
+# Twilio's MessageStatus values that end a send: delivered, or not (read is WhatsApp's "delivered").
+TWILIO_FINAL = {"delivered": True, "read": True, "failed": False, "undelivered": False}
+
+
+def twilio_events(*, body: bytes, form, query) -> list[SmsEvent]:
+    if form.get("Body") is not None and form.get("From"):
+        return [SmsEvent(kind="message", sender=form["From"], text=form["Body"],
+                         external_id=form.get("MessageSid", ""))]
+    status = form.get("MessageStatus") or form.get("SmsStatus") or ""
+    if status not in TWILIO_FINAL or not query.get("reference"):
+        # queued, sending, sent, accepted...: not an end yet; a callback without our reference
+        # (a send that did not set it) names only Twilio's id: nothing to move.
         return []
-    return [SmsEvent(kind="message", sender=form["From"], text=form["Body"], external_id=form.get("MessageSid", ""))]
+    error = f"Twilio {status}" + (f", error {form['ErrorCode']}" if form.get("ErrorCode") else "")
+    return [SmsEvent(kind="report", reference=query["reference"], delivered=TWILIO_FINAL[status],
+                     error="" if TWILIO_FINAL[status] else error[:500])]
 
 
 ADAPTERS = {"generic": (generic_verify, generic_events), "twilio": (twilio_verify, twilio_events)}

@@ -43,7 +43,8 @@ def sms_webhook(request: HttpRequest, provider: str = "generic") -> HttpResponse
     verify, events_of = adapter
     body = request.body  # read first: the form is then parsed from it, and both stay readable
     if provider == "twilio":
-        url = (conf.INBOUND_PUBLIC_URL.rstrip("/") + request.path) if conf.INBOUND_PUBLIC_URL \
+        # The URL Twilio signed, query string included (a status callback carries our reference there).
+        url = (conf.INBOUND_PUBLIC_URL.rstrip("/") + request.get_full_path()) if conf.INBOUND_PUBLIC_URL \
             else request.build_absolute_uri()
         ok = verify(url=url, form=request.POST, headers=request.headers)
     else:
@@ -51,7 +52,7 @@ def sms_webhook(request: HttpRequest, provider: str = "generic") -> HttpResponse
     if not ok:
         return _forbidden()
     try:
-        events = events_of(body=body, form=request.POST)
+        events = events_of(body=body, form=request.POST, query=request.GET)
     except sms.BadRequest as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     results = []
