@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from audit import admin_consistency  # noqa: F401 - registers the consistency checks' list and actions
 from audit.models import AuditCheckpoint, HealthDaily, HealthSnapshot, IntegrationHealth, RepairRecord
 from hvaccrm.admin import ReadOnlyAdmin
 

@@ -112,3 +112,21 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.label or ''} {self.created_at:%Y-%m-%d %H:%M}".strip()
+
+
+class ConsistencyCheck(models.Model):
+    """One check of the consistency report (audit.consistency.CHECKS) with what it found when last
+    run: the rows of the admin list whose actions are the report, the dry run and the repair."""
+
+    kind = models.CharField(_("check"), max_length=48, unique=True)
+    found = models.PositiveIntegerField(_("found when last run"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    repaired = models.PositiveIntegerField(_("repaired by the last repair"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("consistency check")
+        verbose_name_plural = _("consistency checks")
+
+    def __str__(self) -> str:
+        return self.kind

@@ -72,5 +72,6 @@ def office_home(*, user) -> dict[str, Any]:
     ]
     if audit:
         links += [(_("Audit dashboard"), reverse("audit:dashboard")), (_("Data consistency"), reverse("audit:consistency")),
+                  (_("Consistency checks: dry run, repair"), reverse("admin:audit_consistencycheck_changelist")),
                   (_("Audit checkpoints"), reverse("audit:checkpoints")), (_("Access trail"), reverse("audit:access_trail"))]
     return {"tiles": tiles, "links": links}

@@ -19,7 +19,7 @@ from django.utils import timezone
 from audit import conf
 from audit.consistency import CHECKS_BY_KIND, get_data_consistency_report
 from audit.health import BY_KEY, HEALTH_CACHE_KEY, health_cache_write, health_compute
-from audit.models import AuditCheckpoint, HealthSnapshot, IntegrationHealth, RepairRecord
+from audit.models import AuditCheckpoint, ConsistencyCheck, HealthSnapshot, IntegrationHealth, RepairRecord
 from hvaccrm.checks import run_checks
 from hvaccrm.models import AccessRecord
 
@@ -159,6 +159,41 @@ def repair_data_inconsistencies(*, dry_run: bool = True, actor=None, kinds: list
         )
         result["done"].append({**item, "ok": ok, "result": _jsonable(outcome)})
         result["failed"] += not ok
+    return result
+
+
+def consistency_checks_ensure() -> int:
+    """One ConsistencyCheck row per check of the report (a new check gets its row); returns how many
+    were added. Idempotent: run by the checks' admin list before it reads them."""
+    have = set(ConsistencyCheck.objects.values_list("kind", flat=True))
+    missing = [ConsistencyCheck(kind=kind) for kind in CHECKS_BY_KIND if kind not in have]
+    ConsistencyCheck.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
+
+def consistency_checks_run(*, kinds: list[str]) -> dict[str, Any]:
+    """Run the report for `kinds` and keep what each found on its row (nothing else changes)."""
+    report = get_data_consistency_report(kinds=kinds)
+    counts = {f["kind"]: f["count"] for f in report["findings"]}
+    now = timezone.now()
+    with transaction.atomic():
+        for check in ConsistencyCheck.objects.select_for_update().filter(kind__in=report["checked"]):
+            check.found, check.checked_at = counts.get(check.kind, 0), now
+            check.save(update_fields=["found", "checked_at"])
+    return report
+
+
+def consistency_checks_repair(*, kinds: list[str], actor) -> dict[str, Any]:
+    """Repair what the selected checks find (repair_data_inconsistencies, one RepairRecord per
+    object), then run them again: each row keeps what it repaired and what is still found."""
+    result = repair_data_inconsistencies(dry_run=False, actor=actor, kinds=kinds)
+    repaired: dict[str, int] = {}
+    for item in result["done"]:
+        repaired[item["kind"]] = repaired.get(item["kind"], 0) + bool(item["ok"])
+    ConsistencyCheck.objects.filter(kind__in=kinds).update(repaired=0)
+    for kind, n in repaired.items():
+        ConsistencyCheck.objects.filter(kind=kind).update(repaired=n)
+    result["after"] = consistency_checks_run(kinds=kinds)
     return result
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
@@ -94,23 +94,13 @@ def report(request):
 
 
 @audit_staff()
+@require_GET
 def consistency(request):
-    """GET: the report. POST dry_run: the plan, nothing changed. POST confirm: the repair."""
-    plan = done = None
-    if request.method == "POST":
-        if not is_staff_role(request.user, *WRITE_ROLES):
-            raise PermissionDenied
-        if request.POST.get("confirm") == "1":
-            done = services.repair_data_inconsistencies(dry_run=False, actor=request.user)
-            messages.success(request, _("%(n)s repairs made, %(f)s failed.") % {
-                "n": len(done["done"]) - done["failed"], "f": done["failed"]})
-        else:
-            plan = services.repair_data_inconsistencies(dry_run=True, actor=request.user)
-    elif request.method != "GET":
-        return HttpResponseNotAllowed(["GET", "POST"])
+    """The report. Its dry run and repair are admin actions on the consistency checks' list
+    (audit.admin_consistency), for administrators."""
     data = selectors.get_data_consistency_report()
     return render(request, "audit/consistency.html", _context(
-        request, _("Data consistency"), report=data, plan=plan, done=done))
+        request, _("Data consistency"), report=data, checks_url=reverse("admin:audit_consistencycheck_changelist")))
 
 
 @audit_staff(*WRITE_ROLES)

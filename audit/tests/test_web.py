@@ -41,23 +41,18 @@ def test_only_managers_and_administrators_see_the_audit_pages(client, dispatcher
     assert client.get(url).status_code == 403
     client.force_login(manager)
     assert client.get(url).status_code == 200
-    assert client.post(reverse("audit:consistency")).status_code == 403  # repair: administrators only
+    assert client.post(reverse("audit:consistency")).status_code == 405  # the repair is an admin action now
     assert client.post(reverse("audit:switch_set", args=["map"]), {"enabled": "0"}).status_code == 403
 
 
-def test_the_repair_button_shows_a_dry_run_first_then_repairs(client, administrator, client_anna, monkeypatch):
+def test_the_report_page_leads_to_the_dry_run_and_repair_actions(client, administrator, client_anna, monkeypatch):
     monkeypatch.setattr(conf, "CONSISTENCY_GRACE_SECONDS", 0)
     job = ServiceJobFactory(site=client_anna.sites.get(), client=client_anna)
     ServiceJob.objects.filter(pk=job.pk).update(latitude=None, longitude=None, district=None)
     client.force_login(administrator)
-    url = reverse("audit:consistency")
-    assert "job_without_location" in client.get(url).content.decode()
-    plan = client.post(url)
-    assert plan.context["plan"]["planned"][0]["object_id"] == str(job.pk)
-    assert ServiceJob.objects.get(pk=job.pk).latitude is None and not RepairRecord.objects.exists()
-    client.post(url, {"confirm": "1"})
-    assert ServiceJob.objects.get(pk=job.pk).latitude is not None
-    assert RepairRecord.objects.get().actor_label == administrator.username
+    page = client.get(reverse("audit:consistency")).content.decode()
+    assert "job_without_location" in page and reverse("admin:audit_consistencycheck_changelist") in page
+    assert client.post(reverse("audit:consistency")).status_code == 405 and not RepairRecord.objects.exists()
 
 
 def test_a_switch_on_the_dashboard_pauses_and_resumes_a_target(client, administrator):
