@@ -57,7 +57,10 @@ def districts_geojson() -> dict[str, Any]:
 def technicians_geojson() -> dict[str, Any]:
     """Technicians on shift: the last position, or no point and private=True in private mode."""
     features = []
-    for t in Technician.objects.filter(active=True).select_related("user", "home_district").order_by("pk"):
+    # Not the districts' boundaries (kilobytes of GeoJSON each): the board shows their names.
+    techs = (Technician.objects.filter(active=True).select_related("user", "home_district")
+             .defer("home_district__geometry").order_by("pk"))
+    for t in techs:
         private = t.private_mode
         has_point = not private and t.last_latitude is not None and t.on_shift
         features.append({
@@ -136,13 +139,16 @@ def board_rows(*, day: date) -> dict[str, Any]:
     plan = day_plan_get(day=day)
     by_tech = {r["technician"]: r for r in plan["routes"]}
     rows = []
-    for t in Technician.objects.filter(active=True).select_related("user", "home_district").order_by("pk"):
+    # Not the districts' boundaries (kilobytes of GeoJSON each): the board shows their names.
+    techs = (Technician.objects.filter(active=True).select_related("user", "home_district")
+             .defer("home_district__geometry").order_by("pk"))
+    for t in techs:
         rows.append({"technician": t, "route": by_tech.get(t.pk, {"stops": []}),
                      "shift": (t.shift_start, t.shift_end)})
     start = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
     tray = list(ServiceJob.objects.filter(status="new").filter(
         Q(requested_start__isnull=True) | Q(requested_start__lt=start + timedelta(days=1), requested_start__gte=start)
-    ).select_related("district", "site").order_by("-priority", "pk")[:200])
+    ).select_related("district", "site").defer("district__geometry").order_by("-priority", "pk")[:200])
     reasons = {u["job"]: u["reason_label"] for u in plan["unassigned"]}
     for job in tray:  # looked up here once, not by a template loop over every reason per job
         job.unassigned_reason = reasons.get(job.pk, "")
