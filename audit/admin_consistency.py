@@ -9,7 +9,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from audit import services
 from audit.consistency import CHECKS_BY_KIND
@@ -56,8 +55,8 @@ class ConsistencyCheckAdmin(ReadOnlyAdmin):
     def report_run(self, request, queryset):
         report = services.consistency_checks_run(kinds=list(queryset.values_list("kind", flat=True)))
         found = sum(f["count"] for f in report["findings"])
-        self.message_user(request, ngettext("%(n)d object out of step found.", "%(n)d objects out of step found.",
-                                            found) % {"n": found}, messages.WARNING if found else messages.SUCCESS)
+        self.message_user(request, _("Objects out of step found: %(n)s.") % {"n": found},
+                          messages.WARNING if found else messages.SUCCESS)
 
     @admin.action(description=_("Dry run: what a repair of the selected checks would change"),
                   permissions=["repair"])
