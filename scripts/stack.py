@@ -148,11 +148,37 @@ def relay(name: str, proc: subprocess.Popen[str]) -> None:
     threading.Thread(target=pump, name=f"relay-{name}", daemon=True).start()
 
 
-def background(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+def background(name: str, argv: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[str]:
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, errors="replace", bufsize=1)
+                            text=True, errors="replace", bufsize=1, pass_fds=pass_fds)
     relay(name, proc)
     return proc
+
+
+def web_processes(env: dict[str, str], host: str, port: int) -> dict[str, subprocess.Popen[str]]:
+    """WEB_PROCESSES daphne processes (default 1) serving HTTP and WebSockets on ONE port: the
+    listening socket is bound here and handed to each (--fd), the kernel spreads the connections.
+    One daphne runs Django on one core (the GIL); a second uses the machine's other core."""
+    count = int(env.get("WEB_PROCESSES", "1"))
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    argv = [
+        # -v 0: daphne's own warnings and errors only; every request goes to web-access.log.
+        PY, "-m", "daphne", "-v", "0", "--access-log", str(LOGS / "web-access.log"),
+        "--fd", str(listener.fileno()), "--websocket_timeout", "86400",
+        # The server drops oversized frames before Django sees them; the consumer
+        # answers smaller-but-too-large ones (WS_MAX_FRAME_BYTES) with an error frame.
+        "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
+        "--proxy-headers", "hvaccrm.asgi:application"]
+    procs = {}
+    for i in range(count):
+        name = "web" if count == 1 else f"web-{i + 1}"
+        procs[name] = background(name, argv, env, pass_fds=(listener.fileno(),))
+    listener.close()  # the servers hold it
+    return procs
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -179,14 +205,7 @@ def cmd_run() -> int:
         manage(env, "compiletranslations", "-v", "0")
         manage(env, "seed_demo", "--once")
         procs = {
-            # -v 0: daphne's own warnings and errors only; every request goes to web-access.log.
-            "web": background("web", [
-                PY, "-m", "daphne", "-v", "0", "--access-log", str(LOGS / "web-access.log"),
-                "-b", host, "-p", port, "--websocket_timeout", "86400",
-                # The server drops oversized frames before Django sees them; the consumer
-                # answers smaller-but-too-large ones (WS_MAX_FRAME_BYTES) with an error frame.
-                "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
-                "--proxy-headers", "hvaccrm.asgi:application"], env),
+            **web_processes(env, host, int(port)),
             "worker": background("worker", [
                 PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
                 "-Q", env.get("CELERY_QUEUE", "hvaccrm")], env),
