@@ -27,7 +27,7 @@ test: $(STAMP)
 # The proof suites (proof/, docs/reliability.md): faults, races, poison rows on the real PostgreSQL,
 # Redis and Celery worker processes; kept out of `make test` (testpaths) because they are slow.
 # A short setting by default (CI); `make proof FULL=1` runs the full one.
-PROOF_FULL := PROOF_RACE_THREADS=32 PROOF_POISON_ATTEMPTS=8
+PROOF_FULL := PROOF_FULL=1 PROOF_RACE_THREADS=32 PROOF_POISON_ATTEMPTS=8
 proof: $(STAMP)
 	DEBUG=true $(PY) manage.py compiletranslations
 	DEBUG=true TESTING=true $(if $(FULL),$(PROOF_FULL)) $(STACK) exec -- $(PY) -m pytest proof/ -s -p no:randomly $(PROOF_ARGS)

@@ -135,12 +135,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# A lost Redis is an empty cache (hvaccrm/cache.py): pages and the API keep answering while it is
+# down (proof/test_fault_broker_down.py); counting callers (login throttling) fail closed.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "hvaccrm.cache.TolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="hvaccrm"),
         "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 2},
     }
 }
 

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from hvaccrm.cache import UNAVAILABLE as CACHE_UNAVAILABLE
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client, Consent, Equipment, ServiceJob, Site
 from hvaccrm.models.jobs import OPEN_STATUSES, JobSource, JobStatus, ServiceType, Urgency
@@ -100,14 +101,18 @@ def signin_link_issue(*, user_id: int, purpose: str, created_by_id: int | None =
 
 def _rate_limited(key: str, *, limit: int = conf.LINK_REQUESTS_PER_WINDOW,
                   window_seconds: int = conf.LINK_REQUEST_WINDOW_SECONDS) -> bool:
-    """Count one more use of `key` in its window; True once the count passes `limit`."""
+    """Count one more use of `key` in its window; True once the count passes `limit`, and True
+    while the cache cannot count (Redis down): login throttling fails closed."""
     cache_key = f"portal:rate:{window_seconds}:{hashlib.sha256(key.encode()).hexdigest()}"
     cache.add(cache_key, 0, window_seconds)
     try:
         count = cache.incr(cache_key)
-    except ValueError:
+    except ValueError:  # the key expired between add and incr
         cache.set(cache_key, 1, window_seconds)
         count = 1
+    except CACHE_UNAVAILABLE:
+        logger.warning("sign-in link refused: the rate limit cannot count (cache unavailable)")
+        return True
     return count > limit
 
 

@@ -10,13 +10,20 @@ import secrets
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from hvaccrm.errors import ServiceError
 
 PREFIX = "ws-ticket:"
 
 
 def ticket_issue(*, user_id: int) -> str:
+    """A new ticket; a 503 while the cache cannot keep it (Redis down): the device retries, instead
+    of opening a socket with a ticket nobody stored, which it would take for a refusal (4401)."""
     ticket = secrets.token_urlsafe(32)
-    cache.set(PREFIX + ticket, user_id, timeout=settings.WS_TICKET_TTL)
+    if not cache.add(PREFIX + ticket, user_id, timeout=settings.WS_TICKET_TTL):
+        raise ServiceError(_("Live updates are unavailable for a moment; try again shortly."),
+                           code="unavailable", status_code=503)
     return ticket
 
 
