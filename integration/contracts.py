@@ -59,8 +59,9 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(target=Target.NOTIFICATIONS, kind="emergency.alert", source="communications, portal",
              payload=payloads.EmergencyAlert, handler=handlers.emergency_to_technicians,
              service=integration.emergency_dispatch_run, calls=(comms.emergency_dispatch,),
-             note="the first step of the escalation chain; on the emergency queue",
-             queue=settings.CELERY_EMERGENCY_QUEUE),
+             note="the first step of the escalation chain; on the emergency queue; the step's alert and "
+                  "in-app notifications commit first and are pushed, then the SMS, log and managers",
+             queue=settings.CELERY_EMERGENCY_QUEUE, own_transactions=True),
     Contract(target=Target.NOTIFICATIONS, kind="job.created", source="core", payload=payloads.JobChange,
              handler=handlers.job_to_client, service=integration.job_update_notify_run,
              calls=(comms.job_update_notify,)),

@@ -246,17 +246,22 @@ NO_SOCKET = "no open socket"
 PUSH_FAILED = "push not accepted by the channel layer"
 
 
-def deliveries_in_app_push(*, pushes: list[tuple[str, dict, int | None]]) -> dict[int, str]:
+def deliveries_in_app_push(
+    *, pushes: list[tuple[str, dict, int | None]], recipients: dict[int, int] | None = None
+) -> dict[int, str]:
     """After commit: push each (group, event) and move the in-app delivery of its notification.
 
     A delivery becomes "sent" only when its recipient had at least one open socket and the channel
     layer accepted the push; otherwise it stays "pending" with the reason, and the recipient's next
-    page load shows it (the audit counts what stays undelivered). Returns {notification id: state}.
+    page load shows it (the audit counts what stays undelivered). `recipients` ({notification id:
+    user id}) saves the look-up when the caller knows them (an alert's frames wait for no query).
+    Returns {notification id: state}.
     """
     if not pushes:
         return {}
-    ids = [nid for _group, _event, nid in pushes if nid]
-    recipients = dict(Notification.objects.filter(pk__in=ids).values_list("pk", "recipient_id"))
+    if recipients is None:
+        ids = [nid for _group, _event, nid in pushes if nid]
+        recipients = dict(Notification.objects.filter(pk__in=ids).values_list("pk", "recipient_id"))
     # Asked before the push: a socket that opens in between catches up on its own, never the reverse.
     listening = presence.users_with_open_sockets(user_ids=sorted(set(recipients.values())))
     accepted = _send_many([(group, event) for group, event, _nid in pushes])

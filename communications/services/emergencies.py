@@ -16,6 +16,7 @@ from communications.models import (
     AlertDecision,
     AlertResponse,
     Channel,
+    Delivery,
     EmergencyAlert,
     Message,
     Priority,
@@ -23,7 +24,7 @@ from communications.models import (
 from communications.services.alerts import ALERT_WAITING, alert_chain, alert_data
 from communications.services.common import ALERT_OBJECT, run_deduped
 from communications.services.deliveries import deliveries_in_app_push
-from communications.services.notifications import NotificationSpec, _notify_map
+from communications.services.notifications import NotificationSpec, _notify_map, external_deliveries_save
 from hvaccrm.geo import DISTRICTS, haversine_m
 from hvaccrm.models import District, ServiceJob, Technician
 from hvaccrm.realtime import events
@@ -43,7 +44,8 @@ def _rank_technicians(alert: EmergencyAlert, district_ids: list[int], exclude_us
     """(routed [(tech, km)], skipped [(tech, reason)]) for the districts, nearest first."""
     point = _alert_point(alert)
     routed, skipped = [], []
-    techs = Technician.objects.filter(home_district_id__in=district_ids, active=True).select_related("user")
+    techs = Technician.objects.filter(home_district_id__in=district_ids, active=True).select_related(
+        "user__notification_preference")
     for tech in techs:
         if tech.user_id in exclude_users:
             continue
@@ -66,18 +68,11 @@ def _rank_technicians(alert: EmergencyAlert, district_ids: list[int], exclude_us
 def _route_to(
     alert: EmergencyAlert, routed: list, *, step_reason: str, key_suffix: str, decisions: list[AlertDecision]
 ) -> dict[int, int]:
-    """Notify technicians (one batch) and push each an `emergency.alert` with their notification id,
-    nearest first; {user id: notification id}."""
+    """Notify technicians (one batch, in-app only: the SMS deliveries follow in
+    `external_deliveries_save`) and push each an `emergency.alert` with their notification id,
+    nearest first, once committed; {user id: notification id}."""
     if not routed:
         return {}
-    # Registered first so that, after commit, the pushes go out before the publishes of the SMS
-    # deliveries' outbox rows (on_commit callbacks run in registration order).
-    pushes: list[tuple[str, dict]] = []
-    # Each push names the technician's notification: its in-app delivery is "sent" only if it
-    # reached an open socket (deliveries_in_app_push).
-    transaction.on_commit(
-        lambda: deliveries_in_app_push(pushes=[(grp, ev, ev["data"].get("notification")) for grp, ev in pushes])
-    )
     title = _("Emergency in %(district)s") % {"district": alert.district.name if alert.district_id else "?"}
     spec = NotificationSpec(
         kind="emergency.alert",
@@ -90,7 +85,8 @@ def _route_to(
         dedupe_key=f"alert:{alert.pk}:{key_suffix}",
     )
     extra = {tech.user_id: {"rank": rank, "distance_km": km} for rank, (tech, km) in enumerate(routed, start=1)}
-    by_user = _notify_map(spec=spec, user_ids=[t.user_id for t, _km in routed], push=False, extra=extra, fresh_key=True)
+    by_user = _notify_map(spec=spec, user_ids=[t.user_id for t, _km in routed], push=False, extra=extra,
+                          fresh_key=True, in_app_only=True, users=[t.user for t, _km in routed])
     decisions += [
         AlertDecision(
             alert=alert,
@@ -103,18 +99,24 @@ def _route_to(
         )
         for rank, (tech, km) in enumerate(routed, start=1)
     ]
-    pushes += [
-        (
-            g.technician_group(tech.pk),
-            events.make_event(
-                "emergency.alert",
-                row_id=alert.pk,
-                data=alert_data(alert, notification=by_user.get(tech.user_id), rank=rank, distance_km=km),
-            ),
-        )
-        for rank, (tech, km) in enumerate(routed, start=1)
-    ]
+    _frames_after_commit(alert, [(tech.pk, tech.user_id, by_user.get(tech.user_id), rank, km)
+                                 for rank, (tech, km) in enumerate(routed, start=1)])
     return by_user
+
+
+def _frames_after_commit(alert: EmergencyAlert, people: list[tuple[int, int, int | None, int, float | None]]) -> None:
+    """Each technician's `emergency.alert` (technician id, user id, notification id, rank, km), sent
+    after commit. Each names the technician's notification: its in-app delivery is "sent" only if
+    it reached an open socket (deliveries_in_app_push). The event is built once and copied per
+    technician (200 JSON round trips were on the alert's path)."""
+    base = events.make_event("emergency.alert", row_id=alert.pk, data=alert_data(alert))
+    pushes = [
+        (g.technician_group(tech_id), {**base, "data": {**base["data"], "notification": nid, "rank": rank,
+                                                        "distance_km": km}}, nid)
+        for tech_id, _user_id, nid, rank, km in people
+    ]
+    recipients = {nid: user_id for _t, user_id, nid, _r, _k in people if nid}
+    transaction.on_commit(lambda: deliveries_in_app_push(pushes=pushes, recipients=recipients))
 
 
 def emergency_dispatch(
@@ -128,10 +130,11 @@ def emergency_dispatch(
     """
     existing = EmergencyAlert.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
+        _alert_complete(existing)  # a run that died between the halves left the second one
         return _alert_duplicate(existing)
     place = _alert_place(message_id=message_id, job_id=job_id, district_slug=district_slug)
 
-    def work() -> dict:
+    def work() -> tuple[EmergencyAlert, list[int], list[AlertDecision]]:
         alert = EmergencyAlert.objects.create(
             message=place.message,
             job=place.job,
@@ -143,16 +146,57 @@ def emergency_dispatch(
             escalate_at=timezone.now(),
         )
         decisions: list[AlertDecision] = []
-        recipients = _chain_start(alert, step=0, decisions=decisions, reason="")
-        _managers_alert(alert, _staff_spec(alert, district=place.district, text=text), decisions)
-        AlertDecision.objects.bulk_create(decisions)
-        _alert_announce(alert, recipients=recipients)
-        return {"alert": alert.pk, "recipients": recipients}
+        return alert, _chain_start(alert, step=0, decisions=decisions, reason=""), decisions
 
+    # The first half commits the alert, its first step's responses and in-app notifications: the
+    # technicians' frames go out on that commit (when this is the outermost transaction, as the
+    # outbox runs it), before the SMS deliveries, the routing log and the managers are written.
     # A concurrent run made the alert first (the dedupe key is unique): answer with that one.
-    return run_deduped(
-        work, made_by_other_run=lambda: _alert_duplicate(EmergencyAlert.objects.get(dedupe_key=dedupe_key))
+    made = run_deduped(work, made_by_other_run=lambda: None)
+    if made is None:
+        return _alert_duplicate(EmergencyAlert.objects.get(dedupe_key=dedupe_key))
+    alert, recipients, decisions = made
+    _alert_complete(alert, decisions=decisions, recipients=recipients)
+    return {"alert": alert.pk, "recipients": recipients}
+
+
+def _alert_complete(alert: EmergencyAlert, *, decisions: list[AlertDecision] | None = None,
+                    recipients: list[int] | None = None) -> None:
+    """The second half of a dispatch: the SMS deliveries of the alerted step, the routing log, the
+    managers and the office's chain. Once: the managers' decision marks it done (written in the
+    same transaction), so a retry after a run that died between the halves writes it once, and
+    pushes the frames again to whoever's in-app delivery is still pending."""
+    with transaction.atomic():
+        alert = (EmergencyAlert.objects.select_for_update(of=("self",)).select_related("district", "message")
+                 .filter(pk=alert.pk).first())
+        if alert is None or AlertDecision.objects.filter(alert=alert, step=AlertDecision.Step.MANAGERS).exists():
+            return
+        if decisions is None:
+            decisions = _alert_routed_again(alert)
+        external_deliveries_save(notification_ids=_step_notifications(alert))
+        _managers_alert(alert, _staff_spec(alert, district=alert.district, text=alert.text), decisions)
+        AlertDecision.objects.bulk_create(decisions)
+        _alert_announce(alert, recipients=_alert_recipients(alert) if recipients is None else recipients)
+
+
+def _step_notifications(alert: EmergencyAlert) -> list[int]:
+    """The notifications of the alert's current step (its responses')."""
+    return list(AlertResponse.objects.filter(alert=alert, step=alert.step).exclude(notification=None)
+                .values_list("notification_id", flat=True))
+
+
+def _alert_routed_again(alert: EmergencyAlert) -> list[AlertDecision]:
+    """After a run died between the halves: the routing log from the responses, and the frames
+    again to the technicians whose in-app delivery is still pending (nobody saw it yet)."""
+    responses = list(AlertResponse.objects.filter(alert=alert, step=alert.step).exclude(technician=None))
+    pending = set(
+        Delivery.objects.filter(notification_id__in=[r.notification_id for r in responses], channel=Channel.IN_APP,
+                                state=Delivery.State.PENDING).values_list("notification_id", flat=True)
     )
+    _frames_after_commit(alert, [(r.technician_id, r.user_id, r.notification_id, r.rank, r.distance_km)
+                                 for r in responses if r.notification_id in pending])
+    return [AlertDecision(alert=alert, step=AlertDecision.Step.ROUTED, user_id=r.user_id, technician_id=r.technician_id,
+                          rank=r.rank, distance_km=r.distance_km, reason=str(r.step_kind)) for r in responses]
 
 
 # --- the escalation chain -------------------------------------------------------------------------
@@ -266,6 +310,7 @@ def _alert_advance_locked(alert: EmergencyAlert, *, reason: str) -> list[int]:
     """The next step of a locked, waiting alert (also called by a decline inside its transaction)."""
     decisions: list[AlertDecision] = []
     recipients = _chain_start(alert, step=alert.step + 1, decisions=decisions, reason=reason)
+    external_deliveries_save(notification_ids=_step_notifications(alert))
     AlertDecision.objects.bulk_create(decisions)
     _alert_announce(alert, recipients=recipients)
     return recipients

@@ -114,12 +114,17 @@ def _notify_map(
     push: bool = True,
     extra: dict[int, dict] | None = None,
     fresh_key: bool = False,
+    in_app_only: bool = False,
+    users: list | None = None,
 ) -> dict[int, int]:
     """{user id: notification id}, in a fixed number of queries whatever the number of users.
 
     `role` notifies the users of a role group instead of `user_ids`; `extra` adds per-user payload
     keys; `fresh_key` skips the dedupe lookup when the caller knows the key was just made (an
-    alert's own id is in it). No savepoints: each is a round trip, and an error must undo the
+    alert's own id is in it); `in_app_only` leaves the external deliveries for
+    `external_deliveries_save` (an emergency's technicians get its frame before they are written);
+    `users` are the recipients already read, active, with their preferences (no second query).
+    No savepoints: each is a round trip, and an error must undo the
     caller's whole transaction anyway (the outbox then retries it).
     """
     _spec_check(spec)
@@ -129,8 +134,9 @@ def _notify_map(
 
     def work() -> dict[int, int]:
         existing = _notified_by_key(ids, spec.dedupe_key) if spec.dedupe_key and not fresh_key else {}
-        users = _recipients(spec, role=role, user_ids=[u for u in ids if u not in existing])
-        notifications = _notifications_save(spec, users, extra=extra, push=push)
+        users_ = (_recipients(spec, role=role, user_ids=[u for u in ids if u not in existing]) if users is None
+                  else [u for u in users if u.pk not in existing])
+        notifications = _notifications_save(spec, users_, extra=extra, push=push, in_app_only=in_app_only)
         return {**existing, **{n.recipient_id: n.pk for n in notifications}}
 
     # Two runs of the same work raced on the dedupe key: the other run made them.
@@ -164,7 +170,7 @@ def _recipients(spec: NotificationSpec, *, role: str | None, user_ids: list[int]
 
 
 def _notifications_save(
-    spec: NotificationSpec, users: list, *, extra: dict[int, dict] | None, push: bool
+    spec: NotificationSpec, users: list, *, extra: dict[int, dict] | None, push: bool, in_app_only: bool = False
 ) -> list[Notification]:
     """One notification per user and its deliveries, in bulk; the in-app pushes after commit."""
     now = timezone.now()
@@ -188,7 +194,8 @@ def _notifications_save(
             dedupe_key=spec.dedupe_key,
         )
         notifications.append(n)
-        plans.append((n, _delivery_plan(user, pref, spec.channels, spec.priority, now)))
+        plan = _delivery_plan(user, pref, spec.channels, spec.priority, now)
+        plans.append((n, [p for p in plan if p[0] == Channel.IN_APP] if in_app_only else plan))
         if spec.priority != Priority.EMERGENCY and _in_quiet_hours(pref, now):
             deferred[id(n)] = _quiet_end(pref, now)
     Notification.objects.bulk_create(notifications)
@@ -227,6 +234,33 @@ def _pushes_after_commit(notifications: list[Notification], in_app: set[int]) ->
     if pushes:
         # "sent" only once pushed to an open socket of the recipient (deliveries.py decides).
         transaction.on_commit(lambda: deliveries_in_app_push(pushes=pushes))
+
+
+def external_deliveries_save(*, notification_ids: list[int]) -> int:
+    """The external deliveries (SMS, e-mail, Telegram) of notifications saved in-app only, and their
+    outbox rows; returns how many. Once: a notification with an external delivery is left alone,
+    so a run that died after the in-app half and its retry write them once."""
+    now = timezone.now()
+    notes = list(
+        Notification.objects.filter(pk__in=notification_ids)
+        .exclude(deliveries__channel__in=[c for c in Channel.values if c != Channel.IN_APP])
+        .select_related("recipient__notification_preference", "recipient__technician")
+        .prefetch_related("recipient__clients")
+    )
+    deliveries, not_before = [], {}
+    for n in notes:
+        user = n.recipient
+        pref = getattr(user, "notification_preference", None) if hasattr(user, "notification_preference") else None
+        quiet = n.priority != Priority.EMERGENCY and _in_quiet_hours(pref, now)
+        for ch, addr, state, err in _delivery_plan(user, pref, None, n.priority, now):
+            if ch != Channel.IN_APP:
+                deliveries.append(Delivery(notification=n, channel=ch, state=state, address=addr, last_error=err))
+                if quiet:
+                    not_before[id(deliveries[-1])] = _quiet_end(pref, now)
+    Delivery.objects.bulk_create(deliveries)
+    pending = [d for d in deliveries if d.state == Delivery.State.PENDING]
+    _deliveries_record([d.pk for d in pending], not_before={d.pk: not_before[id(d)] for d in pending if id(d) in not_before})
+    return len(deliveries)
 
 
 def _deliveries_record(delivery_ids: list[int], *, not_before: dict[int, datetime] | None = None) -> None:

@@ -148,6 +148,45 @@ def test_a_worker_killed_mid_dispatch_alerts_once_after_the_sweep(client_anna):
     assert AlertResponse.objects.filter(user=tech.user).count() == 1
 
 
+def test_a_run_that_died_after_the_alert_was_pushed_finishes_the_chain_once_when_retried(client_anna, monkeypatch):
+    """The first half (alert, responses, in-app notifications) committed and the frames went out,
+    then the worker died: the retry writes the wake-up SMS, the routing log and the managers' part
+    once, and a third run adds nothing."""
+    from communications import conf
+    from communications.models import AlertDecision, Delivery
+    from communications.services import emergencies
+
+    monkeypatch.setattr(conf, "SMS_GATEWAY_URL", "http://127.0.0.1:9/sms")
+    tech = _tech(on_shift=True, phone="+48 601 200 400")
+    message = _emergency_message(client_anna)
+    row = IntegrationLog.objects.get(kind="emergency.alert", object_id=str(message.pk))
+    complete = emergencies._alert_complete
+
+    def died(*args, **kwargs):
+        raise RuntimeError("worker killed between the halves")
+
+    monkeypatch.setattr(emergencies, "_alert_complete", died)
+    with pytest.raises(RuntimeError):
+        handler_for("notifications", "emergency.alert")(row)
+    alert = EmergencyAlert.objects.get(message=message)
+    note = Notification.objects.get(recipient=tech.user, related_id=str(alert.pk))
+    assert list(Delivery.objects.filter(notification=note).values_list("channel", flat=True)) == ["in_app"]
+    assert not AlertDecision.objects.filter(alert=alert).exists()
+
+    monkeypatch.setattr(emergencies, "_alert_complete", complete)
+    for _ in range(2):
+        outbox_process(log_id=row.pk)
+        handler_for("notifications", "emergency.alert")(row)
+    channels = sorted(Delivery.objects.filter(notification=note).values_list("channel", flat=True))
+    assert "sms" in channels and len(channels) == len(set(channels))  # each channel once
+    assert AlertDecision.objects.filter(alert=alert, step="managers").count() == 1
+    assert AlertDecision.objects.filter(alert=alert, step="routed", user=tech.user).count() == 1
+    assert IntegrationLog.objects.filter(kind=services.DELIVERY_KIND,
+                                         object_id__in=[str(d) for d in note.deliveries.values_list("pk", flat=True)]
+                                         ).count() == len(channels) - 1  # one row per external delivery
+    assert Notification.objects.filter(recipient=tech.user, kind="emergency.alert").count() == 1
+
+
 def test_the_task_of_an_emergency_row_goes_to_the_emergency_queue(settings, django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
