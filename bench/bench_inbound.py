@@ -30,6 +30,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -44,6 +45,7 @@ django_setup()
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 
 from communications.models import Message  # noqa: E402
 from hvaccrm.models import Client, District, IntegrationLog, Site  # noqa: E402
@@ -69,7 +71,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_web(port: int) -> subprocess.Popen:
+def _start_web(port: int, log: Path) -> subprocess.Popen:
     """One web process as production runs it (DEBUG off, a real secret key, behind a TLS proxy)."""
     env = dict(os.environ, DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="127.0.0.1",
                COMMS_INBOUND_SMS_SECRET=SECRET, COMMS_INBOUND_RATE_PER_MINUTE="1000000",
@@ -77,7 +79,7 @@ def _start_web(port: int) -> subprocess.Popen:
                CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "0"))
     proc = subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "--proxy-headers", "-b", "127.0.0.1",
                              "-p", str(port), "hvaccrm.asgi:application"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -88,7 +90,7 @@ def _start_web(port: int) -> subprocess.Popen:
             return proc
         except Exception:
             if proc.poll() is not None:
-                raise RuntimeError(f"daphne exited: {proc.stderr.read().decode()[-2000:]}") from None
+                raise RuntimeError(f"daphne exited: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("daphne did not start within 60 s")
@@ -140,6 +142,11 @@ async def _drive(ports: list[int], requests: list[tuple[bytes, str]]) -> tuple[f
     return time.perf_counter() - started, latencies, statuses
 
 
+def _cpu(proc: subprocess.Popen) -> float:
+    times = psutil.Process(proc.pid).cpu_times()
+    return times.user + times.system
+
+
 def _cleanup() -> None:
     clients = Client.objects.filter(name__startswith=MARK, is_synthetic=True)
     ids = [str(i) for i in Message.objects.filter(conversation__client__in=clients).values_list("pk", flat=True)]
@@ -153,11 +160,14 @@ def main() -> None:
     ports = [_free_port() for _ in range(PROCS)]
     procs = []
     try:
-        procs = [_start_web(port) for port in ports]
+        logs = [Path(tempfile.gettempdir()) / f"bench_inbound_web_{port}.log" for port in ports]
+        procs = [_start_web(port, log) for port, log in zip(ports, logs, strict=True)]
         # Warm-up: each process loads the classifier and opens its connections (not measured).
         asyncio.run(_drive(ports, _requests(clients, 10 * max(PROCS, CONCURRENCY), "warm")))
         print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
+        cpu_before = sum(_cpu(proc) for proc in procs)
         elapsed, latencies, statuses = asyncio.run(_drive(ports, _requests(clients, MESSAGES, "b")))
+        cpu_ms = 1000 * (sum(_cpu(proc) for proc in procs) - cpu_before) / MESSAGES
         load = " ".join(f"{v:.2f}" for v in os.getloadavg())
         saved = Message.objects.filter(conversation__client__in=clients, author_role="client",
                                        external_id__startswith="b").count()
@@ -166,6 +176,11 @@ def main() -> None:
               f"{MESSAGES / elapsed:.0f} messages/s, per request p50 {1000 * pct(latencies, 0.5):.1f} ms "
               f"p99 {1000 * pct(latencies, 0.99):.1f} ms ({MESSAGES} requests, answers {statuses}, {saved} saved; "
               f"load average after {load}; target >= 100/s)")
+        # CPU time is what a busy machine does not inflate much: the ceiling of one process is 1000/cpu_ms.
+        print(f"web process CPU per message: {cpu_ms:.1f} ms (one process is bounded by {1000 / cpu_ms:.0f}/s on an "
+              f"otherwise idle core; PostgreSQL and Redis work comes on top)")
+        if set(statuses) != {200}:
+            print("errors in the web processes' logs: " + ", ".join(str(log) for log in logs))
     finally:
         for proc in procs:
             proc.terminate()

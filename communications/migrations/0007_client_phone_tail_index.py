@@ -1,7 +1,7 @@
 """An index for matching an inbound SMS's number to a client's phone field as typed.
 
 The field is the core's (hvaccrm.Client.phone, free text); the inbound webhook looks clients up by
-the last nine digits of it (communications/inbound/sms.py, `_digits_tail`), which without this
+the last nine digits of it (communications/inbound/sms.py, `MATCH_SQL`), which without this
 index reads the whole client table for every text. The expression must stay identical to the query's.
 """
 

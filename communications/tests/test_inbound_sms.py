@@ -123,6 +123,15 @@ def test_a_number_matches_the_phone_field_in_any_typed_form_but_not_an_anonymise
     assert sms.client_for_phone("+48225551234") is None
 
 
+def test_the_number_match_reads_the_phone_index_not_the_whole_client_table():
+    ClientFactory.create_batch(30, phone="+48 500 000 000")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a small test table: show the index is usable
+        cursor.execute("EXPLAIN " + sms.MATCH_SQL, ["sms", "+48601234567", "601234567"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "comms_client_phone_tail9" in plan, plan
+
+
 def test_the_same_last_nine_digits_in_another_country_is_another_number():
     ClientFactory(phone="+49 601 234 567")
     assert sms.client_for_phone("+48601234567") is None
