@@ -21,6 +21,7 @@ class _Model:
     incompatible: dict[int, np.ndarray]  # vehicle position -> client indices it cannot serve
     big: int
     profile_keys: list[tuple]
+    type_of: list[int]  # vehicle position -> PyVRP vehicle type (identical technicians share one)
 
 
 @dataclass
@@ -99,13 +100,47 @@ def _profile_matrix(v: Vehicle, band, cannot: np.ndarray, tt: TimeBands, sub: li
     return m
 
 
-def _vehicle_type(v: Vehicle, layout: _Layout, *, dims: int, limit: bool, profile: int) -> pyvrp.VehicleType:
+def _profiles(vehicles: list[Vehicle], compat: dict[int, set[int]], tt: TimeBands, sub: list[np.ndarray],
+              layout: _Layout, big: int, *, slow: set[int]):
+    """Each technician's routing profile (travel times of their band, incompatible jobs blocked) and
+    vehicle type. Technicians alike in every respect (start, end, shift, capacity, job limit, profile)
+    share one vehicle type with that many available: PyVRP's search treats a fleet of identical
+    vehicles far better than as many one-vehicle types (Solomon: 25 types -> 1).
+
+    Profile 0 is the plain travel times of the earliest shift's band: PyVRP computes each job's
+    nearest neighbours (the moves it tries) from the first profile, which must not hide the jobs
+    some technicians cannot do; technicians with no blocked job in that band use it too."""
+    band0 = tt.band(min(v.shift[0] for v in vehicles))
+    profile_keys: list[tuple] = [(band0, (), None)]
+    matrices: list[np.ndarray] = [sub[band0]]
+    incompatible: dict[int, np.ndarray] = {}
+    type_keys: list[tuple] = []
+    type_of: list[int] = []
+    for k, v in enumerate(vehicles):
+        cannot = np.array(sorted(c for c, (j, _w) in enumerate(layout.clients) if j.id not in compat[v.id]),
+                          dtype=np.int64)
+        incompatible[k] = cannot
+        band = "slow" if v.id in slow else tt.band(v.shift[0])
+        key = (band, tuple(cannot.tolist()), (v.shift[0], v.shift[1]) if band == "slow" else None)
+        if key not in profile_keys:
+            profile_keys.append(key)
+            matrices.append(_profile_matrix(v, band, cannot, tt, sub, layout, big))
+        tkey = (profile_keys.index(key), v.start, v.end, v.shift, v.capacity, v.max_jobs)
+        if tkey not in type_keys:
+            type_keys.append(tkey)
+        type_of.append(type_keys.index(tkey))
+    return profile_keys, matrices, incompatible, type_keys, type_of
+
+
+def _vehicle_type(v: Vehicle, layout: _Layout, *, dims: int, limit: bool, profile: int, count: int = 1,
+                  name: str = "") -> pyvrp.VehicleType:
     capacity = list(v.capacity) + [MAX_TIME] * (dims - len(v.capacity))
     if limit:
         capacity.append(MAX_TIME if v.max_jobs is None else int(v.max_jobs))
     return pyvrp.VehicleType(
-        num_available=1, capacity=capacity, start_depot=layout.depot_of[v.start], end_depot=layout.depot_of[v.end],
-        tw_early=int(v.shift[0]), tw_late=int(v.shift[1]), profile=profile, name=str(v.id),
+        num_available=count, capacity=capacity, start_depot=layout.depot_of[v.start],
+        end_depot=layout.depot_of[v.end], tw_early=int(v.shift[0]), tw_late=int(v.shift[1]), profile=profile,
+        name=name or str(v.id),
     )
 
 
@@ -121,27 +156,18 @@ def _build(vehicles: list[Vehicle], jobs: list[Job], compat: dict[int, set[int]]
     big = 4 * max(horizon, base_prize * 6) + 1  # longer than any shift, costlier than any prize
     pyvrp_clients, groups = _clients(jobs, layout, dims=dims, limit=limit, base_prize=base_prize, required=required)
 
-    # Profile 0 holds the plain travel times and serves no incompatible-job blocking: PyVRP computes
-    # each job's nearest neighbours (the moves it tries) from the first profile, which must not hide
-    # the jobs some technicians cannot do.
-    profile_keys: list[tuple] = [("plain",)]
-    matrices: list[np.ndarray] = [sub[tt.band(min(v.shift[0] for v in vehicles))]]
-    incompatible: dict[int, np.ndarray] = {}
+    profile_keys, matrices, incompatible, type_keys, type_of = _profiles(vehicles, compat, tt, sub, layout, big,
+                                                                         slow=slow)
     vtypes = []
-    for k, v in enumerate(vehicles):
-        cannot = np.array(sorted(c for c, (j, _w) in enumerate(layout.clients) if j.id not in compat[v.id]),
-                          dtype=np.int64)
-        incompatible[k] = cannot
-        band = "slow" if v.id in slow else tt.band(v.shift[0])
-        key = (band, tuple(cannot.tolist()), (v.shift[0], v.shift[1]) if band == "slow" else None)
-        if key not in profile_keys:
-            profile_keys.append(key)
-            matrices.append(_profile_matrix(v, band, cannot, tt, sub, layout, big))
-        vtypes.append(_vehicle_type(v, layout, dims=dims, limit=limit, profile=profile_keys.index(key)))
+    for t, key in enumerate(type_keys):
+        members = [k for k, of in enumerate(type_of) if of == t]
+        v = vehicles[members[0]]
+        vtypes.append(_vehicle_type(v, layout, dims=dims, limit=limit, profile=key[0], count=len(members),
+                                    name=",".join(str(vehicles[k].id) for k in members)))
     depots = [pyvrp.Depot(location=d) for d in range(layout.depots)]
     locations = [pyvrp.Location(0, 0) for _ in layout.where]
     data = pyvrp.ProblemData(locations, pyvrp_clients, depots, vtypes, matrices, matrices, groups)
-    return _Model(data, vehicles, layout.clients, layout.clients_of, sub, incompatible, big, profile_keys)
+    return _Model(data, vehicles, layout.clients, layout.clients_of, sub, incompatible, big, profile_keys, type_of)
 
 
 def _initial(model: _Model, plan: Mapping[int, Sequence[int]] | None) -> pyvrp.Solution | None:
@@ -158,13 +184,24 @@ def _initial(model: _Model, plan: Mapping[int, Sequence[int]] | None) -> pyvrp.S
                 used.add(job_id)
                 visits.append(cs[0])
         if visits:
-            routes.append(pyvrp.Route(model.data, visits, k))
+            routes.append(pyvrp.Route(model.data, visits, model.type_of[k]))
     return pyvrp.Solution(model.data, routes) if routes else None
 
 
-def _sequences(model: _Model, solution: pyvrp.Solution) -> dict[int, list[Job]]:
+def _sequences(model: _Model, solution: pyvrp.Solution,
+               current: Mapping[int, Sequence[int]] | None = None) -> dict[int, list[Job]]:
+    """Each route back to a technician. Routes of a shared vehicle type go to its technicians by the
+    most jobs in common with the current plan (so a re-plan does not swap alike technicians)."""
+    free: dict[int, list[int]] = {}
+    for k, t in enumerate(model.type_of):
+        free.setdefault(t, []).append(k)
     out: dict[int, list[Job]] = {}
     for route in solution.routes():
-        v = model.vehicles[route.vehicle_type()]
-        out[v.id] = [model.clients[a.idx][0] for a in route.schedule() if a.is_client()]
+        jobs = [model.clients[a.idx][0] for a in route.schedule() if a.is_client()]
+        ids = {j.id for j in jobs}
+        pool = free[route.vehicle_type()]
+        k = max(pool, key=lambda k: len(ids & set((current or {}).get(model.vehicles[k].id, ()))))
+        pool.remove(k)
+        out[model.vehicles[k].id] = jobs
     return out
+

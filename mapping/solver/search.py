@@ -73,7 +73,7 @@ def solve(
         result = pyvrp.solve(model.data, stop, seed=seed, collect_stats=False,
                              initial_solution=_initial(model, current))
         if result.is_feasible() or not sequences:
-            sequences = _sequences(model, result.best)
+            sequences = _sequences(model, result.best, current)
         current = {vid: [j.id for j in seq] for vid, seq in sequences.items()}
         by_id = {v.id: v for v in fleet}
         broken = {vid for vid, seq in sequences.items() if schedule(by_id[vid], seq, tt)[1]}

@@ -175,3 +175,25 @@ def test_pyvrp_is_no_worse_than_the_old_core_on_a_skilled_day():
     new = solve(vehicles, jobs, matrix, timeout_s=2)
     assert violations(vehicles, jobs, matrix, new) == []
     assert len(new.unassigned) <= len(old.unassigned) + 1
+
+
+def test_alike_technicians_share_one_vehicle_type_and_a_re_plan_keeps_who_does_what():
+    from mapping.solver.problem import _build
+
+    vehicles, jobs, matrix = random_day(7, n_vehicles=1, n_jobs=30)
+    base = replace(vehicles[0], skills=frozenset(SKILLS), max_jobs=8, capacity=(20,))
+    crew = [replace(base, id=500 + k) for k in range(4)]
+    compat = {v.id: {j.id for j in jobs} for v in crew}
+    model = _build(crew, jobs, compat, TimeBands(starts=(0,), matrices=(np.asarray(matrix),)), required=False,
+                   slow=set())
+    assert model.data.num_vehicle_types == 1 and model.data.vehicle_type(0).num_available == 4
+    assert model.data.num_profiles == 1
+
+    first = solve(crew, jobs, matrix, timeout_s=1)
+    assert violations(crew, jobs, matrix, first) == [] and first.routes
+    current = {r.vehicle: [s.job for s in r.stops] for r in first.routes}
+    again = solve(crew, jobs, matrix, timeout_s=0.3, initial=current)
+    assert violations(crew, jobs, matrix, again) == []
+    for r in again.routes:
+        kept = set(current.get(r.vehicle, ())) & {s.job for s in r.stops}
+        assert len(kept) >= len(r.stops) // 2  # the same technician keeps (most of) their route
