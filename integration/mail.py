@@ -89,13 +89,16 @@ def job_time_change_email_owe(*, job_id: int, change: str) -> IntegrationLog | N
     window already owed or told records nothing; the job's row lock serialises two changes."""
     if change not in TIME_CHANGES:
         return None
+    e_mailed = IntegrationLog.objects.filter(object_type="hvaccrm.servicejob", object_id=str(job_id),
+                                             kind__in=EMAIL_KINDS)
+    if not e_mailed.exists():
+        return None  # the common case (a portal client, a job never e-mailed): one query, no lock
     with transaction.atomic():
         job = ServiceJob.objects.select_for_update(of=("self",)).select_related("client").filter(pk=job_id).first()
         told = visit_told(job) if job is not None else None
         if told is None or not _emailable(job):
             return None
-        last = (IntegrationLog.objects.filter(object_type="hvaccrm.servicejob", object_id=str(job.pk),
-                                              kind__in=EMAIL_KINDS).order_by("-pk").first())
+        last = e_mailed.order_by("-pk").first()
         key = told_key(told)
         # A confirmation recorded before its row carried a key says what it told once sent.
         if last is None or key in (last.payload.get("key"), last.details.get("told_key")):
