@@ -32,7 +32,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import django_setup, pct
+from common import (
+    celery_queues_clear,
+    django_setup,
+    emergency_rows_delete,
+    pct,
+    process_stop,
+    technicians_on_shift,
+    uptime,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,19 +62,9 @@ MARK = "BENCH-EMERG"
 DISTRICT = "mokotow"
 
 
-def _load() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-# --- rows and cleanup ----------------------------------------------------------------------------
-
-
 def cleanup() -> None:
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from communications.models import Delivery, EmergencyAlert, Message, Notification
-    from communications.services import ALERT_OBJECT
     from hvaccrm.models import Client, IntegrationLog
 
     try:
@@ -77,33 +75,9 @@ def cleanup() -> None:
     except Exception as exc:  # the vector store is not what this bench measures
         print(f"(cleanup) vectors not erased: {exc}", flush=True)
     with transaction.atomic():
-        clients = Client.objects.filter(name=MARK)
-        client_ids = list(clients.values_list("pk", flat=True))
-        message_ids = [str(i) for i in Message.objects.filter(conversation__client__in=clients).values_list("pk", flat=True)]
-        alerts = list(EmergencyAlert.objects.filter(message__conversation__client__in=clients).values_list("pk", flat=True))
-        notes = Notification.objects.filter(related_type=ALERT_OBJECT, related_id__in=[str(a) for a in alerts])
-        users = get_user_model().objects.filter(username__startswith="bench-emerg-")
-        notes = notes | Notification.objects.filter(recipient__in=users)
-        delivery_ids = [str(i) for i in Delivery.objects.filter(notification__in=notes).values_list("pk", flat=True)]
-        IntegrationLog.objects.filter(object_type="communications.delivery", object_id__in=delivery_ids).delete()
-        IntegrationLog.objects.filter(object_type="communications.message", object_id__in=message_ids).delete()
-        IntegrationLog.objects.filter(object_type="communications.emergencyalert",
-                                      object_id__in=[str(a) for a in alerts]).delete()
+        client_ids = emergency_rows_delete(client_name=MARK, user_prefix="bench-emerg-")
         # The backlog's rows name the bench client in their payload (no message behind them).
         IntegrationLog.objects.filter(target="prophecy", payload__client__in=client_ids).delete()
-        EmergencyAlert.objects.filter(pk__in=alerts).delete()
-        notes.delete()
-        clients.delete()
-        users.delete()
-
-
-def _queues_clear() -> None:
-    import redis
-    from django.conf import settings
-
-    r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_EMERGENCY_QUEUE):
-        r.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def _queue_length(queue: str) -> int:
@@ -111,28 +85,6 @@ def _queue_length(queue: str) -> int:
     from django.conf import settings
 
     return redis.Redis.from_url(settings.CELERY_BROKER_URL).llen(queue)
-
-
-def _make_technicians():
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from hvaccrm.geo import DISTRICTS
-    from hvaccrm.models import District, Technician
-
-    rng = random.Random(7)
-    district = District.objects.get(slug=DISTRICT)
-    group = Group.objects.get(name="technician")
-    _n, lat, lng, _t, _w = DISTRICTS[DISTRICT]
-    users = get_user_model().objects.bulk_create(
-        [get_user_model()(username=f"bench-emerg-tech-{i:03d}", first_name="Bench", last_name=f"T{i}")
-         for i in range(N_TECHS)])
-    group.user_set.add(*users)
-    techs = [Technician(user=u, home_district=district, phone=f"+48 601 400 {i:03d}", on_shift=True,
-                        last_latitude=lat + rng.uniform(-0.02, 0.02), last_longitude=lng + rng.uniform(-0.03, 0.03))
-             for i, u in enumerate(users)]
-    Technician.objects.bulk_create(techs)
-    return list(Technician.objects.filter(user__username__startswith="bench-emerg-tech-"))
 
 
 def _backlog(client_id: int) -> int:
@@ -177,17 +129,12 @@ def _start_worker(queue: str, name: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2", "-n", f"{name}@%h",
          "-Q", queue, "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=log.open("w"))
+        cwd=ROOT, env=_worker_env(name), stdout=subprocess.DEVNULL, stderr=log.open("w"))
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+def _worker_env(name: str) -> dict[str, str]:
+    """As `make run` starts them: the emergency worker keeps its database connections."""
+    return {"CONN_MAX_AGE": "600", **os.environ} if "emergency" in name else dict(os.environ)
 
 
 class Receivers:
@@ -195,7 +142,7 @@ class Receivers:
 
     def __init__(self, tech_ids: list[int]) -> None:
         self.tech_ids = tech_ids
-        self.arrivals: list[tuple[int, float, int]] = []  # (technician, perf_counter, alert id)
+        self.arrivals: list[tuple[int, float, int]] = []  # (technician, time.time(), alert id)
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -216,7 +163,7 @@ class Receivers:
         async def listen(tech_id: int, channel: str) -> None:
             while True:
                 message = await self.layer.receive(channel)
-                at = time.perf_counter()
+                at = time.time()
                 event = message.get("event") or {}
                 if event.get("type") == "emergency.alert":
                     self.arrivals.append((tech_id, at, int(event.get("id") or (event.get("data") or {}).get("alert") or 0)))
@@ -245,67 +192,83 @@ class Receivers:
         self.thread.join(30)
 
 
-def _alert(conversation_id: int, author, n: int) -> float:
-    """Commit an emergency message; the commit instant (its first on_commit callback)."""
+def _alert(conversation_id: int, author, n: int) -> tuple[float, int]:
+    """Commit an emergency message: the commit instant (its first on_commit callback, time.time(),
+    the clock the worker's row timestamps use too) and the message's id."""
     from django.db import transaction
 
     from communications import services
 
     committed: list[float] = []
     with transaction.atomic():
-        transaction.on_commit(lambda: committed.append(time.perf_counter()))
-        services.message_send(author=author, conversation_id=conversation_id,
-                              body=f"Czuć gaz w kuchni przy piecu, pomocy! (bench {n})", latitude=52.19,
-                              longitude=21.02)
-    return committed[0]
+        transaction.on_commit(lambda: committed.append(time.time()))
+        message = services.message_send(author=author, conversation_id=conversation_id,
+                                        body=f"Czuć gaz w kuchni przy piecu, pomocy! (bench {n})", latitude=52.19,
+                                        longitude=21.02)
+    return committed[0], message.pk
 
 
 def _run(receivers: Receivers, conversation_id: int, author, label: str, warm_up: int) -> dict:
     latencies: list[float] = []
-    last: list[float] = []
+    alerts: list[tuple[int, float, float, float]] = []  # (message, commit, first receipt, last receipt)
     missing = 0
     for n in range(warm_up + TRIALS):
         seen = len(receivers.arrivals)
-        t0 = _alert(conversation_id, author, n)
-        deadline = time.perf_counter() + RECEIPT_TIMEOUT
-        while time.perf_counter() < deadline:
-            got = {t: at for t, at, _a in receivers.arrivals[seen:]}
-            if len(got) >= N_TECHS:
-                break
-            time.sleep(0.002)
+        t0, message_id = _alert(conversation_id, author, n)
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        # A cheap check (one frame per technician): building the receipts here every few ms held
+        # the GIL the receivers' thread needs, and stretched the fan-out it measures.
+        while time.monotonic() < deadline and len(receivers.arrivals) - seen < N_TECHS:
+            time.sleep(0.005)
         got = {}
         for tech, at, _a in receivers.arrivals[seen:]:
             got.setdefault(tech, at)
         if n < warm_up:
             continue
         missing += N_TECHS - len(got)
-        ms = [(at - t0) * 1000 for at in got.values()]
-        latencies += ms
-        if ms:
-            last.append(max(ms))
+        latencies += [(at - t0) * 1000 for at in got.values()]
+        if got:
+            alerts.append((message_id, t0, min(got.values()), max(got.values())))
         time.sleep(0.2)
     return {"label": label, "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99), "n": len(latencies),
-            "last_p50": pct(last, 0.5) if last else float("nan"), "missing": missing}
+            "last_p50": pct([(last - t0) * 1000 for _m, t0, _f, last in alerts], 0.5) if alerts else float("nan"),
+            "missing": missing, "alerts": alerts}
 
 
-def _handler_times(client_id: int) -> str:
-    """Where the time goes, per emergency row: wait = record -> handler start (the commit, the
-    publish, the queue and the worker's pick-up), handler = the handler and its commit (the
-    pushes run in the on_commit hooks after that). latency_ms is record -> finish, so the wait is
-    latency - duration."""
-    from communications.models import Message
+def _stages(alerts: list[tuple[int, float, float, float]]) -> str:
+    """Where the time goes, per alert, on one clock: commit -> handler start (the publish, the queue,
+    the worker's pick-up and the row's attempt count), handler start -> first receipt (the first
+    half: the alert, responses and in-app notifications committed, then presence and the pipelined
+    push), first -> last receipt (the fan-out), and the second half (SMS rows, routing log,
+    managers, the office's chain) ending after the push. The handler's start is its row's
+    finished_at - duration_ms."""
+    from datetime import timedelta
+
     from hvaccrm.models import IntegrationLog
 
-    ids = [str(i) for i in Message.objects.filter(conversation__client_id=client_id).values_list("pk", flat=True)]
-    rows = list(IntegrationLog.objects.filter(kind="emergency.alert", object_type="communications.message",
-                                              object_id__in=ids)
-                .exclude(latency_ms=None).exclude(duration_ms=None).values_list("latency_ms", "duration_ms"))
-    if not rows:
-        return "emergency rows: no timings"
-    waits = [max(0.0, latency - duration) for latency, duration in rows]
-    handler = [duration for _latency, duration in rows]
-    return (f"emergency rows ({len(rows)}): wait (record -> handler start) p50={pct(waits, 0.5):.0f} ms "
-            f"p99={pct(waits, 0.99):.0f} ms, handler p50={pct(handler, 0.5):.0f} ms p99={pct(handler, 0.99):.0f} ms")
+    rows = {int(r.object_id): r for r in IntegrationLog.objects.filter(
+        kind="emergency.alert", object_type="communications.message",
+        object_id__in=[str(m) for m, *_rest in alerts]).exclude(duration_ms=None).exclude(finished_at=None)}
+    wait, first, spread, rest = [], [], [], []
+    for message_id, t0, first_at, last_at in alerts:
+        row = rows.get(message_id)
+        if row is None:
+            continue
+        end = row.finished_at.timestamp()
+        start = (row.finished_at - timedelta(milliseconds=row.duration_ms)).timestamp()
+        wait.append((start - t0) * 1000)
+        first.append((first_at - start) * 1000)
+        spread.append((last_at - first_at) * 1000)
+        rest.append((end - first_at) * 1000)
+    if not wait:
+        return "stages: no timings"
+
+    def fig(name: str, values: list[float]) -> str:
+        return f"{name} p50={pct(values, 0.5):.0f} ms p99={pct(values, 0.99):.0f} ms"
+
+    return (f"stages over {len(wait)} alerts: " + "; ".join([
+        fig("commit -> handler start", wait), fig("handler start -> first receipt", first),
+        fig("first -> last receipt", spread), fig("first receipt -> handler end (second half)", rest)]))
 
 
 def main() -> int:
@@ -316,10 +279,10 @@ def main() -> int:
     from communications.models import Conversation
     from hvaccrm.models import Client
 
-    print(f"load before: {_load()}", flush=True)
+    print(f"load before: {uptime()}", flush=True)
     cleanup()
-    _queues_clear()
-    techs = _make_technicians()
+    celery_queues_clear()
+    techs = technicians_on_shift(prefix="bench-emerg-tech-", n=N_TECHS, district_slug=DISTRICT, phone="+48 601 400 ")
     author = get_user_model().objects.create(username="bench-emerg-client")
     client = Client.objects.create(name=MARK, email="bench-emerg@example.com", is_synthetic=True)
     client.users.add(author)
@@ -344,15 +307,15 @@ def main() -> int:
         results.append(_run(receivers, conversation.pk, author, f"{BACKLOG:,} vector-sync rows queued", 1))
         end_len = _queue_length(default_q)
         results[-1]["queue"] = (start_len, end_len)
-        times = _handler_times(client.pk)
+        times = "\n  ".join(f"{r['label']}: {_stages(r['alerts'])}" for r in results)
     finally:
         receivers.close()
         for w in workers:
-            _stop(w)
+            process_stop(w)
         gateway.shutdown()
-        _queues_clear()
+        celery_queues_clear()
         cleanup()
-    print(f"load after: {_load()}", flush=True)
+    print(f"load after: {uptime()}", flush=True)
     print(f"commit -> emergency.alert on {N_TECHS} technician groups (real Redis channel layer "
           f"{settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}), emergency worker on "
           f"{emergency_q!r} and default worker on {default_q!r} (-c 2 prefork each), {TRIALS} alerts per run:")

@@ -129,6 +129,9 @@ if not DATABASES["default"].get("HOST") and "host" in DATABASES["default"].get("
     # A Unix-socket directory given as ?host=/path (the embedded server) is the connection's host.
     DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection (CONN_MAX_AGE > 0, e.g. the emergency worker) is checked before its first use
+# after a task or request: one broken by a database restart is replaced, not failed on.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -210,11 +210,13 @@ def cmd_run() -> int:
                 PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
                 "-Q", env.get("CELERY_QUEUE", "hvaccrm")], env),
             # Emergencies have a worker of their own: a backlog on the default queue (vector
-            # syncs, re-plans) cannot delay an alert or a step of its escalation chain.
+            # syncs, re-plans) cannot delay an alert or a step of its escalation chain. It keeps its
+            # database connections (a new one per task was most of an alert's wait before its handler).
             "worker-emergency": background("worker-emergency", [
                 PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
                 "-n", "emergency@%h",
-                "-Q", env.get("CELERY_EMERGENCY_QUEUE", f"{env.get('CELERY_QUEUE', 'hvaccrm')}-emergency")], env),
+                "-Q", env.get("CELERY_EMERGENCY_QUEUE", f"{env.get('CELERY_QUEUE', 'hvaccrm')}-emergency")],
+                {"CONN_MAX_AGE": "600", **env}),
             "beat": background("beat", [
                 PY, "-m", "celery", "-A", "hvaccrm", "beat", "-l", "warning", "-s",
                 str(VAR / "celerybeat-schedule")], env),
