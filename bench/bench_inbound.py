@@ -11,8 +11,8 @@ smell), so the alert rows and safety replies are in the figure. The outbox rows 
 Celery (OUTBOX_PUBLISH_ON_COMMIT=false: the bench measures the webhook, not the workers; set
 BENCH_INBOUND_PUBLISH=1 to include the publish). The synthetic rows are deleted afterwards.
 
-Settings (environment): BENCH_INBOUND_MESSAGES (default 1000), BENCH_INBOUND_PROCS (web processes,
-default 1), BENCH_INBOUND_CONCURRENCY (connections, default 8), BENCH_INBOUND_CLIENTS (other
+Settings (environment): BENCH_INBOUND_MESSAGES (default 1000), BENCH_INBOUND_PROCS (web process counts,
+one run each, default "1,2"), BENCH_INBOUND_CONCURRENCY (connections, default 8), BENCH_INBOUND_CLIENTS (other
 clients in the table, default 5000), CONN_MAX_AGE (passed to the web processes; production default 0).
 
 Run: DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_inbound.py
@@ -53,7 +53,7 @@ from hvaccrm.models import Client, District, IntegrationLog, Site  # noqa: E402
 SECRET = "bench-secret"
 CLIENTS = 50
 MESSAGES = int(os.environ.get("BENCH_INBOUND_MESSAGES", "1000"))
-PROCS = int(os.environ.get("BENCH_INBOUND_PROCS", "1"))
+PROCS = [int(n) for n in os.environ.get("BENCH_INBOUND_PROCS", "1,2").split(",")]
 CONCURRENCY = int(os.environ.get("BENCH_INBOUND_CONCURRENCY", "8"))
 OTHERS = int(os.environ.get("BENCH_INBOUND_CLIENTS", "5000"))
 MARK = "Bench inbound"
@@ -119,7 +119,7 @@ def _requests(clients: list[Client], count: int, tag: str) -> list[tuple[bytes, 
 
 async def _drive(ports: list[int], requests: list[tuple[bytes, str]]) -> tuple[float, list[float], dict[int, int]]:
     """CONCURRENCY connections, each sending its next request when the last answered; connection i
-    talks to process i % PROCS (what a load balancer in front of the processes does)."""
+    talks to process i % len(ports) (what a load balancer in front of the processes does)."""
     queue: asyncio.Queue = asyncio.Queue()
     for item in requests:
         queue.put_nowait(item)
@@ -154,32 +154,52 @@ def _cleanup() -> None:
     clients.delete()
 
 
-def main() -> None:
-    _cleanup()  # a run killed halfway leaves its rows
-    clients = _make_clients()
-    ports = [_free_port() for _ in range(PROCS)]
+def _measure(ports: list[int], procs: list[subprocess.Popen], requests: list[tuple[bytes, str]]) -> dict:
+    """Drive the requests; the rate, the latencies, and the CPU spent per request by the web
+    processes and by the whole machine (every process: meaningful only on a quiet machine)."""
+    web_before, machine_before = sum(_cpu(proc) for proc in procs), _machine_busy()
+    elapsed, latencies, statuses = asyncio.run(_drive(ports, requests))
+    n = len(requests)
+    return {"rate": n / elapsed, "p50": 1000 * pct(latencies, 0.5), "p99": 1000 * pct(latencies, 0.99),
+            "statuses": statuses, "web_ms": 1000 * (sum(_cpu(proc) for proc in procs) - web_before) / n,
+            "machine_ms": 1000 * (_machine_busy() - machine_before) / n}
+
+
+def _machine_busy() -> float:
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + times.irq + times.softirq
+
+
+def _report(clients: list[Client], procs: int, m: dict, floor: dict) -> None:
+    saved = Message.objects.filter(conversation__client__in=clients, author_role="client",
+                                   external_id__startswith=f"b{procs}-").count()
+    print(f"inbound SMS through the webhook with triage ({procs} daphne process(es), {CONCURRENCY} connections, "
+          f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, {OTHERS + CLIENTS} clients): "
+          f"{m['rate']:.0f} messages/s, per request p50 {m['p50']:.1f} ms p99 {m['p99']:.1f} ms "
+          f"({MESSAGES} requests, answers {m['statuses']}, {saved} saved; target >= 100/s)")
+    print(f"  CPU per message: web process(es) {m['web_ms']:.1f} ms, whole machine {m['machine_ms']:.1f} ms "
+          f"(all processes: web, PostgreSQL, Redis, this client; {os.cpu_count()} cores give at most "
+          f"{1000 * (os.cpu_count() or 1) / m['machine_ms']:.0f}/s at this cost)")
+    print(f"  floor, the same requests with a wrong signature (403, nothing read or written): "
+          f"{floor['rate']:.0f} requests/s, web process(es) {floor['web_ms']:.1f} ms CPU each")
+
+
+def _run(clients: list[Client], count: int) -> None:
+    """One measurement with `count` web processes, started and stopped here."""
+    ports = [_free_port() for _ in range(count)]
+    logs = [Path(tempfile.gettempdir()) / f"bench_inbound_web_{port}.log" for port in ports]
     procs = []
     try:
-        logs = [Path(tempfile.gettempdir()) / f"bench_inbound_web_{port}.log" for port in ports]
         procs = [_start_web(port, log) for port, log in zip(ports, logs, strict=True)]
         # Warm-up: each process loads the classifier and opens its connections (not measured).
-        asyncio.run(_drive(ports, _requests(clients, 10 * max(PROCS, CONCURRENCY), "warm")))
+        asyncio.run(_drive(ports, _requests(clients, 10 * max(count, CONCURRENCY), f"w{count}-")))
         print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
-        cpu_before = sum(_cpu(proc) for proc in procs)
-        elapsed, latencies, statuses = asyncio.run(_drive(ports, _requests(clients, MESSAGES, "b")))
-        cpu_ms = 1000 * (sum(_cpu(proc) for proc in procs) - cpu_before) / MESSAGES
-        load = " ".join(f"{v:.2f}" for v in os.getloadavg())
-        saved = Message.objects.filter(conversation__client__in=clients, author_role="client",
-                                       external_id__startswith="b").count()
-        print(f"inbound SMS through the webhook with triage ({PROCS} daphne process(es), {CONCURRENCY} connections, "
-              f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, {OTHERS + CLIENTS} clients): "
-              f"{MESSAGES / elapsed:.0f} messages/s, per request p50 {1000 * pct(latencies, 0.5):.1f} ms "
-              f"p99 {1000 * pct(latencies, 0.99):.1f} ms ({MESSAGES} requests, answers {statuses}, {saved} saved; "
-              f"load average after {load}; target >= 100/s)")
-        # CPU time is what a busy machine does not inflate much: the ceiling of one process is 1000/cpu_ms.
-        print(f"web process CPU per message: {cpu_ms:.1f} ms (one process is bounded by {1000 / cpu_ms:.0f}/s on an "
-              f"otherwise idle core; PostgreSQL and Redis work comes on top)")
-        if set(statuses) != {200}:
+        measured = _measure(ports, procs, _requests(clients, MESSAGES, f"b{count}-"))
+        forged = [(body, "0" * 64) for body, _signature in _requests(clients, min(MESSAGES, 300), "f")]
+        floor = _measure(ports, procs, forged)
+        _report(clients, count, measured, floor)
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        if set(measured["statuses"]) != {200}:
             print("errors in the web processes' logs: " + ", ".join(str(log) for log in logs))
     finally:
         for proc in procs:
@@ -189,6 +209,15 @@ def main() -> None:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def main() -> None:
+    _cleanup()  # a run killed halfway leaves its rows
+    try:
+        clients = _make_clients()
+        for count in PROCS:
+            _run(clients, count)
+    finally:
         _cleanup()
 
 
