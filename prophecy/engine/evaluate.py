@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
 import time
+import unicodedata
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,17 +91,46 @@ def corpus_index(provider_name: str):
     return cases, index, provider
 
 
+QUERY_VARIANTS = ("as written", "no diacritics", "typos")
+
+
+def query_variant(text: str, variant: str) -> str:
+    """A query as typed by someone in a hurry, the same every run: `no diacritics` ("mokra sciana
+    pod klima"), `typos` (two in five words of five letters or more get one edit: a letter dropped,
+    changed or swapped with its neighbour, seeded by the query's text)."""
+    if variant == "no diacritics":
+        folded = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+        return "".join(c for c in folded if not unicodedata.combining(c))
+    if variant != "typos":
+        return text
+    rng = random.Random(zlib.crc32(text.encode()))
+    words = []
+    for word in text.split():
+        if len(word) >= 5 and rng.random() < 0.4:
+            i, op = rng.randrange(1, len(word) - 1), rng.choice("dsw")
+            if op == "d":
+                word = word[:i] + word[i + 1:]
+            elif op == "s":
+                word = word[:i] + rng.choice("aeioukrnst") + word[i + 1:]
+            else:
+                word = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        words.append(word)
+    return " ".join(words)
+
+
 def retrieval_measure(*, method: str, split: str, provider_name: str = "use+hashgram", k: int = 5,
-                      prepared=None) -> Quality:
+                      prepared=None, variant: str = "as written") -> Quality:
     """recall@k and MRR of a method on a split of the retrieval set. `vector`: today's ranking
     (cosine only); `hybrid-blend`: today's hybrid (0.7 cosine + 0.3 lemma overlap); `fused`: the
-    vector ranking and BM25 over lemmas + concept tokens, fused by reciprocal rank."""
+    vector ranking and BM25 over lemmas + concept tokens, fused by reciprocal rank, the head
+    re-ordered by concept coverage. `variant`: the queries as written or altered (`query_variant`)."""
     from prophecy.engine.lexical import query_terms
 
     started = time.perf_counter()
     cases, index, provider = prepared or corpus_index(provider_name)
     topic_of = {c["id"]: c["topic"] for c in cases}
-    queries = json.loads(RETRIEVAL_SPLITS[split].read_text(encoding="utf-8"))["queries"]
+    queries = [{**q, "text": query_variant(q["text"], variant)}
+               for q in json.loads(RETRIEVAL_SPLITS[split].read_text(encoding="utf-8"))["queries"]]
     query_vectors = provider.embed([q["text"] for q in queries])
     recalls, ranks = [], []
     for q, qv in zip(queries, query_vectors, strict=True):
@@ -115,5 +147,5 @@ def retrieval_measure(*, method: str, split: str, provider_name: str = "use+hash
         recalls.append(len(set(ranked[:k]) & relevant) / min(k, len(relevant)))
         first = next((r for r, i in enumerate(ranked, start=1) if topic_of[i] == q["topic"]), None)
         ranks.append(1.0 / first if first else 0.0)
-    return Quality(f"{method}/{split}", float(np.mean(recalls)), float(np.mean(ranks)), len(recalls),
+    return Quality(f"{method}/{split}/{variant}", float(np.mean(recalls)), float(np.mean(ranks)), len(recalls),
                    time.perf_counter() - started)

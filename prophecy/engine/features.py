@@ -24,6 +24,8 @@ _STOP = set(
     """.split()
 )
 
+STOP_WORDS = frozenset(_STOP)
+
 # lemma -> indicator. Lemmas as simplemma returns them (Polish and English).
 SYMPTOMS: dict[str, tuple[str, ...]] = {
     "leak": ("kapać", "ciec", "cieknąć", "wyciek", "przeciek", "woda", "mokry", "skropliny", "kałuża", "leak",
@@ -94,6 +96,12 @@ def language_detect(text: str) -> str:
 def _lemma(token: str, lang: str) -> str:
     other = "en" if lang == "pl" else "pl"
     return simplemma.lemmatize(token, lang=(lang, other)).lower()
+
+
+@lru_cache(maxsize=100_000)
+def word_known(token: str) -> bool:
+    """Whether the lemmatiser knows a lower-case word in Polish or English (a misspelt one it does not)."""
+    return simplemma.is_known(token, lang=LANGS)
 
 
 def lemmas(text: str, *, language: str | None = None) -> list[str]:

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prophecy.engine.lexical import LEXICAL_WEIGHT, VECTOR_WEIGHT, Bm25, rrf_fuse, top_positions
+from prophecy.engine.lexical import (
+    LEXICAL_WEIGHT,
+    RRF_K,
+    VECTOR_WEIGHT,
+    Bm25,
+    coverage_rerank,
+    is_concept,
+    rrf_fuse,
+    top_positions,
+)
 
 _NO_DATE = np.int64(-(2**62))
 IVF_MIN_ROWS = 20_000
@@ -230,7 +239,8 @@ class VectorIndex:
                       created_from: float | None = None, created_to: float | None = None,
                       exact: bool = False) -> list[tuple[str, float]]:
         """The vector ranking and the BM25 ranking (each its first `pool`, same filters), fused by
-        reciprocal rank; score = the fused score."""
+        reciprocal rank, the head re-ordered by concept coverage (engine/lexical.py); score = the
+        fused score over the best possible one (plus the coverage in the head)."""
         if self.size == 0 or limit <= 0:
             return []
         by_vector = [i for i, _ in self.search(query, limit=pool, district=district, service_type=service_type,
@@ -239,4 +249,8 @@ class VectorIndex:
         valid = self._alive[: self.size] if mask is None else self._alive[: self.size] & mask
         lexical = self.bm25.scores(terms, size=self.size)
         by_words = [self.ids[p] for p in top_positions(lexical, limit=pool, valid=valid)]
-        return rrf_fuse([by_vector, by_words], weights=[VECTOR_WEIGHT, LEXICAL_WEIGHT])[:limit]
+        fused = rrf_fuse([by_vector, by_words], weights=[VECTOR_WEIGHT, LEXICAL_WEIGHT])
+        concepts = {t for t in terms if is_concept(t)}
+        best = (VECTOR_WEIGHT + LEXICAL_WEIGHT) / (RRF_K + 1)
+        return coverage_rerank(fused, query_concepts=concepts, keywords_of=lambda id_: self.keywords[self._pos[id_]],
+                               best=best)[:limit]

@@ -10,13 +10,21 @@ the top wins, and one that only one ranking likes still comes up.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from prophecy.engine.features import lemmas
-from prophecy.engine.vocabulary import CONCEPT_PREFIX, concept_tokens
+from hvaccrm.text import text_fold
+from prophecy.engine.features import STOP_WORDS, lemmas, word_known
+from prophecy.engine.vocabulary import (
+    CONCEPT_PREFIX,
+    FUZZY_MIN_STEM,
+    concept_token,
+    concept_tokens,
+    concepts_fuzzy,
+)
 
 # Tuned on the dev split only (bench/bench_prophecy.py prints both splits).
 CONCEPT_WEIGHT = 8.0
@@ -25,6 +33,28 @@ VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 8.0
 BM25_K1 = 1.2
 BM25_B = 0.5
+# Second stage (chosen on dev by cross-validation): the first RERANK_HEAD fused hits re-ordered by
+# fused score / best possible fused score + COVERAGE_WEIGHT * the Jaccard overlap of the query's
+# and the text's concepts, so a text that names the query's problem and little else comes first.
+RERANK_HEAD = 20
+COVERAGE_WEIGHT = 0.37
+# At most this many unknown words of a query are read at one edit (a long query of gibberish
+# costs no more than a short one).
+FUZZY_MAX_WORDS = 12
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def query_concepts(text: str) -> list[str]:
+    """The query's concept tokens: those the vocabulary reads, plus, for a word the lemmatiser does
+    not know (a typo: "klematyzacja", "drpiping") and that names no concept, the concepts of the
+    stems one edit away from it (engine/vocabulary.py `concepts_fuzzy`)."""
+    tokens = dict.fromkeys(concept_tokens(text))
+    unknown = [w for w in dict.fromkeys(_WORDS.findall((text or "").lower()))
+               if len(w) >= FUZZY_MIN_STEM and w not in STOP_WORDS and not word_known(w)]
+    for raw in unknown[:FUZZY_MAX_WORDS]:
+        for concept in sorted(concepts_fuzzy(text_fold(raw))):
+            tokens.setdefault(concept_token(concept))
+    return list(tokens)
 
 
 def query_terms(text: str) -> dict[str, float]:
@@ -34,7 +64,7 @@ def query_terms(text: str) -> dict[str, float]:
     for word in lemmas(text):
         if len(word) >= 3 and not word.startswith("["):
             terms[word] = 1.0
-    for token in concept_tokens(text):
+    for token in query_concepts(text):
         terms[token] = CONCEPT_WEIGHT
     return terms
 
@@ -42,8 +72,30 @@ def query_terms(text: str) -> dict[str, float]:
 def query_expanded_text(text: str) -> str:
     """The query as text for a backend that tokenizes by itself (Weaviate's BM25): the words plus
     the concept tokens the stored keywords carry."""
-    tokens = concept_tokens(text)
+    tokens = query_concepts(text)
     return " ".join([text.strip(), *tokens]) if tokens else text.strip()
+
+
+def concept_coverage(query_concepts: set[str], keywords: Iterable[str]) -> float:
+    """Jaccard overlap of the query's concept tokens and a text's (0..1)."""
+    if not query_concepts:
+        return 0.0
+    mine = {k for k in keywords if is_concept(k)}
+    return len(query_concepts & mine) / len(query_concepts | mine)
+
+
+def coverage_rerank(fused: list[tuple[str, float]], *, query_concepts: set[str], keywords_of,
+                    best: float, head: int = RERANK_HEAD) -> list[tuple[str, float]]:
+    """The first `head` fused hits re-ordered by fused / best + COVERAGE_WEIGHT * concept coverage
+    (`keywords_of(id)` gives a hit's keywords, `best` is the highest fused score possible, so the
+    weight means the same for any fusion's scale); the rest keep their order. Scores are the new
+    ones for the head, the fused ones scaled by 1 / best for the rest."""
+    if not query_concepts or not fused or best <= 0:
+        return fused
+    top = [(id_, score / best + COVERAGE_WEIGHT * concept_coverage(query_concepts, keywords_of(id_)))
+           for id_, score in fused[:head]]
+    top.sort(key=lambda item: -item[1])
+    return top + [(id_, score / best) for id_, score in fused[head:]]
 
 
 def is_concept(term: str) -> bool:
@@ -67,7 +119,8 @@ class Bm25:
 
     def set(self, position: int, terms: Iterable[str]) -> None:
         self.remove(position)
-        unique = tuple(dict.fromkeys(terms))
+        # Folded (case, diacritics): "sciana" typed without them finds "ściana".
+        unique = tuple(dict.fromkeys(text_fold(t) for t in terms))
         self._terms[position] = unique
         self._length_total += len(unique)
         if position >= len(self._lengths):
@@ -103,7 +156,11 @@ class Bm25:
         if not n or not terms:
             return out
         avg = max(1e-6, self._length_total / n)
+        folded: dict[str, float] = {}
         for term, weight in terms.items():
+            key = text_fold(term)
+            folded[key] = max(weight, folded.get(key, 0.0))
+        for term, weight in folded.items():
             posting = self._posting(term)
             posting = posting[posting < size]
             if not len(posting):

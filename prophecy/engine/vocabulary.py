@@ -224,3 +224,59 @@ def concepts_of(text: str) -> list[str]:
 def concept_tokens(text: str) -> list[str]:
     """The concept tokens of a text ("hvleak", "hvaircon"...): the terms both languages share."""
     return [concept_token(c) for c in concepts_of(text)]
+
+
+# --- typo tolerance -------------------------------------------------------------------------------
+# A misspelt word ("klematyzacja", "drpiping") names no concept by the stems above. The query side
+# reads such a word (one the lemmatiser does not know, engine/lexical.py decides) against the
+# single-word stems of at least FUZZY_MIN_STEM letters at one edit (a letter dropped, added,
+# changed or two neighbours swapped). Short stems stay exact: at one edit "=heat" would be "heal".
+FUZZY_MIN_STEM = 5
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Whether two words are at most one edit apart (Damerau: a swap of neighbours is one edit)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+@lru_cache(maxsize=1)
+def _fuzzy_stems() -> tuple[tuple[str, str, bool], ...]:
+    out = []
+    for concept, stems in CONCEPTS.items():
+        for stem in stems:
+            folded = text_fold(stem.lstrip("="))
+            if " " not in folded and len(folded) >= FUZZY_MIN_STEM:
+                out.append((folded, concept, stem.startswith("=")))
+    return tuple(out)
+
+
+@lru_cache(maxsize=20_000)
+def concepts_fuzzy(word: str) -> frozenset[str]:
+    """The concepts of a folded word at one edit from a stem: a whole-word stem against the word,
+    a prefix stem against the word's beginning of the stem's length (one letter either way)."""
+    if concepts_of(word):
+        return frozenset()  # spelt as the vocabulary knows it: no guessing
+    found = set()
+    for stem, concept, whole in _fuzzy_stems():
+        if whole:
+            if within_one_edit(word, stem):
+                found.add(concept)
+            continue
+        n = len(stem)
+        if any(within_one_edit(word[:m], stem) for m in (n - 1, n, n + 1) if m <= len(word)):
+            found.add(concept)
+    return frozenset(found)

@@ -22,12 +22,14 @@ from urllib.parse import urlparse
 import numpy as np
 
 from prophecy import conf
-from prophecy.engine.lexical import query_expanded_text
+from prophecy.engine.lexical import coverage_rerank, is_concept, query_concepts, query_expanded_text
 from prophecy.stores.base import SearchFilters, SearchHit, VectorRecord, VectorStoreUnavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 VECTOR_NAME = "default"
+# Weaviate's ranked fusion scores alpha / (60 + rank) + (1 - alpha) / (60 + rank): at best 1 / 61.
+RANKED_FUSION_BEST = 1.0 / 61
 
 
 def schema_properties() -> list:
@@ -243,14 +245,22 @@ class WeaviateStore:
                                                 return_metadata=MetadataQuery(distance=True))
 
         response = self._call("search", run)
+        objects = list(response.objects)
+        scores = {str(o.uuid): float((o.metadata.score if query_text else 1.0 - (o.metadata.distance or 0.0)) or 0.0)
+                  for o in objects}
+        if query_text:
+            # The same second stage as the embedded store: the head re-ordered by concept coverage.
+            keywords = {str(o.uuid): o.properties.get("keywords") or [] for o in objects}
+            concepts = {t for t in query_concepts(query_text) if is_concept(t)}
+            scores = dict(coverage_rerank(sorted(scores.items(), key=lambda item: -item[1]), query_concepts=concepts,
+                                          keywords_of=keywords.__getitem__, best=RANKED_FUSION_BEST))
+            objects.sort(key=lambda o: -scores[str(o.uuid)])
         hits = []
-        for obj in response.objects:
+        for obj in objects:
             p = obj.properties
-            meta = obj.metadata
-            score = meta.score if query_text else (1.0 - (meta.distance or 0.0))
             created = p.get("created")
             hits.append(SearchHit(
-                id=str(obj.uuid), score=float(score or 0.0), object_type=p.get("object_type", ""),
+                id=str(obj.uuid), score=scores[str(obj.uuid)], object_type=p.get("object_type", ""),
                 object_id=p.get("object_id", ""), text=p.get("text", ""), district=p.get("district", ""),
                 service_type=p.get("service_type", ""), created=created if isinstance(created, datetime) else None,
                 properties=json.loads(p.get("extra") or "{}"),

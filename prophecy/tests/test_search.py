@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from prophecy import selectors, services
 from prophecy.engine.evaluate import RETRIEVAL_SPLITS, RETRIEVAL_TEST_SHA256
-from prophecy.engine.lexical import Bm25, query_terms, rrf_fuse
-from prophecy.engine.vocabulary import concepts_of
+from prophecy.engine.index import IndexRow, VectorIndex
+from prophecy.engine.lexical import Bm25, coverage_rerank, query_concepts, query_terms, rrf_fuse
+from prophecy.engine.vocabulary import concepts_fuzzy, concepts_of, within_one_edit
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,55 @@ def test_bm25_ranks_the_rarer_shared_term_first_and_forgets_removed_rows():
     assert scores[0] > scores[1] > scores[2] == 0
     bm.remove(0)
     assert bm.scores({"hvleak": 1.0}, size=3)[0] == 0
+
+
+def test_a_misspelt_query_word_still_names_its_concept():
+    assert within_one_edit("klematyzacja", "klimatyzacja") and within_one_edit("udner", "under")
+    assert not within_one_edit("klimatyzacja", "klimat")
+    assert {"hvaircon", "hvleak"} <= set(query_terms("klematyzacja ciekine"))
+    assert "hvboiler" in query_concepts("boilre lost pressure")
+    # Words the lemmatiser knows are taken as written: "house" is no misspelt "hose", nothing guessed.
+    assert query_concepts("house table") == []
+    assert concepts_fuzzy("klimatyzacja") == frozenset()  # spelt right: no guessing
+
+
+def test_lexical_search_ignores_missing_diacritics():
+    bm = Bm25()
+    bm.set(0, ["ściana", "mokry"])
+    bm.set(1, ["kocioł"])
+    assert bm.scores({"sciana": 1.0}, size=2)[0] > 0
+    assert bm.scores({"kociol": 1.0}, size=2)[1] > 0
+
+
+def test_coverage_rerank_puts_the_text_naming_just_the_querys_problem_first():
+    keywords = {"broad": ["hvaircon", "hvleak", "hvnoise", "hvsmell"], "exact": ["hvaircon", "hvleak"], "off": []}
+    fused = [("broad", 0.8), ("exact", 0.78), ("off", 0.5)]
+    ranked = coverage_rerank(fused, query_concepts={"hvaircon", "hvleak"}, keywords_of=keywords.__getitem__, best=0.8)
+    assert [i for i, _ in ranked] == ["exact", "broad", "off"]
+    assert coverage_rerank(fused, query_concepts=set(), keywords_of=keywords.__getitem__, best=0.8) == fused
+
+
+def test_the_index_hybrid_search_applies_the_coverage_rerank(monkeypatch):
+    import numpy as np
+
+    from prophecy.engine import lexical
+
+    index = VectorIndex(2)
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    index.upsert([IndexRow("broad", query, keywords=("klimatyzacja", "ciec", "hvaircon", "hvleak", "hvnoise", "hvsmell")),
+                  IndexRow("exact", np.array([0.6, 0.8], dtype=np.float32), keywords=("hvaircon", "hvleak"))])
+    terms = query_terms("klimatyzacja cieknie")
+    monkeypatch.setattr(lexical, "COVERAGE_WEIGHT", 0.0)
+    assert [i for i, _ in index.search_hybrid(query, terms, limit=2)] == ["broad", "exact"]
+    monkeypatch.undo()
+    assert [i for i, _ in index.search_hybrid(query, terms, limit=2)] == ["exact", "broad"]
+
+
+def test_a_query_with_typos_and_no_diacritics_finds_the_leak_case():
+    for object_id, text, resolution in CASES:
+        _sync(object_id, text, resolution)
+    answer = selectors.search_similar(query="klimatyzacja ciekine woda na podlodze", limit=3, mode="hybrid")
+    assert answer["results"][0]["object_id"] == "1"
 
 
 def test_rank_fusion_prefers_what_both_rankings_put_high():

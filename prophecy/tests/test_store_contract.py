@@ -112,6 +112,16 @@ def test_hybrid_search_where_the_backend_has_it(store):
     assert hits[0].object_id == "2"
 
 
+def test_hybrid_search_puts_the_text_naming_just_the_querys_problem_first(store):
+    # "broad" has the query's vector and more of its words but names two other problems too;
+    # the second stage (concept coverage) ranks "exact" first on every backend.
+    store.upsert([_record(1, text="klimatyzacja ciec halas zapach", keywords=[
+                      "klimatyzacja", "ciec", "hvaircon", "hvleak", "hvnoise", "hvsmell"]),
+                  _record(2, text="split", keywords=["hvaircon", "hvleak"])])
+    hits = store.search(_unit(1), limit=2, query_text="klimatyzacja cieknie", alpha=1 / 9)
+    assert [h.object_id for h in hits] == ["2", "1"]
+
+
 def test_the_store_reports_health(store):
     assert store.health() is True
 
