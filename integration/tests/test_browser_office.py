@@ -36,6 +36,22 @@ def _map_click(page, lat: float, lng: float) -> None:
     page.mouse.click(x, y)
 
 
+def _marker_drag(page, lat: float, lng: float) -> None:
+    """Drag the booking map's marker with the mouse so that its point lands on (lat, lng)."""
+    icon = page.locator("#booking-map .leaflet-marker-icon").bounding_box()
+    dx, dy = page.evaluate(
+        """([lat, lng]) => { const map = window.bookingMap; let at = null;
+             map.eachLayer((l) => { if (l.getLatLng && l.dragging) { at = l.getLatLng(); } });
+             const a = map.latLngToContainerPoint(at), b = map.latLngToContainerPoint([lat, lng]);
+             return [b.x - a.x, b.y - a.y]; }""", [lat, lng])
+    x, y = icon["x"] + icon["width"] / 2, icon["y"] + icon["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y + dy / 2, steps=5)
+    page.mouse.move(x + dx, y + dy, steps=5)
+    page.mouse.up()
+
+
 def test_the_office_books_a_phone_call_and_the_client_is_told_the_date_and_time(
         live_asgi_url, browser_page, dispatcher, client_anna, anna_user):
     TechnicianFactory(home_district=district("mokotow"), shift_start=time(8), shift_end=time(18))
@@ -99,13 +115,13 @@ def test_a_phone_client_without_a_portal_account_gets_the_confirmation_email_wit
     page.fill("#id_phone", "+48600100200")
     page.fill("#id_email", "celina@example.com")
     page.fill("#id_street", "Puławska 100")
-    # The point is placed by clicking the map: outside Warsaw first (refused on the page), then Mokotów.
+    # The point is placed on the map: a click outside Warsaw first (refused on the page), then a drag.
     page.wait_for_selector("#booking-map[data-ready]")
     _map_click(page, 52.23, 20.80)
     page.wait_for_selector("#booking-map[data-district=outside]")
     said = page.text_content("#booking-district")
     assert "Warsaw" in said or "Warszaw" in said  # the page's language: English or Polish
-    _map_click(page, 52.19, 21.02)
+    _marker_drag(page, 52.19, 21.02)  # then the marker is dragged into Mokotów
     page.wait_for_selector("#booking-map[data-district=mokotow]")
     assert "Mokotów" in page.text_content("#booking-district")
     assert abs(float(page.input_value("#id_latitude")) - 52.19) < 0.002
