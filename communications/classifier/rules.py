@@ -27,13 +27,15 @@ W = r"\w*"  # the inflection tail of a stem
 
 # --- emergencies: danger to people or property now --------------------------------------------
 GAS = _rx(
-    rf"\b(czu[cj]{W}|smrod{W}|zapach{W}|wyczuwa{W}|pachnie|smierdzi)\b[^.!?]{{0,25}}\bgaz{W}",
-    rf"\bgaz{W}\b[^.!?]{{0,20}}\b(czu[cj]{W}|smierdzi|wyczuwa{W}|ulatnia{W}|ucieka|wycie{W}|zapach{W})",
+    # "czuj" but not "czujnik" (a detector): "montaz czujnika gazu" is a quote, not a smell.
+    rf"\b(czu[cj](?!ni){W}|smrod{W}|zapach{W}|wyczuwa{W}|pachnie|smierdzi)\b[^.!?]{{0,25}}\bgaz{W}",
+    rf"\bgaz{W}\b[^.!?]{{0,20}}\b(czu[cj](?!ni){W}|smierdzi|wyczuwa{W}|ulatnia{W}|ucieka|wycie{W}|zapach{W})",
     rf"\bulatnia{W} (sie )?gaz", r"\bwyciek\w* gazu",
     r"\b(smell|smells|smelling|reek\w*|odou?r) (of )?gas\b", r"(?<!f-)(?<!f )\bgas (smell|leak(?! (check|test))\w*|odou?r)",
     r"\bsmells? like gas\b", r"\bleaking gas\b",
 )
-CO_DEVICE = (r"(czujni\w* (czadu|co|tlenku wegla)|(czujni|alarm)\w* czadow\w*|(co|carbon monoxide) (alarm|detector|sensor)s?|"
+# A gas detector going off counts as the CO alarm does (the same instruction: get out, call).
+CO_DEVICE = (r"((czujni|czujk|detektor)\w* (czadu|co|tlenku wegla|gazu)|gas (alarm|detector|sensor)s?|(czujni|alarm)\w* czadow\w*|(co|carbon monoxide) (alarm|detector|sensor)s?|"
              r"alarm\w* (czadu|co))")
 CO_TRIGGER = (r"(piszcz\w*|wyje|pika|wlaczyl\w*|zadzialal\w*|uruchomil\w*|dzwoni|wykryl\w*|alarmuje|going off|went off|"
               r"goes off|beep\w*|sounding|sounded|triggered|keeps)")
@@ -43,18 +45,21 @@ CO = _rx(
     r"\bsuspect\w* (a )?(co|carbon monoxide)\b", r"\bcarbon monoxide (poisoning|leak)\b",
 )
 FIRE = _rx(
-    rf"\b(dym{W}|pali sie|sie pali|ogie[nm]{W}|iskr{W}|plomie{W}|zapach spalenizny|spalenizn{W}|swad{W})\b",
-    r"\b(smoke|smoking|fire|flames?|sparks?|sparking|burning smell|smell of burning|smells? burnt?)\b",
+    rf"\b(dym{W}|pozar(u|em|ze)?|pali sie|sie pali|ogie[nm]{W}|iskr{W}|plomie{W}|zapach spalenizny|spalenizn{W}|swad{W})\b",
+    # "fire" the verb is not a fire: "the boiler won't fire", "fails to fire", "fire up the heat pump".
+    r"\b(smoke|smoking|(?<!n't )(?<!wont )(?<!not )(?<!to )fire(?! up\b)|flames?|sparks?|sparking|burning smell|smell of burning|smells? burnt?)\b",
 )
 WATER = _rx(
-    rf"\b(leje|lal{W}|tryska|zalewa|zalal{W}|zalani{W}|zalew{W}|plynie|splywa)\b[^.!?]{{0,25}}\bwod{W}",
-    rf"\bwod{W}\b[^.!?]{{0,25}}\b(leje|lal{W}|tryska|zalewa|zalal{W}|plynie|splywa|wszedzie)",
+    # Water onto a sill, a carpet or a wall (condensate) is a failure, not a flood: the lookaheads.
+    rf"\b(leje|lal{W}|tryska|zalewa|zalal{W}|zalani{W}|zalew{W}|plynie|splywa)\b[^.!?]{{0,25}}\bwod\w*+(?!( sie)? na (parapet|dywan|balkon|scian)\w*)",
+    rf"\bwod{W}\b[^.!?]{{0,25}}\b(leje|lal\w*+|tryska|zalewa|zalal\w*+|plynie|splywa|wszedzie)(?!( sie)? na (parapet|dywan|balkon|scian)\w*)",
     rf"\b(powodz{W}|zalany|zalana|zalane|zalewa nas|pekl{W} rur{W}|pekniet{W} rur{W}|rur{W} pekl{W})\b",
     rf"\b(mnostwo|pelno|duzo|kaluz{W}|jezioro) wody\b",
     r"\b(it'?s|it is|water is|water's) (pouring|gushing|flooding)\b",
-    r"\b(water|it) (is )?(pouring|gushing|flooding|spraying)\b", r"\bflood(ed|ing)?\b",
+    r"\b(water|it) (is )?(pouring|gushing|flooding|spraying)\b(?! (onto|on) (the |our |my )?(windowsill|sill|carpet|balcony|wall)\b)", r"\bflood(ed|ing)?\b",
     r"\bburst (pipe|hose)\b", r"\bwater (everywhere|all over)\b", r"\bwater (is )?(leaking|dripping) (onto|on|into|through)\b",
-    r"\bleaking (water )?(onto|on|into|through)\b",
+    # Condensate leaking onto a floor or a sill is a failure (high); onto electrics, safety.py decides.
+    r"\bleaking (water )?(onto|on|into|through)\b(?! (the |our |my |a )?(floor|windowsill|sill|carpet|sofa|wall|bucket|tray)\b)",
 )
 VULNERABLE = _rx(
     r"\b[7-9]\d (lat|years)", rf"\b(niemowl{W}|noworod{W}|dziec{W}|dzieci{W}|senior{W}|starsz{W}|chor{W}|szpital{W}|serwerown{W}|leki|lekow)\b",
@@ -82,7 +87,7 @@ NO_COOL = _rx(
     r"\bnot cooling\b", r"\b(isn'?t|is not|doesn'?t|does not|won'?t) cool", r"\bno cooling\b",
 )
 FAILURE = _rx(
-    rf"\bawari{W}", rf"\bzepsu{W}", rf"\bpopsu{W}", r"\bnie dziala\b", rf"\bnie wlacza{W}", rf"\bnie uruchamia{W}",
+    rf"\bawari{W}", rf"\bzepsu{W}", rf"\bpopsu{W}", r"\bnie dziala\b", rf"\bnie wlacza{W}", rf"\bnie odpal{W}", rf"\bnie uruchamia{W}",
     rf"\bprzesta{W} dziala{W}", rf"\buszkodz{W}", rf"\busterk{W}", rf"\bdefekt{W}", r"\bfault\w*", r"\bwylacza sie\b", r"\bsie wylacza\b", r"\bgasnie\b",
     r"\bnie chce sie (odpalic|wlaczyc|uruchomic)", r"\bblad\b", r"\bbled(u|em|y|ow)\b", r"\berror\b",
     r"\bbreak ?down\b", r"\bbroken\b", r"\bbroke\b", r"\bfail(ed|ure|ing|s)?\b", r"\bnot working\b",
@@ -102,6 +107,7 @@ ASAP = _rx(
 
 NEGATIONS = _rx(
     r"\bnie (czuc|czuje|czujemy|ma|bylo) (juz )?(zapachu )?gazu\b", r"\bbez zapachu gazu\b", r"\bno (smell of )?gas( smell)?\b",
+    r"\bgaz\w* (juz |wcale )?(nie|nic nie) (czuc|czuje\w*|smierdzi)\b", r"\bno (more|longer( any)?) (gas smell|smell of gas)\b",
     r"\b(not|never) (smell|smelled) (any )?gas\b", r"\bgas smell (is )?gone\b", r"\bczujnik\w* czadu\b[^.!?]{0,40}\b(montaz\w*|wymian\w*|instal\w*|kupi\w*|sprawdz\w*|przeglad\w*|test\w*)",
     r"\b(install\w*|replace\w*|test\w*|check\w*|buy\w*|fit\w*) (a |an |the |our )?(new )?(co|carbon monoxide) (alarm|detector|sensor)s?\b",
     r"\b(co|carbon monoxide) (alarm|detector|sensor)s? (install\w*|replacement|test\w*|check\w*)",
@@ -111,14 +117,36 @@ NEGATIONS = _rx(
     # Fire-safety equipment named in an inspection or a quote is not a fire (cross-validation showed
     # "fire damper inspection" and "do you install smoke detectors" raised to emergencies); a smoke
     # alarm that is going off is not matched here and still counts.
-    r"\bfire (dampers?|safety|protection|extinguishers?|doors?)\b", r"\bsmoke (extraction|ventilation|exhaust|control|vent)s?\b",
-    r"\b(install\w*|fit\w*|buy\w*|quote\w*|price\w*|test\w*|inspect\w*|sell) (a |an |the |our |new )?smoke (alarms?|detectors?|sensors?)\b",
+    r"\bfire (da\w{0,2}pers?|safety|protection|extinguishers?|doors?)\b", r"\bsmoke (extraction|ventilation|exhaust|control|vent)s?\b",
+    r"\b(install\w*|fit\w*|buy\w*|quote\w*|price\w*|test\w*|inspect\w*|sell) (a |an |the |our |new )?smoke (a|d|s)\w*",
+    # Fire or smoke alarms named in a quote or a service.
+    r"\b(fire|smoke|co|carbon monoxide) (alarm|detection|detector|sensor)s? (systems? )?(test\w*|servic\w*|inspect\w*|check\w*|maintenance|quote|install\w*|replacement)\b",
+    r"\b(quote\w*|price\w*|install\w*|fit\w*|servic\w*|inspect\w*|test\w*) (for |of )?(a |an |the |our |new )?fire (alarm|detection)\w*( system)?",
+    # A smoke or flood detector named without going off (a quote, a second one, a battery) is not a
+    # fire or a flood; "the smoke alarm is going off" keeps its alarm.
+    rf"\b(smoke (alarm|detector|sensor)s?|czujni\w* (dymu|zalania)|czujk\w* dymu|(flood|leak|water) (sensor|detector|alarm)s?)\b(?![^.!?]{{0,30}}\b{CO_TRIGGER})",
+    # A danger asked about for some day ("what should I do if I ever smell gas?").
+    r"\b(if|in case) (i |we |you )?(ever|one day|some day)\b[^.!?]{0,30}", r"\b(jesli|jezeli|gdyby|gdy|w razie gdyby) (kiedys|kiedykolwiek)\b[^.!?]{0,30}",
+    # The neighbour's chimney is not our fire.
+    r"\b(dym\w*|smoke) z komina sasiad\w*", r"\bneighbou?r'?s? chimney smoke\b", r"\bsmoke from (the |a )?neighbou?r'?s? chimney\b",
+    # A detector chirping for its battery ("pika raz na minutę", "chirps, low battery") is not an alarm.
+    r"\b(smoke|co|carbon monoxide|fire) (alarm|detector|sensor)s? (is |keeps )?chirp\w*", r"\bczujni\w* (dymu|czadu|co) (popiskuj\w*|pika raz\w*)",
+    # A lit indicator lamp ("pali się czerwona dioda") is not a fire.
+    r"\bpali sie (czerwon\w* |zielon\w* |pomaranczow\w* )?(diod\w*|lampk\w*|kontrolk\w*|swiatelk\w*)",
+    r"\b(diod\w*|lampk\w*|kontrolk\w*|swiatelk\w*)\b[^.!?]{0,15}\b(sie )?pali( sie)?\b", r"\bpali sie na (czerwono|zielono|pomaranczowo)\b",
     r"\bklap\w* (przeciw|p\.?)pozarow\w*\b", r"\boddymiani\w*\b", r"\bgasnic\w*\b", r"\bprzeciwpozarow\w*\b",
-    r"\b(montaz\w*|wycen\w*|kupi\w*|sprzeda\w*|instal\w*|zamontowa\w*|montuje\w*) [^.!?]{0,30}\bczujnik\w* dymu\b",
+    r"\b(montaz\w*|wycen\w*|(do)?kupi\w*|sprzeda\w*|instal\w*|zamontowa\w*|montuje\w*) [^.!?]{0,30}\bczujnik\w* dymu\b",
     # A gas leak or smell in the past ("last year we had a gas leak, now a service"): only that span
     # goes, so a gas smell now in the same text still fires.
     r"\b(last (year|winter|month)|(a |two |few )?(years?|winters?) ago|in the past|w (zeszlym|ubieglym) roku|rok temu|(dwa |kilka )?lata temu|kiedys|dawniej)\b[^.!?]{0,30}\b(gas (leak|smell)|wyciek\w* gazu|zapach\w* gazu|ulatniani\w* gazu)\w*",
     r"\b(gas (leak|smell)|wyciek\w* gazu|zapach\w* gazu)\w* (last (year|winter|month)|(a |two |few )?(years?|winters?) ago|in the past|w (zeszlym|ubieglym) roku|rok temu)\b",
+    # A fire or carbon monoxide in the past, and a gas smell that is gone since a repair.
+    r"\b(there was|we had|mielismy|byl\w*) (a |an )?(small |minor |maly )?(fire|pozar\w*|carbon monoxide \w+|co (leak|scare))\b[^.!?]{0,40}\b(years? ago|last (year|winter)|lata temu|rok temu|w (zeszlym|ubieglym) roku)\b",
+    r"\b(kiedys|dawniej|years ago|rok temu|lata temu|w (zeszlym|ubieglym) roku)\b(?:(?!teraz|now|dzis|today|znow|again)[^.!?]){0,30}\b(pozar\w*|fire)\b",
+    r"\b(fire|pozar\w*)\b(?:(?!teraz|now|dzis|today|znow|again)[^.!?]){0,40}\b(ye\w*s ago|last (year|winter)|lata temu|rok temu|sprzed (roku|lat)|w (zeszlym|ubieglym) roku)\b",
+    r"\b(last (year|winter|month)'?s?|previous|earlier) fire\b",
+    r"\b(smell of (gas|burning)|(gas|burning) (smell|odou?r)|zapach\w* (gazu|spalenizny))\b[^.!?]{0,40}\b(is |has )?(gone|went away|disappeared|zniknal\w*|ustal\w*|minal)\b(?! (off|dead|out))",
+    r"\b(dawny|stary|poprzedni) problem z zapachem gazu\b",
 )
 
 # --- service types and equipment ---------------------------------------------------------------

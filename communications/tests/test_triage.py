@@ -41,10 +41,11 @@ def test_no_test_text_is_in_training_and_held_out_families_are_only_in_test():
 
 def test_the_shipped_model_meets_its_frozen_split_figures():
     figures = train.evaluate(model.load(), corpus.read(corpus.TEST_FILE))
-    assert figures.emergency_recall >= 0.97
-    assert figures.macro_f1 >= 0.85
-    # The target is 0.90; the shipped model reaches 0.895 on the frozen split (docs/triage.md).
-    assert figures.emergency_precision >= 0.89
+    # The shipped model's figures (docs/triage.md): recall 1.000, precision 0.934, macro-F1 0.957;
+    # the targets are 0.97, 0.90 and 0.85.
+    assert figures.emergency_recall >= 0.99
+    assert figures.emergency_precision >= 0.93
+    assert figures.macro_f1 >= 0.95
 
 
 def test_a_model_written_by_another_scikit_learn_fails_loudly(tmp_path):
@@ -128,3 +129,53 @@ def test_fire_safety_equipment_and_past_incidents_are_no_alarm_but_a_present_dan
     from communications.classifier.triage import rule_floor
 
     assert rule_floor(text)[1] == urgency
+
+
+@pytest.mark.parametrize("text,urgency", [
+    # Hard negatives: a detector, an alarm system or a danger named in a quote, a service or the past.
+    ("Proszę o ofertę na montaż czujnika czadu i czujnika gazu w mieszkaniu", "normal"),
+    ("Since your repair the smell of gas is gone, thank you", "normal"),
+    ("Wszystko działa, dawny problem z zapachem gazu zniknął", "normal"),
+    ("There was a small fire in the plant room years ago, so we want the annual inspection", "normal"),
+    ("Kiedyś był u nas pożar w kotłowni, dlatego co roku robimy przegląd", "normal"),
+    ("We need our fire dammpers tested and certified", "normal"),
+    ("Quote for a fire alarm system in our office", "normal"),
+    ("The smoke detector is chirping, low battery I guess", "normal"),
+    ("Czujnik czadu pika raz na minutę, to chyba bateria", "normal"),
+    ("Sprawdziliście szczelność, gazu już nie czuć, prosimy o fakturę", "normal"),
+    ("All fine after your visit, no more gas smell, thank you", "normal"),
+    # Ordinary failures: high, not a fire or a flood.
+    ("The boiler won't fire", "high"),
+    ("Piec nie odpala, pali się czerwona dioda", "high"),
+    ("The AC is leaking onto the floor", "high"),
+    ("Indoor unit leaking into a bucket, we empty it every hour", "high"),
+    # The same words with a danger now still fire.
+    ("Czuję gaz przy czujniku w kuchni", "emergency"),
+    ("Rok temu wymieniony piec, teraz pożar w kotłowni!", "emergency"),
+    ("We had a fire last year and now there is smoke again", "emergency"),
+    ("Water is leaking onto the fuse box", "emergency"),
+    ("Czujnik czadu pika i boli nas głowa", "emergency"),
+    ("The smoke alarm keeps going off and the room is smoky", "emergency"),
+])
+def test_rules_take_detectors_quotes_lamps_and_past_incidents_for_no_alarm_but_a_present_danger_for_one(text, urgency):
+    from communications.classifier.triage import rule_floor
+
+    assert rule_floor(text)[1] == urgency
+
+
+def test_the_rules_only_raise_the_models_urgency():
+    from communications.classifier.triage import ORDER, rule_floor
+
+    texts = [r.text for r in corpus.read(corpus.TRAIN_FILE)[::40]]
+    for text in texts:
+        assert ORDER[classify(text, neighbours=False).urgency] >= ORDER[rule_floor(text)[1]], text
+
+
+def test_hand_written_training_only_messages_never_reach_the_frozen_split():
+    extra = corpus.handwritten((corpus.HANDWRITTEN_TRAIN_FILE,), source="hand-train")
+    train, test = corpus.read(corpus.TRAIN_FILE), corpus.read(corpus.TEST_FILE)
+    assert len(extra) >= 200
+    assert not any(r.source == "hand-train" for r in test)
+    test_keys = {r.text.lower() for r in test}
+    trained = {r.text for r in train if r.source == "hand-train"}
+    assert trained == {r.text for r in extra if r.text.lower() not in test_keys}
