@@ -28,10 +28,10 @@ class ConsistencyCheckAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_staff and is_staff_role(request.user, *READ_ROLES)
+        return _role(request, READ_ROLES)
 
     def has_repair_permission(self, request) -> bool:
-        return request.user.is_staff and is_staff_role(request.user, *REPAIR_ROLES)
+        return _role(request, REPAIR_ROLES)
 
     def changelist_view(self, request, extra_context=None):
         if self.has_view_permission(request):
@@ -83,6 +83,15 @@ class ConsistencyCheckAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request), "title": title, "opts": self.model._meta, "result": plan,
             "rows": _per_kind(plan, kinds), "queryset": queryset,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "done": False})
+
+
+def _role(request, roles: tuple[str, ...]) -> bool:
+    """Whether the staff member has one of `roles`, asked once per request (the admin asks per
+    action and per row)."""
+    asked = request.__dict__.setdefault("_consistency_roles", {})
+    if roles not in asked:
+        asked[roles] = bool(request.user.is_staff and is_staff_role(request.user, *roles))
+    return asked[roles]
 
 
 def _per_kind(result: dict, kinds: list[str]) -> list[dict]:

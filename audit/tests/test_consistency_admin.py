@@ -104,3 +104,10 @@ def test_the_repair_asks_for_confirmation_then_repairs_and_shows_the_results(pla
     assert (check.found, check.repaired) == (0, 1) and check.checked_at is not None
     again = _act(http, "repair_run", post="yes")  # idempotent: nothing left to repair
     assert again.context["rows"][0]["repaired"] == 0 and RepairRecord.objects.count() == 1
+
+
+def test_the_checks_list_makes_a_constant_number_of_queries(manager, django_assert_max_num_queries):
+    http = _http(manager)
+    http.get(LIST)  # the rows exist from here on
+    with django_assert_max_num_queries(12):
+        assert http.get(LIST).status_code == 200
