@@ -118,6 +118,24 @@ def bench_sync(n: int = 300) -> None:
     print(f"repeat sync of 100 unchanged objects: {again} no-ops, {100 / (time.perf_counter() - started):.0f} objects/s")
 
 
+def _search_timings(store, index, query_texts, query_vecs) -> tuple[np.ndarray, ...]:
+    """Milliseconds per query: the in-process index, the store, the store with filters, hybrid."""
+    timings: dict[str, list[float]] = {"index": [], "store": [], "filtered": [], "hybrid": []}
+    calls = {
+        "index": lambda text, q: index.search(q, limit=10),
+        "store": lambda text, q: store.search(q, limit=10),
+        "filtered": lambda text, q: store.search(q, limit=10, filters=SearchFilters(district="wola",
+                                                                                     service_type="repair")),
+        "hybrid": lambda text, q: store.search(q, limit=30, query_text=text),
+    }
+    for text, q in zip(query_texts, query_vecs, strict=True):
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            call(text, q)
+            timings[name].append(time.perf_counter() - t0)
+    return tuple(np.array(timings[name]) * 1000 for name in calls)
+
+
 def bench_search(total: int = 100_000, base: int = 2_000, queries: int = 200) -> None:
     provider = provider_get(conf.EMBEDDING_PROVIDER)
     texts = texts_generate(base, seed=4)
@@ -153,26 +171,7 @@ def bench_search(total: int = 100_000, base: int = 2_000, queries: int = 200) ->
     index.search(query_vecs[0], limit=1)
     print(f"inverted-file training (once per process, again when the index doubles): "
           f"{time.perf_counter() - started:.1f} s")
-    timings, timings_filtered, timings_index = [], [], []
-    for q in query_vecs:
-        t0 = time.perf_counter()
-        index.search(q, limit=10)
-        timings_index.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        store.search(q, limit=10)
-        timings.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        store.search(q, limit=10, filters=SearchFilters(district="wola", service_type="repair"))
-        timings_filtered.append(time.perf_counter() - t0)
-    timings_hybrid = []
-    for text, q in zip(query_texts, query_vecs, strict=True):
-        t0 = time.perf_counter()
-        store.search(q, limit=30, query_text=text)
-        timings_hybrid.append(time.perf_counter() - t0)
-    msh = np.array(timings_hybrid) * 1000
-    ms = np.array(timings) * 1000
-    msf = np.array(timings_filtered) * 1000
-    msi = np.array(timings_index) * 1000
+    msi, ms, msf, msh = _search_timings(store, index, query_texts, query_vecs)
     kind = "inverted file" if index.ivf_ready() else "exact"
     print(f"search over {total} stored texts, in-process index only ({kind}, top 10): "
           f"p50 {np.percentile(msi, 50):.1f} ms, p95 {np.percentile(msi, 95):.1f} ms")
