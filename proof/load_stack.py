@@ -71,11 +71,15 @@ def database_prepare(base_url: str, sizes: tuple[int, int, int], env: dict[str, 
                 conn.execute(f'DROP DATABASE "{old}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{template}_new"')
             started = time.monotonic()
-            tpl_env = {**env, "DATABASE_URL": _with_db(base_url, f"{template}_new")}
+            # The seed's tasks go to a queue of their own, deleted after; its rows are run here.
+            queue = f"{template}-seed"
+            tpl_env = {**env, "DATABASE_URL": _with_db(base_url, f"{template}_new"), "CELERY_QUEUE": queue}
             _manage(tpl_env, "migrate", "--noinput", "-v", "0")
             _manage(tpl_env, "seed_demo", "--once")
-            subprocess.run([PY, "-m", "proof.load_seed", "accounts", *map(str, sizes)],  # noqa: S603 - ours
-                           env=tpl_env, cwd=ROOT, check=True)
+            for step in (["accounts", *map(str, sizes)], ["outbox"]):
+                subprocess.run([PY, "-m", "proof.load_seed", *step],  # noqa: S603 - ours
+                               env={**tpl_env, "CELERY_TASK_ALWAYS_EAGER": "true"}, cwd=ROOT, check=True)
+            redis.Redis.from_url(env["REDIS_URL"]).delete(queue, f"{queue}-emergency")
             conn.execute(f'ALTER DATABASE "{template}_new" RENAME TO "{template}"')
             print(f"\nload: template database {template} made in {time.monotonic() - started:.0f} s")
         conn.execute(f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)')
@@ -110,8 +114,9 @@ class Stack:
             except OSError:
                 time.sleep(0.5)
                 continue
-            if len(self.processes()) >= 3 + int(self.env.get("WEB_PROCESSES", "1")):
-                return
+            names = self.processes()
+            if "worker pool 2" in names and "worker-emergency pool 2" in names and "beat" in names:
+                return  # the web answers, both workers have their pool
             time.sleep(0.5)
         raise RuntimeError(f"the stack did not answer within {timeout:.0f} s; see {self.log.name}")
 
