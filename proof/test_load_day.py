@@ -152,8 +152,9 @@ async def _office(url: str, session: str, meter: Meter, until: float) -> None:
                                              additional_headers={"Cookie": f"sessionid={session}"}))
         next_page = time.monotonic() + random.uniform(*PAGE_EVERY)
         while time.monotonic() < until:
-            try:  # the board's script reloads it on a push, at most every 5 s
+            try:  # board.js reloads the board 0.5 s after a push (pushes within that half second: once)
                 await asyncio.wait_for(board_stale.wait(), timeout=max(0.1, min(5.0, until - time.monotonic())))
+                await asyncio.sleep(0.5)
                 board_stale.clear()
                 await _timed(meter, "GET /mapping/board/", http.get("/mapping/board/"))
             except TimeoutError:
