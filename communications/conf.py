@@ -60,3 +60,4 @@ INBOUND_EMAIL_MAX_BYTES = env.int("COMMS_INBOUND_EMAIL_MAX_BYTES", default=1_000
 EMAIL_MESSAGE_ID_DOMAIN = env.str("COMMS_EMAIL_MESSAGE_ID_DOMAIN", default="hvaccrm.local")
 # Inbound texts per sender (a number, a chat, an e-mail address) per minute; over it: 429.
 INBOUND_RATE_PER_MINUTE = env.int("COMMS_INBOUND_RATE_PER_MINUTE", default=10)
+INBOUND_DEDUPE_SECONDS = env.int("COMMS_INBOUND_DEDUPE_SECONDS", default=86400)

@@ -62,19 +62,41 @@ def _redis() -> redis.Redis:
 _redis_clients: dict[str, redis.Redis] = {}
 
 
-def rate_limit_hit(*, channel: str, address: str) -> bool:
-    """Count one inbound text of this sender; True when over the per-minute limit (then refuse).
+def _seen_key(channel: str, reference: str) -> str:
+    return cache.make_key(f"comms:inbound-seen:{channel}:{hashlib.sha256(reference.encode()).hexdigest()[:32]}")
 
-    A fixed one-minute window in the shared Redis (the cache's database and key prefix), so every
-    web process counts together: INCR and EXPIRE in one pipelined round trip.
+
+def inbound_admit(*, channel: str, address: str, reference: str = "") -> str:
+    """"ok", "rate_limited" (over the sender's per-minute limit: refuse) or "duplicate" (a gateway's
+    retry of a text already saved: answer 200 and save nothing), in one pipelined Redis round trip.
+
+    The rate limit is a fixed one-minute window in the shared Redis (the cache's database and key
+    prefix), so every web process counts together. `reference` is the gateway's id of the text (an
+    SMS provider's id, a chat and message id, a Message-ID); `inbound_saved` marks it after the save,
+    so a failed or crashed attempt is not mistaken for a saved one when the gateway retries it.
     """
     minute = int(timezone.now().timestamp() // 60)
     key = cache.make_key(f"comms:inbound-rate:{channel}:{hashlib.sha256(address.encode()).hexdigest()[:32]}:{minute}")
     pipe = _redis().pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, 120)
-    count, _expiry = pipe.execute()
-    return count > conf.INBOUND_RATE_PER_MINUTE
+    if reference:
+        pipe.exists(_seen_key(channel, reference))
+    count, _expiry, *seen = pipe.execute()
+    if count > conf.INBOUND_RATE_PER_MINUTE:
+        return "rate_limited"
+    return "duplicate" if seen and seen[0] else "ok"
+
+
+def inbound_saved(*, channel: str, reference: str) -> None:
+    """The text with this gateway id is saved: a retry of it within a day is a duplicate."""
+    if reference:
+        _redis().set(_seen_key(channel, reference), 1, ex=conf.INBOUND_DEDUPE_SECONDS)
+
+
+def rate_limit_hit(*, channel: str, address: str) -> bool:
+    """Count one inbound text of this sender; True when over the per-minute limit (then refuse)."""
+    return inbound_admit(channel=channel, address=address) == "rate_limited"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from communications import conf
 from communications.inbound import email as inbound_email
 from communications.inbound import sms, telegram
-from communications.inbound.common import Received, rate_limit_hit, signature_valid
+from communications.inbound.common import Received, inbound_admit, inbound_saved, signature_valid
 from communications.models import MessageChannel
 from hvaccrm.errors import ServiceError
 
@@ -60,12 +60,20 @@ def sms_webhook(request: HttpRequest, provider: str = "generic") -> HttpResponse
         if event.kind == "report":
             results.append({"report": sms.sms_report(event=event)})
             continue
-        if rate_limit_hit(channel=MessageChannel.SMS, address=sms.phone_e164(event.sender) or event.sender):
+        reference = f"{provider}:{event.external_id}" if event.external_id else ""
+        admitted = inbound_admit(channel=MessageChannel.SMS, address=sms.phone_e164(event.sender) or event.sender,
+                                 reference=reference)
+        if admitted == "rate_limited":
             return _too_many()
+        if admitted == "duplicate":  # the gateway's retry of a text saved already
+            results.append({"duplicate": True})
+            continue
         try:
             results.append(_outcome(sms.sms_receive(event=event)))
         except ServiceError as exc:
             results.append({"error": exc.message})
+            continue
+        inbound_saved(channel=MessageChannel.SMS, reference=reference)
     if provider == "twilio":
         # Twilio reads TwiML; an empty response sends no automatic SMS back.
         return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response/>', content_type="text/xml")
@@ -84,10 +92,15 @@ def telegram_webhook(request: HttpRequest) -> HttpResponse:
     text = telegram.update_text(update)
     if text is None:
         return JsonResponse({})
-    if rate_limit_hit(channel=MessageChannel.TELEGRAM, address=text.chat_id):
+    reference = f"{text.chat_id}:{text.message_id}" if text.message_id else ""
+    admitted = inbound_admit(channel=MessageChannel.TELEGRAM, address=text.chat_id, reference=reference)
+    if admitted == "rate_limited":
         return _too_many()
+    if admitted == "duplicate":  # Telegram retries an update until it is answered 2xx
+        return JsonResponse({})
     try:
         answer = telegram.telegram_receive(text=text)
+        inbound_saved(channel=MessageChannel.TELEGRAM, reference=reference)
     except ServiceError:
         answer = ""
     if not answer:
@@ -108,10 +121,14 @@ def email_webhook(request: HttpRequest) -> HttpResponse:
         mail = inbound_email.parse(inbound_email.raw_of(request.body))
     except inbound_email.BadRequest as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    if rate_limit_hit(channel=MessageChannel.EMAIL, address=mail.sender):
+    admitted = inbound_admit(channel=MessageChannel.EMAIL, address=mail.sender, reference=mail.message_id)
+    if admitted == "rate_limited":
         return _too_many()
+    if admitted == "duplicate":  # the service's retry of a Message-ID saved already
+        return JsonResponse({"duplicate": True, "attachments_refused": mail.attachments})
     try:
         result = inbound_email.email_receive(mail=mail)
     except ServiceError as exc:
         return JsonResponse({"error": exc.message, "attachments_refused": mail.attachments})
+    inbound_saved(channel=MessageChannel.EMAIL, reference=mail.message_id)
     return JsonResponse({**_outcome(result), "attachments_refused": mail.attachments})

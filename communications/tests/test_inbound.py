@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 
 import pytest
@@ -66,8 +67,14 @@ def _sms(client, data: dict, *, secret: str = SMS_SECRET):
                        HTTP_X_SIGNATURE=signature)
 
 
-def _telegram(client, text: str, *, chat: int = 555, secret: str = TG_SECRET, language: str = "pl"):
-    update = {"update_id": 1, "message": {"message_id": 9, "text": text, "chat": {"id": chat, "type": "private"},
+_telegram_ids = itertools.count(9)
+
+
+def _telegram(client, text: str, *, chat: int = 555, secret: str = TG_SECRET, language: str = "pl",
+              message_id: int | None = None):
+    """An Update as Telegram sends it; each with a new message id unless one is given (a retry)."""
+    message_id = next(_telegram_ids) if message_id is None else message_id
+    update = {"update_id": message_id, "message": {"message_id": message_id, "text": text, "chat": {"id": chat, "type": "private"},
                                           "from": {"id": chat, "language_code": language}}}
     return client.post(reverse("communications:inbound-telegram"), json.dumps(update),
                        content_type="application/json", HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=secret)

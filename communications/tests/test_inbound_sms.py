@@ -32,6 +32,7 @@ SMS_SECRET = "sms-secret"
 def _secrets(monkeypatch):
     monkeypatch.setattr(conf, "TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setattr(conf, "INBOUND_SMS_SECRET", SMS_SECRET)
+    monkeypatch.setattr(conf, "TELEGRAM_WEBHOOK_SECRET", "tg-secret")
 
 
 def _twilio_signed(url: str, form: dict[str, str], token: str = TOKEN) -> str:
@@ -155,3 +156,60 @@ def test_an_inbound_text_of_a_client_with_a_conversation_costs_at_most_ten_queri
     # No session, user or savepoint query: the webhook is anonymous and signed.
     assert len(queries) <= 10, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     assert not [q for q in queries.captured_queries if "SAVEPOINT" in q["sql"] or "django_session" in q["sql"]]
+
+
+# --- a gateway's retry ---------------------------------------------------------------------------
+def _sms(client, data: dict):
+    body = json.dumps(data).encode()
+    return client.post(reverse("communications:inbound-sms"), body, content_type="application/json",
+                       HTTP_X_SIGNATURE=hmac.new(SMS_SECRET.encode(), body, hashlib.sha256).hexdigest())
+
+
+def test_a_gateways_retry_of_a_gas_smell_text_is_saved_and_alerted_once(client, client_anna):
+    client_anna.phone = "+48 601 234 567"
+    client_anna.save(update_fields=["phone"])
+    text = {"type": "message", "from": "601234567", "text": "Czuję gaz w kuchni!", "id": "gw-7"}
+    first, retry = _sms(client, text), _sms(client, text)
+    assert first.json()["results"][0]["message"] == Message.objects.get(author_role="client").pk
+    assert retry.status_code == 200 and retry.json()["results"] == [{"duplicate": True}]
+    assert Message.objects.filter(author_role="client").count() == 1
+    assert IntegrationLog.objects.filter(kind="emergency.alert").count() == 1
+    # Two texts alike without the gateway's id are two texts; another id is another text.
+    _sms(client, {"type": "message", "from": "601234567", "text": "Dzień dobry"})
+    _sms(client, {"type": "message", "from": "601234567", "text": "Dzień dobry"})
+    _sms(client, {**text, "id": "gw-8"})
+    assert Message.objects.filter(author_role="client").count() == 4
+
+
+def test_a_retried_twilio_message_and_a_generic_one_with_the_same_id_are_told_apart(client, client_anna):
+    client_anna.phone = "+48 601 234 567"
+    client_anna.save(update_fields=["phone"])
+    _sms(client, {"type": "message", "from": "601234567", "text": "Proszę o przegląd", "id": "SM1"})
+    url = "http://testserver" + reverse("communications:inbound-sms-provider", args=["twilio"])
+    form = {"From": "+48601234567", "Body": "Proszę o przegląd", "MessageSid": "SM1"}
+    for _ in range(2):
+        assert client.post(url, form, HTTP_X_TWILIO_SIGNATURE=_twilio_signed(url, form)).status_code == 200
+    assert Message.objects.filter(author_role="client").count() == 2  # one per provider
+
+
+def test_telegram_retrying_an_update_saves_the_text_once(client, client_anna):
+    ChannelLink.objects.create(channel="telegram", address="555", client=client_anna)
+    update = json.dumps({"update_id": 1, "message": {"message_id": 41, "text": "Kiedy technik?",
+                                                     "chat": {"id": 555, "type": "private"}}})
+    for _ in range(2):
+        response = client.post(reverse("communications:inbound-telegram"), update, content_type="application/json",
+                               HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN="tg-secret")
+        assert response.status_code == 200
+    assert Message.objects.filter(author_role="client", channel="telegram").count() == 1
+
+
+def test_an_inbound_mail_service_retrying_a_message_id_saves_the_mail_once(client, client_anna, monkeypatch):
+    monkeypatch.setattr(conf, "INBOUND_EMAIL_SECRET", "email-secret")
+    raw = ("From: Anna Kowalska <anna@example.com>\r\nTo: biuro@hvac.pl\r\nSubject: Przegląd\r\n"
+           "Message-ID: <anna-9@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nProszę o przegląd.\r\n")
+    body = json.dumps({"raw": raw}).encode()
+    signature = hmac.new(b"email-secret", body, hashlib.sha256).hexdigest()
+    answers = [client.post(reverse("communications:inbound-email"), body, content_type="application/json",
+                           HTTP_X_SIGNATURE=signature).json() for _ in range(2)]
+    assert "message" in answers[0] and answers[1]["duplicate"] is True
+    assert Message.objects.filter(author_role="client", channel="email").count() == 1
