@@ -57,6 +57,7 @@ PROCS = [int(n) for n in os.environ.get("BENCH_INBOUND_PROCS", "1,2").split(",")
 CONCURRENCY = int(os.environ.get("BENCH_INBOUND_CONCURRENCY", "8"))
 OTHERS = int(os.environ.get("BENCH_INBOUND_CLIENTS", "5000"))
 MARK = "Bench inbound"
+RUN = secrets.token_hex(4)
 PATH = "/communications/inbound/sms/"
 TEXTS = ["Klimatyzacja nie chłodzi, proszę o wizytę", "Pompa ciepła głośno pracuje od wczoraj",
          "Proszę o przegląd kotła w przyszłym tygodniu", "Z jednostki wewnętrznej kapie woda",
@@ -112,7 +113,9 @@ def _requests(clients: list[Client], count: int, tag: str) -> list[tuple[bytes, 
     out = []
     for n in range(count):
         c = clients[n % CLIENTS]
-        body = json.dumps({"type": "message", "from": c.phone, "text": TEXTS[n % len(TEXTS)], "id": f"{tag}{n}"}).encode()
+        # A new id per run: a saved id is a gateway's retry for a day (COMMS_INBOUND_DEDUPE_SECONDS).
+        body = json.dumps({"type": "message", "from": c.phone, "text": TEXTS[n % len(TEXTS)],
+                           "id": f"{tag}{RUN}-{n}"}).encode()
         out.append((body, hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()))
     return out
 
