@@ -152,7 +152,10 @@ CACHES = {
 
 # RedisChannelLayer by measurement (bench/bench_communications.py): PubSub fans out faster but
 # buffers without limit in a slow consumer's process; the core layer's capacity keeps memory bounded.
-CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.core.RedisChannelLayer")
+# Ours receives a server process's messages in batches (hvaccrm/realtime/layer.py: the fan-out floor).
+CHANNEL_LAYER_BACKEND = env.str(
+    "CHANNEL_LAYER_BACKEND", default="hvaccrm.realtime.layer.BatchingRedisChannelLayer"
+)
 # Seconds a group membership lives in Redis unless renewed (channels-redis's own default is a day).
 # It exists to drop memberships leaked by a crashed server process; an open socket renews its own
 # on every heartbeat (WS_HEARTBEAT_SECONDS, at most a third of this), so it never goes deaf.
@@ -166,7 +169,7 @@ CHANNEL_LAYERS = {
         },
     }
 }
-if CHANNEL_LAYER_BACKEND.endswith("core.RedisChannelLayer"):
+if CHANNEL_LAYER_BACKEND.endswith(("core.RedisChannelLayer", "layer.BatchingRedisChannelLayer")):
     # Bounded per-channel queues so one slow consumer cannot grow Redis without limit. The sockets of
     # one server process share ONE Redis list (channels-redis's "specific.<process>!" channels), so
     # its bound is per process: 200 dropped pushes once a fan-out passed 200 sockets of a process
