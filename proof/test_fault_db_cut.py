@@ -19,7 +19,7 @@ def test_database_connections_cut_every_two_seconds_lose_nothing_and_double_noth
     settings.CELERY_TASK_ALWAYS_EAGER = False
     saved = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
-    gateway, cutter = Gateway(delay=0.02), ConnectionCutter(every=2.0)
+    gateway, cutter = Gateway(delay=0.3), ConnectionCutter(every=2.0)
     try:
         outcome = burst_run(tmp_path=tmp_path, gateway=gateway, kill=True, cutter=cutter)
         # A cut can hit a delivery mid-send as a kill can: each round may cost one resend.
