@@ -115,23 +115,25 @@ def client_for_link(*, channel: str, address: str) -> int | None:
     return ChannelLink.objects.filter(channel=channel, address=address).values_list("client_id", flat=True).first()
 
 
-def _conversation_id_for(*, client_id: int, in_reply_to: str = "") -> int | None:
+def _conversation_of(*, client_id: int, in_reply_to: str = "") -> Conversation | None:
     """The conversation of the message this one answers (its Message-ID, only the client's own),
-    else the client's newest; None when the client has none (one query each, ids only)."""
+    else the client's newest; None when the client has none. Read with what `message_send` needs
+    (its job's district, without the boundary), so it is handed over and not read again."""
+    conversations = Conversation.objects.select_related("job__district").defer("job__district__geometry")
     if in_reply_to:
         replied = (Message.objects.filter(external_id__in=in_reply_to.split(), conversation__client_id=client_id)
                    .order_by("-id").values_list("conversation_id", flat=True).first())
-        if replied:
-            return replied
-    return (Conversation.objects.filter(client_id=client_id).order_by("-last_message_at", "-id")
-            .values_list("pk", flat=True).first())
+        replied_in = conversations.filter(pk=replied).first() if replied else None
+        if replied_in is not None:
+            return replied_in
+    return conversations.filter(client_id=client_id).order_by("-last_message_at", "-id").first()
 
 
 def _conversation_for(*, client_id: int, channel: str, in_reply_to: str = "", subject: str = "") -> Conversation:
-    """The conversation `_conversation_id_for` names, else a new one opened on this channel."""
-    conversation_id = _conversation_id_for(client_id=client_id, in_reply_to=in_reply_to)
-    if conversation_id is not None:
-        return Conversation.objects.get(pk=conversation_id)
+    """The conversation `_conversation_of` finds, else a new one opened on this channel."""
+    conversation = _conversation_of(client_id=client_id, in_reply_to=in_reply_to)
+    if conversation is not None:
+        return conversation
     return Conversation.objects.create(client_id=client_id, channel=CONVERSATION_CHANNEL.get(channel, "portal"),
                                        subject=subject[:200])
 
@@ -159,14 +161,14 @@ def inbound_receive(*, channel: str, address: str, client_id: int | None, body: 
     if client_id is None:
         return _unknown_sender_receive(channel=channel, address=address, body=body, external_id=external_id,
                                        subject=subject, triage=triage or classify(body), answered=answered)
-    conversation_id = _conversation_id_for(client_id=client_id, in_reply_to=in_reply_to)
-    if conversation_id is not None:
-        return Received(message=message_send(author=None, conversation_id=conversation_id, body=body,
+    conversation = _conversation_of(client_id=client_id, in_reply_to=in_reply_to)
+    if conversation is not None:
+        return Received(message=message_send(author=None, conversation=conversation, body=body,
                                              channel=channel, external_id=external_id))
     with transaction.atomic():
         conversation = Conversation.objects.create(client_id=client_id, subject=subject[:200],
                                                    channel=CONVERSATION_CHANNEL.get(channel, "portal"))
-        message = message_send(author=None, conversation_id=conversation.pk, body=body, channel=channel,
+        message = message_send(author=None, conversation=conversation, body=body, channel=channel,
                                external_id=external_id)
     return Received(message=message)
 

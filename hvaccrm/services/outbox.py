@@ -1,6 +1,7 @@
 """The outbox: work owed to other subsystems, written in the same transaction as the change.
 
-`record(...)` writes one IntegrationLog row and, after commit, hands it to Celery. Handlers and
+`record(...)` writes one IntegrationLog row and, after commit, hands it to Celery (`record_many`:
+several rows in one INSERT). Handlers and
 payload checks are registered per (target, kind) by the integration app's contracts when it is
 ready (the core imports no app); a payload that fails its check is refused by `record`. `outbox_process` runs one row; the
 five-minute `outbox_sweep` republishes rows whose publish was lost and retries failures with
@@ -63,6 +64,39 @@ def record(
     audit_level: str = "basic",
 ) -> IntegrationLog:
     """Write one piece of owed work; must run inside the caller's transaction."""
+    row = _checked_row(source=source, target=target, kind=kind, obj=obj, object_type=object_type,
+                       object_id=object_id, payload=payload, audit_level=audit_level)
+    row.save(force_insert=True)
+    if settings.OUTBOX_PUBLISH_ON_COMMIT:
+        queue = queue_for(target, kind) or ""
+        transaction.on_commit(lambda: outbox_publish(log_ids=[row.pk], queue=queue))
+    return row
+
+
+def record_many(entries: list[dict[str, Any]]) -> list[IntegrationLog]:
+    """`record` for several rows in one INSERT (each entry is `record`'s keywords).
+
+    Every payload is checked first, so one refused payload writes none of the rows. After commit
+    each row is published once, in the order given (one hook for all, so the order between them
+    and the caller's other hooks is what consecutive `record` calls would give)."""
+    rows = [_checked_row(**entry) for entry in entries]
+    if not rows:
+        return []
+    IntegrationLog.objects.bulk_create(rows)
+    if settings.OUTBOX_PUBLISH_ON_COMMIT:
+        routed = [(row.pk, queue_for(row.target, row.kind) or "") for row in rows]
+
+        def publish() -> None:
+            for log_id, queue in routed:
+                outbox_publish(log_ids=[log_id], queue=queue)
+
+        transaction.on_commit(publish)
+    return rows
+
+
+def _checked_row(*, source: str, target: str, kind: str, obj: models.Model | None = None, object_type: str = "",
+                 object_id: Any = None, payload: dict | None = None, audit_level: str = "basic") -> IntegrationLog:
+    """An unsaved row whose payload passed its contract's check, inside a transaction."""
     if not connection.in_atomic_block:
         # Outside a transaction the row could commit without the change it follows (or vice versa).
         raise RuntimeError("record() must be called inside transaction.atomic()")
@@ -70,14 +104,8 @@ def record(
     if check is not None:
         check(payload or {})
     otype, oid = _object_ref(obj, object_type, object_id)
-    row = IntegrationLog.objects.create(
-        source=source, target=target, kind=kind, object_type=otype, object_id=oid,
-        payload=payload or {}, audit_level=audit_level,
-    )
-    if settings.OUTBOX_PUBLISH_ON_COMMIT:
-        queue = queue_for(target, kind) or ""
-        transaction.on_commit(lambda: outbox_publish(log_ids=[row.pk], queue=queue))
-    return row
+    return IntegrationLog(source=source, target=target, kind=kind, object_type=otype, object_id=oid,
+                          payload=payload or {}, audit_level=audit_level)
 
 
 def _queues_of(log_ids: list[int]) -> dict[int, str]:

@@ -3,12 +3,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hvaccrm.models import AccessRecord, IntegrationLog
 from hvaccrm.services import outbox
-from hvaccrm.services.outbox import integration_switch_set, outbox_handler, outbox_process, outbox_sweep, record
+from hvaccrm.services.outbox import (
+    integration_switch_set,
+    outbox_handler,
+    outbox_process,
+    outbox_sweep,
+    record,
+    record_many,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +73,27 @@ def test_the_row_is_published_after_commit_and_succeeds(django_capture_on_commit
     row.refresh_from_db()
     assert row.state == "succeeded" and row.attempts == 1
     assert calls == [row.pk]
+
+
+def test_record_many_writes_its_rows_in_one_insert_and_publishes_each_once_in_order(
+        django_capture_on_commit_callbacks):
+    entries = [dict(source="test", target="audit", kind="test.effect", object_type="test", object_id=n)
+               for n in (1, 2, 3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            rows = record_many(entries)
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert calls == [row.pk for row in rows]  # published once each, in the order given
+    assert [r.object_id for r in IntegrationLog.objects.order_by("id")] == ["1", "2", "3"]
+    assert set(IntegrationLog.objects.values_list("state", "attempts")) == {("succeeded", 1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_many_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="inside transaction"):
+        record_many([dict(source="test", target="audit", kind="test.effect")])
+    assert not IntegrationLog.objects.exists()
 
 
 def test_the_sweep_publishes_a_row_whose_publish_was_lost(settings):

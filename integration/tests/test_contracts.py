@@ -57,6 +57,16 @@ def test_an_invalid_payload_raises_at_record_time_and_writes_nothing():
 
 
 @pytest.mark.django_db
+def test_record_many_checks_every_payload_and_one_invalid_payload_writes_none_of_the_rows():
+    valid = dict(source="communications", target="map", kind="message.created", object_type="x", object_id=1,
+                 payload=MAP_PAYLOAD)
+    invalid = {**valid, "payload": {**MAP_PAYLOAD, "message": "1"}}
+    with pytest.raises(InvalidPayload, match="'message' is str"), transaction.atomic():
+        outbox.record_many([valid, invalid])
+    assert not IntegrationLog.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_kind_without_a_contract_is_recorded_unchecked():
     with transaction.atomic():
         row = outbox.record(source="test", target="audit", kind="test.effect", payload={"anything": object.__name__})
