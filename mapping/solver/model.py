@@ -14,6 +14,9 @@ DEFAULT_TIMEOUT_S = 5.0
 # The search stops earlier once this many iterations in a row found nothing better (small days
 # converge in well under a second; large ones use the whole time budget).
 CONVERGED_ITERATIONS = 3_000
+# Without that convergence stop (anytime search for the whole budget), a search this long without
+# improvement restarts from PyVRP's own start with another seed; the better plan is kept.
+STALL_ITERATIONS = 2_000
 # Share of the time budget for the first search when travel depends on the hour: the rest is kept
 # for re-planning the routes whose real times broke a window.
 FIRST_PASS_SHARE = 0.8

@@ -15,6 +15,7 @@ from mapping.solver.model import (
     CONVERGED_ITERATIONS,
     DEFAULT_TIMEOUT_S,
     FIRST_PASS_SHARE,
+    STALL_ITERATIONS,
     Job,
     RoutePlan,
     Solution,
@@ -68,10 +69,8 @@ def solve(
         current = _construct(fleet, plannable, tt)
     for round_ in range(rounds):
         model = _build(fleet, plannable, compat, tt, required=required, slow=slow)
-        stop = _stop(deadline - clock.monotonic(), round_=round_, rounds=rounds,
-                     converged_iterations=converged_iterations)
-        result = pyvrp.solve(model.data, stop, seed=seed, collect_stats=False,
-                             initial_solution=_initial(model, current))
+        result = _run(model, _budget(deadline - clock.monotonic(), round_=round_, rounds=rounds), seed=seed,
+                      initial=_initial(model, current), converged_iterations=converged_iterations)
         if result.is_feasible() or not sequences:
             sequences = _sequences(model, result.best, current)
         current = {vid: [j.id for j in seq] for vid, seq in sequences.items()}
@@ -105,13 +104,29 @@ def _sort_out(jobs: Sequence[Job], working: list[Vehicle],
     return plannable, compat, unassigned
 
 
-def _stop(left: float, *, round_: int, rounds: int, converged_iterations: int | None):
-    """This round's stopping rule: its share of the time left, and convergence if asked."""
-    budget = left * FIRST_PASS_SHARE if round_ == 0 and rounds > 1 else left / 2 if round_ < rounds - 1 else left
-    stop = MaxRuntime(max(0.05, budget))
-    if converged_iterations:
-        stop = MultipleCriteria([stop, NoImprovement(converged_iterations)])
-    return stop
+def _budget(left: float, *, round_: int, rounds: int) -> float:
+    """This round's share of the time left."""
+    return max(0.05, left * FIRST_PASS_SHARE if round_ == 0 and rounds > 1 else left / 2 if round_ < rounds - 1
+               else left)
+
+
+def _run(model, budget: float, *, seed: int, initial, converged_iterations: int | None):
+    """PyVRP from the given start. With `converged_iterations` it stops once that many iterations
+    brought nothing better. Without (anytime), a search that stalls for STALL_ITERATIONS before the
+    budget ends starts again from PyVRP's own start with another seed, and the better plan is kept:
+    the iterated local search stays in the basin it starts in (Solomon: stalled by ~5,000
+    iterations in VROOM's basin or its own, each better on different instances)."""
+    end = clock.monotonic() + budget
+    best, start, k = None, initial, 0
+    while True:
+        stop = MultipleCriteria([MaxRuntime(max(0.05, end - clock.monotonic())),
+                                 NoImprovement(converged_iterations or STALL_ITERATIONS)])
+        result = pyvrp.solve(model.data, stop, seed=seed + k, collect_stats=False, initial_solution=start)
+        if best is None or (result.is_feasible(), -result.cost()) > (best.is_feasible(), -best.cost()):
+            best = result
+        if converged_iterations or end - clock.monotonic() < 0.2:
+            return best
+        start, k = None, k + 1
 
 
 def _construct(fleet: list[Vehicle], jobs: list[Job], tt: TimeBands) -> dict[int, list[int]]:
