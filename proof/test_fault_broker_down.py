@@ -38,7 +38,8 @@ from proof.faults_support import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.timeout(900 if FULL else 600)]
 logging.getLogger("httpx").setLevel(logging.WARNING)
 OUTAGE = float(os.environ.get("PROOF_OUTAGE_SECONDS", "30" if FULL else "6"))
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from proof.faults_support import SIZES, ConnectionCutter, Gateway, burst_check, burst_run
+from proof.faults_support import FULL, SIZES, ConnectionCutter, Gateway, burst_check, burst_run
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.timeout(2400 if FULL else 900)]
 
 
 def test_database_connections_cut_every_two_seconds_lose_nothing_and_double_nothing(settings, tmp_path):

@@ -10,9 +10,19 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
 
-from proof.faults_support import EMERGENCY, NORMAL, Worker, burst_world, queues_purge, sessions_wait_gone, wait_for
+from proof.faults_support import (
+    EMERGENCY,
+    FULL,
+    NORMAL,
+    Worker,
+    burst_world,
+    queues_purge,
+    sessions_wait_gone,
+    wait_for,
+)
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.timeout(900 if FULL else 600)]
 BACKLOG = 2000
 
 

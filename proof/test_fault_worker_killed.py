@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from proof.faults_support import SIZES, Gateway, burst_check, burst_run
+from proof.faults_support import FULL, SIZES, Gateway, burst_check, burst_run
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.timeout(2400 if FULL else 900)]
 
 
 def test_a_worker_killed_mid_burst_loses_nothing_and_doubles_nothing(settings, tmp_path):
