@@ -92,7 +92,17 @@ def _send_many(pushes: list[tuple[str, dict]]) -> list[bool]:
                 logger.warning("group_send to %s failed: %s", group, result)
         return [not isinstance(result, Exception) for result in results]
 
-    return async_to_sync(send_all)()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return async_to_sync(send_all)()
+    # A caller on a thread that runs an event loop (a commit hook under an async caller, a test
+    # beside Playwright's loop): async_to_sync refuses there, so the frames go from a thread of
+    # their own instead of being lost.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(async_to_sync(send_all)).result()
 
 
 def _is_redis_layer(layer) -> bool:
