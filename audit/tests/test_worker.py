@@ -66,8 +66,11 @@ class Worker:
 @pytest.fixture
 def worker(settings):
     queue = f"audit-worker-{uuid.uuid4().hex[:8]}"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Read Celery's settings before changing Django's: its configuration is read lazily from them,
+    # so reading after would "restore" eager off and every later test would publish to a broker
+    # that no worker reads (found when a later browser test's push never came).
     saved = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     w = Worker(queue)
