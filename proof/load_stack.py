@@ -97,6 +97,7 @@ class Stack:
 
     def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
         self.env, self.port, self.url = env, port, f"http://127.0.0.1:{port}"
+        log_path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/log yet
         self.log = log_path.open("w", encoding="utf-8")
         self.proc = subprocess.Popen([PY, "scripts/stack.py", "run"],  # noqa: S603 - make run's own
                                      env={**env, "PORT": str(port)}, cwd=ROOT,
