@@ -40,18 +40,12 @@ from common import (
     process_stop,
     technicians_on_shift,
     uptime,
+    worker_bench_environment,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
-os.environ.setdefault("EMAIL_URL", "memorymail://")
-os.environ["OUTBOX_PUBLISH_ON_COMMIT"] = "true"
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-# Queues nobody else consumes: another bench or a developer's `make run` on this Redis must not
-# take our tasks, nor we theirs. The emergency queue follows (`<CELERY_QUEUE>-emergency`).
-os.environ["CELERY_QUEUE"] = f"{os.environ.get('CELERY_QUEUE', 'hvaccrm')}-bench-emergency-{os.getpid()}"
-os.environ.pop("CELERY_EMERGENCY_QUEUE", None)
+worker_bench_environment("emergency")
 
 N_TECHS = 200
 TRIALS = int(os.environ.get("BENCH_EMERGENCY_TRIALS", 20))

@@ -40,17 +40,13 @@ from common import (
     process_stop,
     technicians_on_shift,
     uptime,
+    worker_bench_environment,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
-os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("AXES_ENABLED", "false")
-os.environ["OUTBOX_PUBLISH_ON_COMMIT"] = "true"
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-os.environ["CELERY_QUEUE"] = f"{os.environ.get('CELERY_QUEUE', 'hvaccrm')}-bench-techalert-{os.getpid()}"
-os.environ.pop("CELERY_EMERGENCY_QUEUE", None)
+worker_bench_environment("techalert")
 if not os.environ.get("SECRET_KEY"):
     # The sessions made here are read by the server: one key for both (DEBUG draws one per process).
     import secrets

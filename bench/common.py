@@ -5,6 +5,20 @@ Benches run as `python bench/bench_<name>.py`, so this folder is on the path."""
 from __future__ import annotations
 
 
+def worker_bench_environment(name: str) -> None:
+    """Environment of a bench that runs real workers: publish on commit, never eager, and queues
+    nobody else consumes (another bench or a developer's `make run` on this Redis must not take our
+    tasks, nor we theirs); the emergency queue follows (`<CELERY_QUEUE>-emergency`). Before django_setup."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
+    os.environ.setdefault("EMAIL_URL", "memorymail://")
+    os.environ["OUTBOX_PUBLISH_ON_COMMIT"] = "true"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    os.environ["CELERY_QUEUE"] = f"{os.environ.get('CELERY_QUEUE', 'hvaccrm')}-bench-{name}-{os.getpid()}"
+    os.environ.pop("CELERY_EMERGENCY_QUEUE", None)
+
+
 def django_setup() -> None:
     """django.setup(), with channels_redis's per-message INFO logs quiet (a fan-out bench makes
     thousands of "channel full" lines)."""
