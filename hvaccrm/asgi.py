@@ -1,23 +1,38 @@
-"""ASGI entry point: HTTP through Django, WebSockets through the one consumer (daphne serves both)."""
+"""ASGI entry point: HTTP through Django, WebSockets through the one consumer (daphne serves both).
+
+A web server process gets a bounded database pool (DB_POOL_MAX, default 8 here; hvaccrm/settings.py)
+and admission control (hvaccrm/admission.py): at most WEB_CONCURRENT_REQUESTS (default 4) HTTP
+requests inside Django at once, the rest waiting in the event loop up to WEB_QUEUE_SECONDS (default
+10) and then answered 503 with Retry-After. 0 turns either off.
+"""
 
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hvaccrm.settings")
+# Read when the settings load (below, unless a test loaded them first): the web process pools its
+# connections; other processes default to none, so the variable is not left for children to inherit.
+_POOL_DEFAULT = "DB_POOL_MAX" not in os.environ
+if _POOL_DEFAULT:
+    os.environ["DB_POOL_MAX"] = "8"
 
-from django.core.asgi import get_asgi_application
+from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
+if _POOL_DEFAULT:
+    del os.environ["DB_POOL_MAX"]
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from hvaccrm.admission import AdmissionLimit  # noqa: E402
 from hvaccrm.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": AdmissionLimit(django_asgi_app, limit=int(os.environ.get("WEB_CONCURRENT_REQUESTS", "4")),
+                               wait=float(os.environ.get("WEB_QUEUE_SECONDS", "10"))),
         # Origin is checked inside the consumer so that it can answer with close code 4403.
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }

@@ -134,6 +134,23 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A bounded pool of connections per process (psycopg_pool, Django's own OPTIONS["pool"]): a request
+# borrows one and gives it back, so a busy web process holds at most DB_POOL_MAX of PostgreSQL's
+# connections (max_connections, 100 by default) and saves a new connection per request. One that
+# cannot get a connection within DB_POOL_TIMEOUT seconds fails with PoolTimeout ("couldn't get a
+# connection after N sec"), never by exhausting the server. 0 = no pool. The web server's entry point
+# (hvaccrm/asgi.py) turns it on; Celery's prefork workers, commands and tests run without: Celery
+# closes a pool after every task of a prefork child, and a forked child would share the pool's sockets.
+# Pooling excludes kept connections (CONN_MAX_AGE > 0, the emergency worker's).
+DB_POOL_MAX = env.int("DB_POOL_MAX", default=0)
+if DB_POOL_MAX > 0 and DATABASES["default"]["CONN_MAX_AGE"] == 0:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": min(env.int("DB_POOL_MIN", default=2), DB_POOL_MAX),
+        "max_size": DB_POOL_MAX,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        "max_idle": 300.0,  # idle connections above min_size are closed after 5 minutes
+        "name": "hvaccrm",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -356,6 +373,9 @@ WS_MAX_SOCKETS_PER_USER = env.int("WS_MAX_SOCKETS_PER_USER", default=10)
 
 # --- Outbox ------------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# A run that lost its database connection gives its attempt back (an outage is not the row's
+# fault), at most this many times per row, so a handler that always breaks its connection ends dead.
+OUTBOX_MAX_CONNECTION_LOSSES = env.int("OUTBOX_MAX_CONNECTION_LOSSES", default=20)
 OUTBOX_BACKOFF_BASE = env.float("OUTBOX_BACKOFF_BASE", default=30.0)  # seconds
 OUTBOX_BACKOFF_MAX = env.float("OUTBOX_BACKOFF_MAX", default=6 * 3600.0)
 OUTBOX_PUBLISH_ON_COMMIT = env.bool("OUTBOX_PUBLISH_ON_COMMIT", default=True)
