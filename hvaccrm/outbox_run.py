@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from hvaccrm import metrics
@@ -108,6 +109,51 @@ def backoff_seconds(attempts: int) -> float:
 def outbox_process(*, log_id: int) -> str:
     """Run one row's handler once; returns the state it ends in (or why it did not run).
 
+    A run that lost its database connection (the server went away, the connection was cut) gives
+    its attempt back: a database outage is not the row's fault and must not make it dead. A refund
+    is itself bounded (`OUTBOX_MAX_CONNECTION_LOSSES`, counted in the row's details), so a handler
+    that always breaks its connection still ends dead; a run whose connection stays usable (a
+    statement timeout, a constraint) counts its attempt as any other failure.
+    """
+    counted: list[int] = []
+    try:
+        return _process(log_id, counted)
+    except DatabaseError:
+        if not counted or not _connection_lost(counted[1]):
+            raise
+        return _attempt_refund(log_id, counted[0])
+
+
+def _connection_lost(raw: Any) -> bool:
+    # The connection the attempt was counted on: psycopg marks it closed once it is cut (Django may
+    # already have opened another by the time the error reaches here).
+    return raw is None or raw.closed or getattr(raw, "broken", False)
+
+
+def _attempt_refund(log_id: int, counted: int) -> str:
+    """Give back the attempt a lost connection cost, on a new connection; re-raises if it cannot."""
+    connection.close()
+    row = IntegrationLog.objects.filter(pk=log_id).only("details").first()
+    losses = int((row.details or {}).get("connection_losses", 0)) if row else 0
+    if row is None or losses >= settings.OUTBOX_MAX_CONNECTION_LOSSES:
+        logger.warning("outbox %s: database connection lost; attempt %s kept (%s losses)", log_id, counted, losses)
+        return "connection_lost"
+    now = timezone.now()
+    refunded = IntegrationLog.objects.filter(
+        pk=log_id, attempts=counted, state__in=(State.PENDING, State.FAILED),
+    ).update(attempts=F("attempts") - 1, state=State.FAILED, updated_at=now,
+             next_attempt_at=now + timedelta(seconds=backoff_seconds(1)),
+             error="the database connection was lost during the run; the attempt was not counted",
+             details={**(row.details or {}), "connection_losses": losses + 1})
+    logger.warning("outbox %s: database connection lost; attempt %s %s", log_id, counted,
+                   "given back" if refunded else "already settled")
+    return "connection_lost"
+
+
+def _process(log_id: int, counted_out: list[int]) -> str:
+    """The body of `outbox_process`: count the attempt (reported in counted_out with the database
+    connection it was counted on), run, record.
+
     The attempt is counted first, in a transaction of its own that commits before the handler
     runs: a handler that takes the worker process down (a poison row) cannot roll the count back,
     so after its attempts the row is dead instead of crash-looping the workers. The row is then
@@ -136,6 +182,7 @@ def outbox_process(*, log_id: int) -> str:
         row.attempts += 1
         row.save(update_fields=["attempts", "updated_at"])
         counted = row.attempts
+    counted_out.extend((counted, connection.connection))
     if (row.target, row.kind) in _own_transactions:
         # The handler commits its own steps (a delivery commits "sending" before it calls the
         # gateway), so it runs outside the row's transaction; the outcome is recorded after it.

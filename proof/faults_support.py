@@ -132,10 +132,7 @@ class Worker:
         env = {**os.environ, "DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "false", "TESTING": "true",
                "DEBUG": "true", "CACHE_KEY_PREFIX": django_settings.CACHES["default"]["KEY_PREFIX"],
                "CHANNEL_PREFIX": django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-               "OUTBOX_BACKOFF_BASE": "0.5", "OUTBOX_BACKOFF_MAX": "2",
-               # A cut connection costs the row an attempt (a known limit, docs/reliability.md): with cuts
-               # every 2 s the default 8 can run out for a row that keeps meeting them.
-               "OUTBOX_MAX_ATTEMPTS": "30", **self.extra}
+               "OUTBOX_BACKOFF_BASE": "0.5", "OUTBOX_BACKOFF_MAX": "2", **self.extra}
         self.starts += 1
         self.proc = subprocess.Popen(  # noqa: S603 - our own worker command
             [sys.executable, "-m", "celery", "-A", "hvaccrm", "worker", "-Q", ",".join(self.queues),

@@ -19,7 +19,6 @@ def test_database_connections_cut_every_two_seconds_lose_nothing_and_double_noth
 
     saved = celery_app.conf.task_always_eager  # read before Django's setting changes (read lazily)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.OUTBOX_MAX_ATTEMPTS = 30  # as the suite's workers: a cut costs an attempt
     celery_app.conf.task_always_eager = False
     gateway, cutter = Gateway(delay=0.3), ConnectionCutter(every=2.0)
     try:

@@ -203,3 +203,58 @@ def test_a_row_whose_handler_kills_the_worker_ends_dead_after_its_attempts(setti
     assert codes == [3, 3, 3, 0]
     assert (row.state, row.attempts) == ("dead", 3)
     assert "worker" in row.error
+
+
+def _cut_own_connection(row):
+    # What a database restart or a cut connection does to a running handler (fault suite 3).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_loses_its_database_connection_gives_its_attempt_back(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    outbox_handler("audit", "test.cut")(_cut_own_connection)
+    row = _record(kind="test.cut")
+    for _ in range(3):  # more cuts than attempts: none of them counts
+        assert outbox_process(log_id=row.pk) == "connection_lost"
+        row.refresh_from_db()
+        assert (row.state, row.attempts) == ("failed", 0)
+        assert "connection was lost" in row.error
+    assert row.details["connection_losses"] == 3
+    outbox_handler("audit", "test.cut")(lambda r: {"ok": True})  # the database is back
+    IntegrationLog.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert outbox_process(log_id=row.pk) == "succeeded"
+    row.refresh_from_db()
+    assert row.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handler_that_always_breaks_its_connection_still_ends_dead(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    settings.OUTBOX_MAX_CONNECTION_LOSSES = 1
+    outbox_handler("audit", "test.cut")(_cut_own_connection)
+    row = _record(kind="test.cut")
+    states = [outbox_process(log_id=row.pk) for _ in range(4)]
+    row.refresh_from_db()
+    assert states[-1] == "dead"
+    assert (row.state, row.details["connection_losses"]) == ("dead", 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_timeout_counts_its_attempt_as_any_failure(settings):
+    settings.OUTBOX_PUBLISH_ON_COMMIT = False
+
+    def slow(row):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 10")
+            cursor.execute("SELECT pg_sleep(1)")
+
+    outbox_handler("audit", "test.slow")(slow)
+    row = _record(kind="test.slow")
+    assert outbox_process(log_id=row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.attempts == 1
+    assert "connection_losses" not in row.details
