@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from hvaccrm.tests.celery_support import celery_published
 from proof.faults_support import FULL, SIZES, ConnectionCutter, Gateway, burst_check, burst_run
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
@@ -15,18 +16,13 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
 
 
 def test_database_connections_cut_every_two_seconds_lose_nothing_and_double_nothing(settings, tmp_path):
-    from hvaccrm.celery import app as celery_app
-
-    saved = celery_app.conf.task_always_eager  # read before Django's setting changes (read lazily)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    celery_app.conf.task_always_eager = False
     gateway, cutter = Gateway(delay=0.3), ConnectionCutter(every=2.0)
     try:
-        outcome = burst_run(tmp_path=tmp_path, gateway=gateway, kill=True, cutter=cutter)
-        # A cut can hit a delivery mid-send as a kill can: each round may cost one resend.
-        figures = burst_check(outcome, gateway, allowed_resends=cutter.rounds)
+        with celery_published(settings):
+            outcome = burst_run(tmp_path=tmp_path, gateway=gateway, kill=True, cutter=cutter)
+            # A cut can hit a delivery mid-send as a kill can: each round may cost one resend.
+            figures = burst_check(outcome, gateway, allowed_resends=cutter.rounds)
     finally:
-        celery_app.conf.task_always_eager = saved
         gateway.close()
     assert cutter.cut > 0 and outcome.kills == 1
     f = {**outcome.figures, **figures}

@@ -5,11 +5,13 @@ not after the backlog. Two real Celery workers start together once everything is
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
 
+from hvaccrm.tests.celery_support import celery_published
 from proof.faults_support import (
     EMERGENCY,
     FULL,
@@ -43,13 +45,11 @@ def _vector_backlog(*, author, conversation_id: int) -> list[int]:
 def test_an_emergency_behind_two_thousand_vector_syncs_is_alerted_first(settings, tmp_path):
     from communications.models import EmergencyAlert
     from communications.services import conversation_start, message_send
-    from hvaccrm.celery import app as celery_app
     from hvaccrm.models import IntegrationLog
     from hvaccrm.services.outbox import outbox_publish
 
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
+    restore = ExitStack()
+    restore.enter_context(celery_published(settings))
     default_q, emergency_q = django_settings.CELERY_TASK_DEFAULT_QUEUE, django_settings.CELERY_EMERGENCY_QUEUE
     workers = [Worker(queues=[default_q], log=tmp_path / "default.log", name="proof-default"),
                Worker(queues=[emergency_q], log=tmp_path / "emergency.log", name="proof-emergency")]
@@ -73,7 +73,7 @@ def test_an_emergency_behind_two_thousand_vector_syncs_is_alerted_first(settings
     finally:
         for w in workers:
             w.stop()
-        celery_app.conf.task_always_eager = saved
+        restore.close()
         sessions_wait_gone()
         queues_purge([default_q, emergency_q])
     print(f"\nPROOF starvation: {BACKLOG} vector-sync rows queued in {published:.1f} s; the emergency sent after "

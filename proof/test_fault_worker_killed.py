@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from hvaccrm.tests.celery_support import celery_published
 from proof.faults_support import FULL, SIZES, Gateway, burst_check, burst_run
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
@@ -17,17 +18,12 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
 
 
 def test_a_worker_killed_mid_burst_loses_nothing_and_doubles_nothing(settings, tmp_path):
-    from hvaccrm.celery import app as celery_app
-
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
     gateway = Gateway(delay=0.3)
     try:
-        outcome = burst_run(tmp_path=tmp_path, gateway=gateway, kill=True)
-        figures = burst_check(outcome, gateway, allowed_resends=0)
+        with celery_published(settings):
+            outcome = burst_run(tmp_path=tmp_path, gateway=gateway, kill=True)
+            figures = burst_check(outcome, gateway, allowed_resends=0)
     finally:
-        celery_app.conf.task_always_eager = saved
         gateway.close()
     assert outcome.kills == 1 and figures["hit_mid_send"] >= 1 and figures["resent"] >= 1  # hit mid-send
     f = {**outcome.figures, **figures}

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from django.db import transaction
 from conftest import database_url_for_test_db
 from hvaccrm.celery import app as celery_app
 from hvaccrm.services.outbox import outbox_sweep, record
+from hvaccrm.tests.celery_support import celery_published
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +42,8 @@ def test_a_handler_that_exits_the_worker_ends_dead_after_its_attempts(settings, 
     settings.OUTBOX_MAX_ATTEMPTS = ATTEMPTS
     settings.OUTBOX_PUBLISH_ON_COMMIT = False  # published below, once a worker listens
     queue = f"proof-poison-{uuid.uuid4().hex[:8]}"
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = False, queue
+    restore = ExitStack()
+    restore.enter_context(celery_published(settings, queue=queue))
     log = tmp_path / "worker.log"
     with transaction.atomic():
         row = record(source="proof", target="audit", kind="proof.exit", object_type="proof", object_id=1)
@@ -68,7 +70,7 @@ def test_a_handler_that_exits_the_worker_ends_dead_after_its_attempts(settings, 
         if worker.poll() is None:
             worker.terminate()
             worker.wait(timeout=20)
-        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
+        restore.close()
         with celery_app.connection_for_write() as conn:
             conn.default_channel.client.delete(queue, f"_kombu.binding.{queue}")
     elapsed = time.monotonic() - started

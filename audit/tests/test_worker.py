@@ -19,6 +19,7 @@ from conftest import database_url_for_test_db
 from hvaccrm.celery import app as celery_app
 from hvaccrm.models import IntegrationLog
 from hvaccrm.services import outbox
+from hvaccrm.tests.celery_support import celery_published
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,17 +67,11 @@ class Worker:
 @pytest.fixture
 def worker(settings):
     queue = f"audit-worker-{uuid.uuid4().hex[:8]}"
-    # Read Celery's settings before changing Django's: its configuration is read lazily from them,
-    # so reading after would "restore" eager off and every later test would publish to a broker
-    # that no worker reads (found when a later browser test's push never came).
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    w = Worker(queue)
-    w.start()
-    yield w
-    w.stop()
+    with celery_published(settings, queue=queue):
+        w = Worker(queue)
+        w.start()
+        yield w
+        w.stop()
     # The worker's database session ends a moment after its process: wait for it, so the test
     # database can be dropped at the end of the run.
     deadline = time.monotonic() + 10
@@ -87,7 +82,6 @@ def worker(settings):
             if cursor.fetchone()[0] == 0:
                 break
             time.sleep(0.2)
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
     with celery_app.connection_for_write() as conn:  # leave no queue behind in Redis
         conn.default_channel.queue_delete(queue)
         # a task in flight when the worker stopped is put back; the queue's binding keys stay too
