@@ -147,6 +147,30 @@ class Stack:
                 sizes[name] = 0
         return sizes
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds (user + system) each process has used so far, by name; "postgres" is every
+        PostgreSQL process on this machine (the server is shared: other work counts too)."""
+        seconds = {}
+        for name, proc in self.processes().items():
+            try:
+                times = proc.cpu_times()
+                seconds[name] = times.user + times.system
+            except psutil.Error:
+                seconds[name] = 0.0
+        total = 0.0
+        for proc in psutil.process_iter(["name", "cpu_times", "ppid"]):
+            times = proc.info["cpu_times"]
+            if proc.info["name"] not in ("postgres", "postmaster") or times is None:
+                continue
+            total += times.user + times.system
+            try:  # the server itself: its ended backends' time (a connection per task or request)
+                if psutil.Process(proc.info["ppid"]).name() not in ("postgres", "postmaster"):
+                    total += times.children_user + times.children_system
+            except psutil.Error:
+                pass
+        seconds["postgres"] = total
+        return seconds
+
     def backlog(self) -> dict[str, int]:
         """Celery messages waiting or running, and outbox rows due."""
         queue = self.env.get("CELERY_QUEUE", "hvaccrm")

@@ -52,6 +52,8 @@ SECONDS = float(os.environ.get("PROOF_LOAD_SECONDS", 600 if FULL else 120))
 WARMUP, RAMP, PING_EVERY, PAGE_EVERY = 60.0, 30.0, 5.0, (20.0, 40.0)
 # Two daphne processes on one port (scripts/stack.py WEB_PROCESSES): one runs Django on one core.
 WEB_PROCESSES = os.environ.get("WEB_PROCESSES", "2")
+# How devices send positions: "socket" (what the technician app does) or "http" (POST, the offline queue's way).
+PINGS = os.environ.get("PROOF_LOAD_PINGS", "socket")
 P95_TARGET, DRAIN_TARGET, MEMORY_TARGET = 0.300, 60.0, 0.10
 PORTAL_PAGES = ("/portal/", "/portal/visits/", "/portal/messages/", "/portal/agreements/", "/portal/notifications/")
 OFFICE_PAGES = ("/communications/inbox/", "/mapping/board/")
@@ -68,6 +70,10 @@ class Meter:
         self.latencies: dict[str, list[float]] = collections.defaultdict(list)
         self.errors: collections.Counter = collections.Counter()
         self.first_error: dict[str, str] = {}  # what a failure looked like, per endpoint
+        # CPU seconds per process (proof/load_stack.py) and this client's, at the start and the end.
+        self.cpu_start: dict[str, float] = {}
+        self.cpu_end: dict[str, float] = {}
+        self.client_start = self.client_end = 0.0
 
     def record(self, label: str, seconds: float, ok: bool, why: str = "") -> None:
         self.latencies[label].append(seconds)
@@ -120,24 +126,76 @@ async def _hold(meter: Meter, label: str, ws_url: str, until: float, on_event=No
         meter.record(f"WS {label} held", time.monotonic() - started, ok=False, why=repr(exc))
 
 
+def _position(seq: int, lat: float, lon: float) -> dict:
+    return {"latitude": lat, "longitude": lon, "accuracy": 8.0, "device_time": datetime.now(UTC).isoformat(),
+            "seq": seq}
+
+
 async def _device(url: str, token: str, meter: Meter, until: float) -> None:
+    """A technician's phone: a ticket, a socket held to the end, a position every PING_EVERY s. The
+    app sends its positions over its socket (techapp/static/techapp/app.js: "location.ping", the POST
+    only for positions queued while offline); PINGS=http sends them by POST /api/mapping/pings/."""
     await asyncio.sleep(random.uniform(0, RAMP))
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Token {token}"}, timeout=30) as http:
         ticket = await _timed(meter, "POST /api/core/ws-ticket/", http.post("/api/core/ws-ticket/"))
-        holder = None
-        if ticket is not None and ticket.status_code == 201:
-            ws_url = url.replace("http://", "ws://") + "/ws/?ticket=" + ticket.json()["ticket"]
+        if ticket is None or ticket.status_code != 201:
+            return
+        ws_url = url.replace("http://", "ws://") + "/ws/?ticket=" + ticket.json()["ticket"]
+        if PINGS == "http":
             holder = asyncio.ensure_future(_hold(meter, "device", ws_url, until))
-        seq, lat, lon = 0, 52.22 + random.uniform(-0.03, 0.03), 21.01 + random.uniform(-0.03, 0.03)
-        await asyncio.sleep(random.uniform(0, PING_EVERY))
-        while time.monotonic() < until:
-            seq, lat, lon = seq + 1, lat + 0.0001, lon + 0.0001  # a van in town: ~13 m a ping
-            body = {"latitude": lat, "longitude": lon, "accuracy": 8.0,
-                    "device_time": datetime.now(UTC).isoformat(), "seq": seq}
-            await _timed(meter, "POST /api/mapping/pings/", http.post("/api/mapping/pings/", json=body))
-            await asyncio.sleep(PING_EVERY)
-        if holder is not None:
+            await _pings_by_post(http, meter, until)
             await holder
+        else:
+            await _pings_on_socket(ws_url, meter, until)
+
+
+async def _pings_by_post(http: httpx.AsyncClient, meter: Meter, until: float) -> None:
+    seq, lat, lon = 0, 52.22 + random.uniform(-0.03, 0.03), 21.01 + random.uniform(-0.03, 0.03)
+    await asyncio.sleep(random.uniform(0, PING_EVERY))
+    while time.monotonic() < until:
+        seq, lat, lon = seq + 1, lat + 0.0001, lon + 0.0001  # a van in town: ~13 m a ping
+        await _timed(meter, "POST /api/mapping/pings/", http.post("/api/mapping/pings/", json=_position(seq, lat, lon)))
+        await asyncio.sleep(PING_EVERY)
+
+
+async def _pings_on_socket(ws_url: str, meter: Meter, until: float) -> None:
+    """The socket held to the end, a "location.ping" frame every PING_EVERY s, each timed to its ack
+    (an error frame, no answer within 30 s or a socket lost is an error)."""
+    label, started = "WS location.ping (to its ack)", time.monotonic()
+    waiting: dict[str, tuple[float, asyncio.Future]] = {}
+    try:
+        async with websockets.connect(ws_url, open_timeout=30) as ws:
+            hello = await asyncio.wait_for(ws.recv(), timeout=30)
+            ok = '"hello"' in hello
+            meter.record("WS device connect", time.monotonic() - started, ok=ok, why=str(hello)[:200])
+            if not ok:
+                return
+
+            async def receive() -> None:
+                async for frame in ws:
+                    if '"ack"' in frame or '"error"' in frame:
+                        body = json.loads(frame)
+                        entry = waiting.pop(str(body.get("id")), None)
+                        if entry is not None and not entry[1].done():
+                            entry[1].set_result(body)
+
+            reader = asyncio.ensure_future(receive())
+            seq, lat, lon = 0, 52.22 + random.uniform(-0.03, 0.03), 21.01 + random.uniform(-0.03, 0.03)
+            await asyncio.sleep(random.uniform(0, PING_EVERY))
+            while time.monotonic() < until:
+                seq, lat, lon = seq + 1, lat + 0.0001, lon + 0.0001  # a van in town: ~13 m a ping
+                answered, sent = asyncio.get_running_loop().create_future(), time.monotonic()
+                waiting[f"p{seq}"] = (sent, answered)
+                await ws.send(json.dumps({"type": "location.ping", "id": f"p{seq}", "data": _position(seq, lat, lon)}))
+                try:
+                    body = await asyncio.wait_for(answered, timeout=30)
+                    meter.record(label, time.monotonic() - sent, ok=body["type"] == "ack", why=json.dumps(body)[:200])
+                except TimeoutError:
+                    meter.record(label, time.monotonic() - sent, ok=False, why="no answer within 30 s")
+                await asyncio.sleep(max(0.0, sent + PING_EVERY - time.monotonic()))
+            reader.cancel()
+    except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+        meter.record("WS device held", time.monotonic() - started, ok=False, why=repr(exc))
 
 
 async def _office(url: str, session: str, meter: Meter, until: float) -> None:
@@ -191,6 +249,7 @@ async def _drain(stack: load_stack.Stack) -> tuple[float, dict[str, int]]:
 
 async def _run(stack: load_stack.Stack, people: dict) -> tuple[Meter, dict, dict, float, dict]:
     meter, url = Meter(), stack.url
+    meter.cpu_start, meter.client_start = stack.cpu(), time.process_time()
     until = time.monotonic() + SECONDS
     run = asyncio.gather(*(_device(url, t, meter, until) for t in people["devices"]),
                          *(_office(url, s, meter, until) for _t, s in people["office"]),
@@ -199,6 +258,7 @@ async def _run(stack: load_stack.Stack, people: dict) -> tuple[Meter, dict, dict
     rss_warm = stack.rss()
     await run
     rss_end = stack.rss()
+    meter.cpu_end, meter.client_end = stack.cpu(), time.process_time()
     drain, backlog = await _drain(stack)
     return meter, rss_warm, rss_end, drain, backlog
 
@@ -234,7 +294,7 @@ def test_a_days_traffic_on_the_real_stack_meets_the_targets(tmp_path):
         assert not any(backlog.values()), backlog
         return
     slow = {label: round(meter.pct(label, .95) * 1e3) for label in meter.latencies
-            if not label.startswith("WS ") and meter.pct(label, .95) >= P95_TARGET}
+            if not label.endswith((" connect", " held")) and meter.pct(label, .95) >= P95_TARGET}
     assert not slow, f"p95 at or over {P95_TARGET * 1e3:.0f} ms: {slow}"
     assert not any(backlog.values()) and drain <= DRAIN_TARGET, (drain, backlog)
     grown = {name: f"{rss_end[name] / rss_warm[name] - 1:+.1%}" for name in rss_warm
@@ -253,5 +313,21 @@ def _report(meter: Meter, rss_warm: dict, rss_end: dict, drain: float, backlog: 
         end = rss_end.get(name, 0)
         print(f"    {name:24} {rss_warm[name] / 2**20:7.1f} MiB -> {end / 2**20:7.1f} MiB "
               f"({end / rss_warm[name] - 1:+.1%})" if rss_warm[name] else f"    {name:24} gone")
+    _report_cpu(meter)
     load1, load5, _ = os.getloadavg()
     print(f"  load average at the end: {load1:.2f} (1 min), {load5:.2f} (5 min)")
+
+
+def _report_cpu(meter: Meter) -> None:
+    """Where the CPU went during the traffic: seconds per process, cores on average, and the web
+    processes' CPU per HTTP request and socket frame answered (both counted alike)."""
+    used = {name: meter.cpu_end.get(name, 0.0) - start for name, start in meter.cpu_start.items()}
+    used["load client (this process)"] = meter.client_end - meter.client_start
+    print(f"  CPU seconds during the {SECONDS:g} s of traffic (cores on average):")
+    for name, seconds in sorted(used.items(), key=lambda kv: -kv[1]):
+        print(f"    {name:28} {seconds:8.1f} s ({seconds / SECONDS:.2f})")
+    web = sum(v for k, v in used.items() if k.startswith("web-") and " pool " not in k)
+    answered = sum(len(v) for k, v in meter.latencies.items() if not k.endswith((" connect", " held")))
+    if answered:
+        print(f"  web processes: {web:.1f} s for {answered} requests and frames: {web / answered * 1e3:.1f} ms each; "
+              f"the whole stack without the client: {sum(v for k, v in used.items() if 'client' not in k):.1f} s")

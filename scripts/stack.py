@@ -158,7 +158,9 @@ def background(name: str, argv: list[str], env: dict[str, str], pass_fds: tuple[
 def web_processes(env: dict[str, str], host: str, port: int) -> dict[str, subprocess.Popen[str]]:
     """WEB_PROCESSES daphne processes (default 1) serving HTTP and WebSockets on ONE port: the
     listening socket is bound here and handed to each (--fd), the kernel spreads the connections.
-    One daphne runs Django on one core (the GIL); a second uses the machine's other core."""
+    One daphne runs Django on one core (the GIL); a second uses the machine's other core. Each has
+    its own database pool (DB_POOL_MAX, default 8) and request cap (WEB_CONCURRENT_REQUESTS, default
+    4; the rest wait up to WEB_QUEUE_SECONDS, then 503): hvaccrm/asgi.py."""
     count = int(env.get("WEB_PROCESSES", "1"))
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -204,11 +206,14 @@ def cmd_run() -> int:
         log("database migrated")
         manage(env, "compiletranslations", "-v", "0")
         manage(env, "seed_demo", "--once")
+        # No pool in the workers whatever DB_POOL_MAX says for the web: a prefork child runs one task
+        # at a time, and Celery closes a pool after each (docs/operations.md).
+        worker_env = {**env, "DB_POOL_MAX": "0"}
         procs = {
             **web_processes(env, host, int(port)),
             "worker": background("worker", [
                 PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
-                "-Q", env.get("CELERY_QUEUE", "hvaccrm")], env),
+                "-Q", env.get("CELERY_QUEUE", "hvaccrm")], worker_env),
             # Emergencies have a worker of their own: a backlog on the default queue (vector
             # syncs, re-plans) cannot delay an alert or a step of its escalation chain. It keeps its
             # database connections (a new one per task was most of an alert's wait before its handler).
@@ -216,10 +221,10 @@ def cmd_run() -> int:
                 PY, "-m", "celery", "-A", "hvaccrm", "worker", "-l", "warning", "-c", "2",
                 "-n", "emergency@%h",
                 "-Q", env.get("CELERY_EMERGENCY_QUEUE", f"{env.get('CELERY_QUEUE', 'hvaccrm')}-emergency")],
-                {"CONN_MAX_AGE": "600", **env}),
+                {"CONN_MAX_AGE": "600", **worker_env}),
             "beat": background("beat", [
                 PY, "-m", "celery", "-A", "hvaccrm", "beat", "-l", "warning", "-s",
-                str(VAR / "celerybeat-schedule")], env),
+                str(VAR / "celerybeat-schedule")], worker_env),
         }
         base = f"http://{host}:{port}"
         print(
