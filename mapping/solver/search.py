@@ -9,7 +9,15 @@ from dataclasses import replace
 
 import numpy as np
 import pyvrp
-from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
+from pyvrp.search import (
+    OPERATORS,
+    LocalSearch,
+    NeighbourhoodParams,
+    PerturbationManager,
+    PerturbationParams,
+    compute_neighbours,
+)
+from pyvrp.stop import MultipleCriteria, NoImprovement
 
 from mapping.solver.model import (
     CONVERGED_ITERATIONS,
@@ -35,6 +43,28 @@ from mapping.solver.timing import (
 )
 
 
+def now() -> float:
+    """The solver's clock for its time budget: wall time. A benchmark on a loaded machine may point
+    `mapping.solver.search.CLOCK` at `time.process_time` to give every solver the same CPU seconds."""
+    return CLOCK()
+
+
+CLOCK = clock.monotonic
+# Starting penalties in units of the problem's own scale (`_penalties`): 1 let Solomon's tight R1/RC1
+# instances converge too slowly within 4.5 s, 100 helped the tuning days less.
+PENALTY_SCALE = 10
+
+
+class _Until:
+    """PyVRP stopping criterion: the solver's clock has reached `end`."""
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+
+    def __call__(self, best_cost: float) -> bool:
+        return now() >= self.end
+
+
 def solve(
     vehicles: Sequence[Vehicle],
     jobs: Sequence[Job],
@@ -53,7 +83,7 @@ def solve(
     `timeout_s` bounds the search (it stops earlier after `converged_iterations` iterations without
     improvement; None: search for the whole budget); `initial` is the current plan (technician id ->
     job ids in order) to start from; `required` makes every job mandatory (benchmarks)."""
-    deadline = clock.monotonic() + (timeout_s or DEFAULT_TIMEOUT_S)
+    deadline = now() + (timeout_s or DEFAULT_TIMEOUT_S)
     tt = _check(vehicles, jobs, matrix)
     working = [v for v in vehicles if _has_shift(v)]
     plannable, compat, unassigned = _sort_out(jobs, working, tt)
@@ -69,7 +99,7 @@ def solve(
         current = _construct(fleet, plannable, tt)
     for round_ in range(rounds):
         model = _build(fleet, plannable, compat, tt, required=required, slow=slow)
-        result = _run(model, _budget(deadline - clock.monotonic(), round_=round_, rounds=rounds), seed=seed,
+        result = _run(model, _budget(deadline - now(), round_=round_, rounds=rounds), seed=seed,
                       initial=_initial(model, current), converged_iterations=converged_iterations)
         if result.is_feasible() or not sequences:
             sequences = _sequences(model, result.best, current)
@@ -116,17 +146,45 @@ def _run(model, budget: float, *, seed: int, initial, converged_iterations: int 
     budget ends starts again from PyVRP's own start with another seed, and the better plan is kept:
     the iterated local search stays in the basin it starts in (Solomon: stalled by ~5,000
     iterations in VROOM's basin or its own, each better on different instances)."""
-    end = clock.monotonic() + budget
+    end = now() + budget
     best, start, k = None, initial, 0
     while True:
-        stop = MultipleCriteria([MaxRuntime(max(0.05, end - clock.monotonic())),
+        stop = MultipleCriteria([_Until(max(end, now() + 0.05)),
                                  NoImprovement(converged_iterations or STALL_ITERATIONS)])
-        result = pyvrp.solve(model.data, stop, seed=seed + k, collect_stats=False, initial_solution=start)
+        result = _ils(model.data, stop, seed=seed + k, initial=start)
         if best is None or (result.is_feasible(), -result.cost()) > (best.is_feasible(), -best.cost()):
             best = result
-        if converged_iterations or end - clock.monotonic() < 0.2:
+        if converged_iterations or end - now() < 0.2:
             return best
         start, k = None, k + 1
+
+
+def _penalties(data: pyvrp.ProblemData) -> tuple[list[float], float, float]:
+    """Starting penalties on the problem's own scale: a unit of load over capacity costs PENALTY_SCALE
+    average edges divided by the average delivery of that dimension, a unit of time warp costs
+    PENALTY_SCALE units of travel (durations are the distances here). pyvrp.solve starts every
+    penalty at the midpoint of [0.1, 100,000], 50,000 per second late, which keeps the search out of
+    infeasible plans for tens of thousands of iterations (they shrink by 10 % per 500 plans); chosen
+    on the tuning days and Solomon subset (docs/mapping.md, "Third pass")."""
+    d = np.asarray(data.distance_matrix(0), dtype=np.float64)[data.num_depots:, data.num_depots:]
+    edge = max(1.0, float(d.mean())) if d.size else 1.0
+    clients = data.clients()
+    loads = [max(1.0, float(np.mean([c.delivery[k] for c in clients]))) for k in range(data.num_load_dimensions)]
+    return [PENALTY_SCALE * edge / x for x in loads], float(PENALTY_SCALE), float(PENALTY_SCALE)
+
+
+def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | None) -> pyvrp.Result:
+    """pyvrp.solve with default parameters, except the starting penalties (`_penalties`)."""
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    ls = LocalSearch(data, rng, compute_neighbours(data, NeighbourhoodParams()), PerturbationManager(PerturbationParams()))
+    for op in OPERATORS:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    pm = pyvrp.PenaltyManager(_penalties(data), pyvrp.PenaltyParams())
+    if initial is None:
+        initial = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    return pyvrp.IteratedLocalSearch(data, pm, ls, initial, pyvrp.IteratedLocalSearchParams()).run(
+        stop, collect_stats=False)
 
 
 def _construct(fleet: list[Vehicle], jobs: list[Job], tt: TimeBands) -> dict[int, list[int]]:

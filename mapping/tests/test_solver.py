@@ -197,3 +197,37 @@ def test_alike_technicians_share_one_vehicle_type_and_a_re_plan_keeps_who_does_w
     for r in again.routes:
         kept = set(current.get(r.vehicle, ())) & {s.job for s in r.stops}
         assert len(kept) >= len(r.stops) // 2  # the same technician keeps (most of) their route
+
+
+def test_the_search_starts_with_penalties_on_the_problem_scale_not_pyvrps_fixed_midpoint():
+    from mapping.solver.problem import _build
+    from mapping.solver.search import _penalties
+
+    vehicles, jobs, matrix = random_day(8)
+    compat = {v.id: {j.id for j in jobs} for v in vehicles}
+    model = _build(vehicles, jobs, compat, TimeBands(starts=(0,), matrices=(np.asarray(matrix),)), required=False,
+                   slow=set())
+    from mapping.solver.search import PENALTY_SCALE as k
+
+    loads, time_warp, _distance = _penalties(model.data)
+    assert time_warp == k < 100  # a second late costs k seconds of driving, not 50,000
+    edge = np.asarray(model.data.distance_matrix(0))[model.data.num_depots:, model.data.num_depots:].mean()
+    assert len(loads) == 2 and loads[1] == pytest.approx(k * edge)  # the job limit: each job delivers 1
+    assert loads[0] == pytest.approx(k * edge / np.mean([j.demand[0] for j in jobs]))
+
+
+def test_the_time_budget_can_be_counted_in_cpu_seconds():
+    import time
+
+    from mapping.solver import search
+
+    vehicles, jobs, matrix = random_day(9)
+    try:
+        search.CLOCK = time.process_time
+        t = time.process_time()
+        plan = solve(vehicles, jobs, matrix, timeout_s=0.5, converged_iterations=None)
+        spent = time.process_time() - t
+    finally:
+        search.CLOCK = time.monotonic
+    assert violations(vehicles, jobs, matrix, plan) == []
+    assert 0.4 <= spent < 1.5
