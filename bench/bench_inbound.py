@@ -26,11 +26,13 @@ import hmac
 import json
 import logging
 import os
+import resource
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -46,6 +48,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 import httpx  # noqa: E402
 import psutil  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from communications.models import Message  # noqa: E402
 from hvaccrm.models import Client, District, IntegrationLog, Site  # noqa: E402
@@ -157,15 +160,90 @@ def _cleanup() -> None:
     clients.delete()
 
 
+class _Backends:
+    """CPU of the PostgreSQL backends serving our database, read from /proc every 3 ms in a thread
+    (their command line names the database). A backend that lives for one request (CONN_MAX_AGE=0)
+    counts up to its last sample: a slight undercount of its exit. The postmaster's own CPU (the
+    fork of each new backend) is `postmaster`, shared with every other database on the server."""
+
+    def __init__(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), current_database()")
+            own, database = cursor.fetchone()
+        self.own, self.tag = own, f" {database} "
+        self.postmaster = psutil.Process(own).parent()
+        self.seen: dict[int, float] = {}
+        self.thread_cpu = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _children(self) -> list[int]:
+        path = f"/proc/{self.postmaster.pid}/task/{self.postmaster.pid}/children"
+        with open(path) as f:
+            return [int(pid) for pid in f.read().split() if int(pid) != self.own]
+
+    def _sample(self) -> None:
+        for pid in self._children():
+            try:
+                if pid not in self.seen:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if self.tag.encode() not in f.read().replace(b"\0", b" "):
+                            continue
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                self.seen[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            time.sleep(0.003)
+        self.thread_cpu = time.thread_time()
+
+    def __enter__(self) -> _Backends:
+        self._sample()
+        self.before = dict(self.seen)
+        self.postmaster_before = sum(self.postmaster.cpu_times()[:2])
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.cpu = sum(v - self.before.get(pid, 0.0) for pid, v in self.seen.items())
+        self.count = sum(1 for pid in self.seen if pid not in self.before)
+        self.postmaster_cpu = sum(self.postmaster.cpu_times()[:2]) - self.postmaster_before
+
+
+def _redis_server() -> psutil.Process | None:
+    return next((p for p in psutil.process_iter(["name"]) if p.info["name"] == "redis-server"), None)
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _measure(ports: list[int], procs: list[subprocess.Popen], requests: list[tuple[bytes, str]]) -> dict:
-    """Drive the requests; the rate, the latencies, and the CPU spent per request by the web
-    processes and by the whole machine (every process: meaningful only on a quiet machine)."""
+    """Drive the requests; the rate, the latencies, and the CPU spent per request by each process:
+    the web processes, the PostgreSQL backends of our database (and the postmaster, shared), Redis
+    (shared with whatever else uses it), this client, and the whole machine (every process:
+    meaningful only on a quiet machine)."""
+    redis_proc = _redis_server()
     web_before, machine_before = sum(_cpu(proc) for proc in procs), _machine_busy()
-    elapsed, latencies, statuses = asyncio.run(_drive(ports, requests))
+    redis_before = sum(redis_proc.cpu_times()[:2]) if redis_proc else 0.0
+    client_before = _self_cpu()
+    with _Backends() as backends:
+        elapsed, latencies, statuses = asyncio.run(_drive(ports, requests))
     n = len(requests)
+    per = lambda seconds: 1000 * seconds / n  # noqa: E731
     return {"rate": n / elapsed, "p50": 1000 * pct(latencies, 0.5), "p99": 1000 * pct(latencies, 0.99),
-            "statuses": statuses, "web_ms": 1000 * (sum(_cpu(proc) for proc in procs) - web_before) / n,
-            "machine_ms": 1000 * (_machine_busy() - machine_before) / n}
+            "statuses": statuses, "web_ms": per(sum(_cpu(proc) for proc in procs) - web_before),
+            "pg_ms": per(backends.cpu), "pg_backends": backends.count, "postmaster_ms": per(backends.postmaster_cpu),
+            "redis_ms": per(sum(redis_proc.cpu_times()[:2]) - redis_before) if redis_proc else float("nan"),
+            "client_ms": per(_self_cpu() - client_before - backends.thread_cpu),
+            "machine_ms": per(_machine_busy() - machine_before)}
 
 
 def _machine_busy() -> float:
@@ -180,9 +258,12 @@ def _report(clients: list[Client], procs: int, m: dict, floor: dict) -> None:
           f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, {OTHERS + CLIENTS} clients): "
           f"{m['rate']:.0f} messages/s, per request p50 {m['p50']:.1f} ms p99 {m['p99']:.1f} ms "
           f"({MESSAGES} requests, answers {m['statuses']}, {saved} saved; target >= 100/s)")
-    print(f"  CPU per message: web process(es) {m['web_ms']:.1f} ms, whole machine {m['machine_ms']:.1f} ms "
-          f"(all processes: web, PostgreSQL, Redis, this client; {os.cpu_count()} cores give at most "
-          f"{1000 * (os.cpu_count() or 1) / m['machine_ms']:.0f}/s at this cost)")
+    ours = m["web_ms"] + m["pg_ms"] + m["postmaster_ms"] + m["redis_ms"] + m["client_ms"]
+    print(f"  CPU per message by process: web {m['web_ms']:.1f} ms, PostgreSQL backends {m['pg_ms']:.1f} ms "
+          f"({m['pg_backends']} new backends), postmaster {m['postmaster_ms']:.2f} ms (shared), "
+          f"Redis {m['redis_ms']:.2f} ms (shared), this client {m['client_ms']:.1f} ms: sum {ours:.1f} ms "
+          f"({os.cpu_count()} cores give at most {1000 * (os.cpu_count() or 1) / ours:.0f}/s at this cost)")
+    print(f"  whole machine {m['machine_ms']:.1f} ms CPU per message (every process, the other sessions' too)")
     print(f"  floor, the same requests with a wrong signature (403, nothing read or written): "
           f"{floor['rate']:.0f} requests/s, web process(es) {floor['web_ms']:.1f} ms CPU each")
 

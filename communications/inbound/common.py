@@ -28,6 +28,7 @@ from communications.models import (
 from communications.services.common import SOURCE, _not_found
 from communications.services.messages import message_reply_address, message_send
 from communications.services.notifications import NotificationSpec, notify_role
+from communications.services.reads import conversation_by_id, conversation_newest
 from communications.transports import text_send
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import Client
@@ -118,15 +119,15 @@ def client_for_link(*, channel: str, address: str) -> int | None:
 def _conversation_of(*, client_id: int, in_reply_to: str = "") -> Conversation | None:
     """The conversation of the message this one answers (its Message-ID, only the client's own),
     else the client's newest; None when the client has none. Read with what `message_send` needs
-    (its job's district, without the boundary), so it is handed over and not read again."""
-    conversations = Conversation.objects.select_related("job__district").defer("job__district__geometry")
+    (its job and the job's district, without the boundary), so it is handed over and not read again;
+    in SQL written out (services/reads.py: the ORM's composing cost more than the query)."""
     if in_reply_to:
         replied = (Message.objects.filter(external_id__in=in_reply_to.split(), conversation__client_id=client_id)
                    .order_by("-id").values_list("conversation_id", flat=True).first())
-        replied_in = conversations.filter(pk=replied).first() if replied else None
+        replied_in = conversation_by_id(conversation_id=replied) if replied else None
         if replied_in is not None:
             return replied_in
-    return conversations.filter(client_id=client_id).order_by("-last_message_at", "-id").first()
+    return conversation_newest(client_id=client_id)
 
 
 def _conversation_for(*, client_id: int, channel: str, in_reply_to: str = "", subject: str = "") -> Conversation:

@@ -25,6 +25,7 @@ from communications.services.common import (
     conversation_can_access,
     user_is_office,
 )
+from communications.services.reads import client_district, conversation_touch
 from hvaccrm.errors import ServiceError
 from hvaccrm.geo import district_for_point
 from hvaccrm.models import Client, District, ServiceJob
@@ -99,14 +100,13 @@ def _message_district(
 
     The boundary (`geometry`) is not read: the point lookup has the process's index, and a
     message needs only the district's id and slug (reading the JSON and the site was ~13 % of a
-    message's CPU)."""
+    message's CPU); the client's site's district in SQL written out (services/reads.py)."""
     slug = district_for_point(latitude, longitude) if latitude is not None and longitude is not None else None
     if slug:
         return District.objects.filter(slug=slug).defer("geometry").first()
     if conversation.job_id and conversation.job.district_id:
         return conversation.job.district
-    return (District.objects.filter(sites__client_id=conversation.client_id).defer("geometry")
-            .order_by("sites__id").first())
+    return client_district(client_id=conversation.client_id)
 
 
 def message_data(message: Message) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def message_send(
         )
         if author is not None:
             MessageRead.objects.create(message=message, user=author, is_office=role == Message.AuthorRole.STAFF)
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+        conversation_touch(conversation_id=conversation.pk, at=message.created_at)
         # Hooks run after commit in the order registered. An emergency's row is published first:
         # the announce's pushes must not delay the alert. Otherwise the announce goes first: the
         # rows' publishes must not delay the push.

@@ -47,3 +47,25 @@ def test_the_id_alone_still_works_and_reads_the_conversation(client_anna, anna_u
     conversation = ConversationFactory(client=client_anna)
     message = services.message_send(author=anna_user, conversation_id=conversation.pk, body="Dzień dobry")
     assert message.conversation_id == conversation.pk and message.district.slug == "mokotow"
+
+
+def test_the_inbound_read_gives_the_newest_conversation_with_its_job_and_district_and_no_boundary(client_anna):
+    from django.utils import timezone
+
+    from communications.services.reads import client_district, conversation_newest
+    from hvaccrm.models import District
+    from hvaccrm.tests.factories import ServiceJobFactory
+
+    wola = District.objects.get(slug="wola")
+    older = ConversationFactory(client=client_anna, last_message_at=timezone.now() - timezone.timedelta(days=1))
+    job = ServiceJobFactory(client=client_anna, site=client_anna.sites.first(), district=wola)
+    newest = ConversationFactory(client=client_anna, job=job, last_message_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        read = conversation_newest(client_id=client_anna.pk)
+        district = read.job.district  # cached with the conversation: no further query
+    assert len(queries.captured_queries) == 1 and 'd."geometry",' not in queries.captured_queries[0]["sql"]
+    assert read.pk == newest.pk != older.pk and read.job.pk == job.pk and district.slug == "wola"
+    assert read.job.description == job.description and read.client_id == client_anna.pk
+    message = services.message_send(author=None, conversation=read, body="Klima nie chłodzi", channel="sms")
+    assert Message.objects.get(pk=message.pk).district_id == wola.pk  # the job's district, not the site's
+    assert client_district(client_id=client_anna.pk).slug == "mokotow" and conversation_newest(client_id=0) is None
