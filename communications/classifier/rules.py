@@ -305,15 +305,22 @@ def _equipment(scan: str, result: Classification) -> str | None:
     return None
 
 
-def classify(text: str) -> Classification:
-    """Classify one text; never raises (an empty text is a normal, low-confidence message)."""
-    folded = normalise(text or "")
+def scan_of(folded: str) -> str:
+    """What the patterns read: the folded text with negated alarms removed."""
+    return NEGATIONS.sub(" ", folded)
+
+
+def classify(text: str, *, folded: str | None = None, scan: str | None = None) -> Classification:
+    """Classify one text; never raises (an empty text is a normal, low-confidence message).
+
+    `folded` (normalise(text)) and `scan` (scan_of(folded)) may be passed by a caller that has them."""
+    folded = normalise(text or "") if folded is None else folded
     language = detect_language(text or "", folded)
     result = Classification(language=language)
     if not folded:
         result.confidence = 0.1
         return result
-    scan = NEGATIONS.sub(" ", folded)
+    scan = scan_of(folded) if scan is None else scan
     emergency = _emergencies(scan, result)
     emergency, high, repair = _breakdowns(scan, result, emergency=emergency)
     result.urgency = "emergency" if emergency else "high" if high else "normal"

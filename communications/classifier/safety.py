@@ -56,9 +56,10 @@ RULES: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = (
 )
 
 
-def safety_hits(text: str) -> list[str]:
-    """The names of the safety rules the text meets, with the words that met them."""
-    scan = NEGATIONS.sub(" ", normalise(text or ""))
+def safety_hits(text: str, *, scan: str | None = None) -> list[str]:
+    """The names of the safety rules the text meets, with the words that met them (`scan`: the
+    text already folded and without negations, rules.scan_of, when the caller has it)."""
+    scan = NEGATIONS.sub(" ", normalise(text or "")) if scan is None else scan
     out = []
     for name, patterns in RULES:
         found = [p.search(scan) for p in patterns]
