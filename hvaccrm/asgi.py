@@ -3,7 +3,8 @@
 A web server process gets a bounded database pool (DB_POOL_MAX, default 8 here; hvaccrm/settings.py)
 and admission control (hvaccrm/admission.py): at most WEB_CONCURRENT_REQUESTS (default 4) HTTP
 requests inside Django at once, the rest waiting in the event loop up to WEB_QUEUE_SECONDS (default
-10) and then answered 503 with Retry-After. 0 turns either off.
+10) and then answered 503 with Retry-After. 0 turns either off. A socket's synchronous work runs on
+one of WS_SYNC_THREADS (default 4) threads, not on the one thread channels gives all sockets.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ if _POOL_DEFAULT:
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from hvaccrm.admission import AdmissionLimit  # noqa: E402
+from hvaccrm.admission import AdmissionLimit, SocketLanes  # noqa: E402
 from hvaccrm.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -34,6 +35,8 @@ application = ProtocolTypeRouter(
         "http": AdmissionLimit(django_asgi_app, limit=int(os.environ.get("WEB_CONCURRENT_REQUESTS", "4")),
                                wait=float(os.environ.get("WEB_QUEUE_SECONDS", "10"))),
         # Origin is checked inside the consumer so that it can answer with close code 4403.
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        # Each socket's database work on one of WS_SYNC_THREADS threads (default 4), not all on one.
+        "websocket": SocketLanes(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+                                 lanes=int(os.environ.get("WS_SYNC_THREADS", "4"))),
     }
 )

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -92,6 +93,38 @@ def database_drop(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
 
 
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends connected to one database, sampled every second from
+    pg_stat_activity and /proc/<pid>/schedstat (nanoseconds on a CPU): a backend that lives less than
+    a second between two samples is missed (the workers' connection per task; the web's are pooled)."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.database = url.replace("postgres://", "postgresql://", 1), urlsplit(url).path.lstrip("/")
+        self.last: dict[int, float] = {}  # pid: CPU seconds since the backend started, at its last sample
+        self.stopped = threading.Event()
+        threading.Thread(target=self._sample, name="backend-cpu", daemon=True).start()
+
+    def _sample(self) -> None:
+        with psycopg.connect(_with_db(self.url, "postgres"), autocommit=True) as conn:
+            while not self.stopped.wait(1.0):
+                pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                                   [self.database]).fetchall()]
+                for pid in pids:
+                    try:
+                        with open(f"/proc/{pid}/schedstat", encoding="ascii") as fh:
+                            ran = int(fh.read().split()[0]) / 1e9
+                    except (OSError, ValueError):
+                        continue
+                    self.last[pid] = ran
+
+    def seconds(self) -> float:
+        """Every sampled backend's CPU so far (ended ones at their last sample): take differences."""
+        return sum(self.last.values())
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
 class Stack:
     """`scripts/stack.py run` in a subprocess, on the given database and this run's Redis prefixes."""
 
@@ -99,6 +132,7 @@ class Stack:
         self.env, self.port, self.url = env, port, f"http://127.0.0.1:{port}"
         log_path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/log yet
         self.log = log_path.open("w", encoding="utf-8")
+        self.pg_cpu = BackendCpu(env["DATABASE_URL"])
         self.proc = subprocess.Popen([PY, "scripts/stack.py", "run"],  # noqa: S603 - make run's own
                                      env={**env, "PORT": str(port)}, cwd=ROOT,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -148,8 +182,8 @@ class Stack:
         return sizes
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds (user + system) each process has used so far, by name; "postgres" is every
-        PostgreSQL process on this machine (the server is shared: other work counts too)."""
+        """CPU seconds (user + system) each process has used so far, by name, and the PostgreSQL
+        backends serving this run's database (BackendCpu: the server is shared with other work)."""
         seconds = {}
         for name, proc in self.processes().items():
             try:
@@ -157,18 +191,7 @@ class Stack:
                 seconds[name] = times.user + times.system
             except psutil.Error:
                 seconds[name] = 0.0
-        total = 0.0
-        for proc in psutil.process_iter(["name", "cpu_times", "ppid"]):
-            times = proc.info["cpu_times"]
-            if proc.info["name"] not in ("postgres", "postmaster") or times is None:
-                continue
-            total += times.user + times.system
-            try:  # the server itself: its ended backends' time (a connection per task or request)
-                if psutil.Process(proc.info["ppid"]).name() not in ("postgres", "postmaster"):
-                    total += times.children_user + times.children_system
-            except psutil.Error:
-                pass
-        seconds["postgres"] = total
+        seconds["postgres (this database)"] = self.pg_cpu.seconds()
         return seconds
 
     def backlog(self) -> dict[str, int]:
@@ -182,6 +205,7 @@ class Stack:
                 "unacked": broker.hlen("unacked"), "outbox due": outbox}
 
     def stop(self) -> None:
+        self.pg_cpu.stop()
         if self.proc.poll() is None:
             self.proc.send_signal(2)  # Ctrl-C: the stack stops its processes itself
             try:

@@ -154,3 +154,26 @@ def test_the_pool_is_sized_from_the_environment_and_only_where_it_is_asked_for()
     assert "'max_size': 5" in pool(DB_POOL_MAX="5") and "'min_size': 2" in pool(DB_POOL_MAX="5")
     assert pool(DB_POOL_MAX="5", CONN_MAX_AGE="600") == "None"  # a kept connection is not pooled
     assert connection.settings_dict["OPTIONS"].get("pool") is None  # this test run's own
+
+
+async def test_sockets_run_their_database_work_on_several_threads_each_socket_on_one():
+    from asgiref.sync import sync_to_async
+
+    from hvaccrm.admission import SocketLanes
+
+    seen: dict[int, set[str]] = {}
+
+    def work(socket: int) -> None:  # what database_sync_to_async runs: thread-sensitive by default
+        time.sleep(0.05)
+        seen.setdefault(socket, set()).add(threading.current_thread().name)
+
+    async def consumer(scope, receive, send) -> None:
+        for _ in range(3):
+            await sync_to_async(work)(scope["socket"])
+
+    app = SocketLanes(consumer, lanes=2)
+    started = time.monotonic()
+    await asyncio.gather(*(app({"type": "websocket", "socket": i}, None, None) for i in range(4)))
+    assert all(len(names) == 1 for names in seen.values())  # a socket keeps its thread
+    assert len(set().union(*seen.values())) == 2
+    assert time.monotonic() - started < 4 * 3 * 0.05  # two lanes at once, not one after another
