@@ -13,7 +13,10 @@ BENCH_INBOUND_PUBLISH=1 to include the publish). The synthetic rows are deleted 
 
 Settings (environment): BENCH_INBOUND_MESSAGES (default 1000), BENCH_INBOUND_PROCS (web process counts,
 one run each, default "1,2"), BENCH_INBOUND_CONCURRENCY (connections, default 8), BENCH_INBOUND_CLIENTS (other
-clients in the table, default 5000), CONN_MAX_AGE (passed to the web processes; production default 0).
+clients in the table, default 5000), CONN_MAX_AGE and DB_POOL_MAX (passed on to the web processes:
+the pool is on in daphne by default, DB_POOL_MAX=0 turns it off). Printed per run: the CPU per message
+of each process (web, the PostgreSQL backends of this database, the postmaster, Redis, this client)
+and their sum, which on a shared machine says more than the wall clock.
 
 Run: DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_inbound.py
 """
@@ -82,7 +85,7 @@ def _start_web(port: int, log: Path) -> subprocess.Popen:
                OUTBOX_PUBLISH_ON_COMMIT="true" if os.environ.get("BENCH_INBOUND_PUBLISH") == "1" else "false",
                CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "0"))
     proc = subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "--proxy-headers", "-b", "127.0.0.1",
-                             "-p", str(port), "hvaccrm.asgi:application"], cwd=ROOT, env=env,
+                             "-p", str(port), os.environ.get("BENCH_INBOUND_ASGI", "hvaccrm.asgi:application")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=log.open("w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -255,7 +258,8 @@ def _report(clients: list[Client], procs: int, m: dict, floor: dict) -> None:
     saved = Message.objects.filter(conversation__client__in=clients, author_role="client",
                                    external_id__startswith=f"b{procs}-").count()
     print(f"inbound SMS through the webhook with triage ({procs} daphne process(es), {CONCURRENCY} connections, "
-          f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, {OTHERS + CLIENTS} clients): "
+          f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, DB_POOL_MAX={os.environ.get('DB_POOL_MAX', '8')}, "
+          f"{OTHERS + CLIENTS} clients): "
           f"{m['rate']:.0f} messages/s, per request p50 {m['p50']:.1f} ms p99 {m['p99']:.1f} ms "
           f"({MESSAGES} requests, answers {m['statuses']}, {saved} saved; target >= 100/s)")
     ours = m["web_ms"] + m["pg_ms"] + m["postmaster_ms"] + m["redis_ms"] + m["client_ms"]

@@ -1,0 +1,87 @@
+"""The webhooks' own handler (communications/inbound/asgi.py), driven as daphne drives an ASGI app:
+a signed text is saved and triaged as through the site's stack, a forged one answers 403 and saves
+nothing, no cookie is set, and every other path goes to the site's application."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from communications import conf
+from communications.inbound.asgi import webhooks_apart
+from communications.models import Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRET = "sms-secret"
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch):
+    monkeypatch.setattr(conf, "INBOUND_SMS_SECRET", SECRET)
+
+
+def _call(app, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[bytes, bytes], bytes]:
+    """One HTTP request through the ASGI app, as a server hands it over."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "https",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]
+             + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 443)}
+    sent: list[dict] = []
+
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(3600)  # the client stays connected (the handler stops listening when it answers)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async_to_sync(app)(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return (start["status"], dict(start["headers"]),
+            b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+
+
+def _site(calls: list):
+    async def site(scope, receive, send) -> None:
+        calls.append(scope["path"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return site
+
+
+def test_a_signed_text_through_the_webhooks_handler_is_saved_and_triaged_without_a_cookie(client_anna, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    calls: list = []
+    app = webhooks_apart(_site(calls))
+    body = json.dumps({"type": "message", "from": client_anna.phone, "text": "Czuć gaz w kuchni!", "id": "a-1"}).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    status, headers, content = _call(app, "/communications/inbound/sms/", body, {"X-Signature": signature})
+    assert status == 200, content
+    message = Message.objects.get(external_id="a-1")
+    assert message.conversation.client_id == client_anna.pk and message.urgency == "emergency"
+    assert json.loads(content) == {"results": [{"message": message.pk}]}
+    assert b"set-cookie" not in headers and calls == []
+
+
+def test_a_forged_text_through_the_webhooks_handler_is_refused_and_other_paths_reach_the_site(client_anna, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    calls: list = []
+    app = webhooks_apart(_site(calls))
+    body = json.dumps({"type": "message", "from": client_anna.phone, "text": "Czuć gaz", "id": "f-1"}).encode()
+    status, _headers, _content = _call(app, "/communications/inbound/sms/", body, {"X-Signature": "0" * 64})
+    assert status == 403 and not Message.objects.exists()
+    status, _headers, _content = _call(app, "/communications/inbox/", b"", {})
+    assert status == 204 and calls == ["/communications/inbox/"]
