@@ -16,7 +16,8 @@ one run each, default "1,2"), BENCH_INBOUND_CONCURRENCY (connections, default 8)
 clients in the table, default 5000), CONN_MAX_AGE and DB_POOL_MAX (passed on to the web processes:
 the pool is on in daphne by default, DB_POOL_MAX=0 turns it off). Printed per run: the CPU per message
 of each process (web, the PostgreSQL backends of this database, the postmaster, Redis, this client)
-and their sum, which on a shared machine says more than the wall clock.
+and their sum, which on a shared machine says more than the wall clock. BENCH_INBOUND_ASGI: the web processes' entry point
+(default hvaccrm.asgi:application; another module:attribute on PYTHONPATH measures a variant).
 
 Run: DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_inbound.py
 """
