@@ -114,6 +114,18 @@ def counter_inc(name: str, amount: float = 1, **labels: Any) -> None:
         logger.debug("metric %s dropped", name, exc_info=True)
 
 
+def counters_inc_many(counts: list[tuple[str, float, dict[str, Any]]]) -> None:
+    """Several counter increments (name, amount, labels) in one pipelined round trip."""
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        for name, amount, labels in counts:
+            if amount > 0:
+                pipe.hincrbyfloat(_key(name), _field(_labels(FAMILIES[name], labels)), amount)
+        pipe.execute()
+    except Exception:  # as in counter_inc
+        logger.debug("metrics %s dropped", sorted({c[0] for c in counts}), exc_info=True)
+
+
 def histogram_observe(name: str, value: float, **labels: Any) -> None:
     """One bucket counted (not cumulative: the scrape adds them up), the sum and the count."""
     family = FAMILIES[name]
@@ -195,7 +207,10 @@ def socket_closed(*, accepted: bool) -> None:
 
 
 def socket_push(*, event: dict) -> None:
-    counter_inc("hvaccrm_socket_pushes", event=str(event.get("type", "")) if isinstance(event, dict) else "")
+    """Called in the web process's event loop for every frame: buffered, written off that thread."""
+    from hvaccrm.metrics_buffer import socket_pushes
+
+    socket_pushes.add("hvaccrm_socket_pushes", event=str(event.get("type", "")) if isinstance(event, dict) else "")
 
 
 def classifier_observed(fn: Callable) -> Callable:
