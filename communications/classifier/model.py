@@ -28,6 +28,7 @@ DATA = Path(__file__).parent / "data"
 MODEL_FILE = DATA / "triage_model.joblib"
 META_FILE = DATA / "triage_model.json"
 LABELS = ("normal", "high", "emergency")
+WORD_CACHE = 50_000  # words whose n-gram columns are kept (~10 MB at most)
 MAX_CHARS = 2000  # the head of a long text carries its urgency; the rest only costs time
 
 
@@ -120,6 +121,8 @@ class TriageModel:
         if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
             raise ValueError("the fast path computes sublinear tf-idf with the l2 norm only")
         self._analyzer = vectorizer.build_analyzer()
+        self._preprocessor = vectorizer.build_preprocessor()
+        self._word_columns: dict[str, list[tuple[int, int]]] = {}
         self._vocabulary = vectorizer.vocabulary_
         self._idf = vectorizer.idf_.astype(np.float64)
         members = self.classifier.calibrated_classifiers_
@@ -139,9 +142,7 @@ class TriageModel:
         """The n-gram part of every member's class scores for one text: TfidfVectorizer.transform's
         arithmetic (sublinear tf x idf, l2 norm) on the few n-grams the text has, without building
         a sparse matrix (that, and its input checks, cost more than the sums)."""
-        counts = Counter(self._analyzer(prepare(text) if prepared is None else prepared))
-        vocabulary = self._vocabulary
-        found = [(vocabulary[gram], n) for gram, n in counts.items() if gram in vocabulary]
+        found = self._columns(prepare(text) if prepared is None else prepared)
         if not found:
             return np.zeros(self._grams_w.shape[1])
         columns, tallies = zip(*found, strict=True)
@@ -150,6 +151,23 @@ class TriageModel:
         weights *= self._idf[index]
         weights /= np.sqrt(weights @ weights)
         return weights @ self._grams_w[index]
+
+    def _columns(self, prepared: str) -> list[tuple[int, int]]:
+        """[(vocabulary column, count)] of the text's n-grams, in the order the analyzer first
+        yields them (so the sums below add in the same order). `char_wb` n-grams never cross a
+        word, so each word's are counted once (the vectorizer's own code) and kept per word."""
+        merged: dict[int, int] = {}
+        words = self._word_columns
+        for word in self._preprocessor(prepared).split():
+            columns = words.get(word)
+            if columns is None:
+                if len(words) >= WORD_CACHE:
+                    words.clear()
+                tally = Counter(self.vectorizer._char_wb_ngrams(word))
+                columns = words[word] = [(self._vocabulary[g], n) for g, n in tally.items() if g in self._vocabulary]
+            for column, n in columns:
+                merged[column] = merged.get(column, 0) + n
+        return list(merged.items())
 
     def _fast_probabilities(self, texts: list[str], vectors: np.ndarray,
                             prepared: list[str] | None = None) -> np.ndarray:

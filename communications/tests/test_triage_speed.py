@@ -113,3 +113,14 @@ def test_odd_texts_get_an_answer_through_the_fast_path(text):
 
     result = classify(text)
     assert result.urgency in {"normal", "high", "emergency"} and result.reasons
+
+
+def test_the_n_gram_columns_counted_per_word_are_the_analyzers_in_its_order():
+    from collections import Counter
+
+    shipped = model.load()
+    for text in _sample():
+        prepared = model.prepare(text)
+        tally = Counter(shipped._analyzer(prepared))
+        expected = [(shipped._vocabulary[g], n) for g, n in tally.items() if g in shipped._vocabulary]
+        assert shipped._columns(prepared) == expected
