@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from communications.classifier import model as learned
-from communications.classifier.counting import decisions
+from communications.classifier.counting import decision_counted
 from communications.classifier.rules import Classification, normalise, scan_of
 from communications.classifier.rules import classify as rules_classify
 from communications.classifier.safety import safety_hits
@@ -76,7 +76,7 @@ def classify(text: object, *, neighbours: bool = True) -> Classification:
     counted in the metrics by its urgency (counting.py: batched per process).
     """
     result = _classify(clean(text), neighbours)
-    decisions.add(result.urgency)
+    decision_counted(result.urgency)
     return result
 
 
