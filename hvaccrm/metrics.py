@@ -213,18 +213,6 @@ def socket_push(*, event: dict) -> None:
     socket_pushes.add("hvaccrm_socket_pushes", event=str(event.get("type", "")) if isinstance(event, dict) else "")
 
 
-def classifier_observed(fn: Callable) -> Callable:
-    """Decorates the classifier's entry point: one decision counted by the urgency it returns."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any):
-        result = fn(*args, **kwargs)
-        counter_inc("hvaccrm_classifier_decisions", urgency=getattr(result, "urgency", ""))
-        return result
-
-    return wrapper
-
-
 def outbox_finished(*, row: Any) -> None:
     """One handler run of an outbox row, counted after commit (a rolled-back run never ran)."""
     source, target, state, latency_ms = row.source, row.target, row.state, row.latency_ms
