@@ -56,7 +56,7 @@ HELD_OUT_DAY_SEEDS = list(range(100, 150))
 # (branch-and-price, vroom-scripts' BKS.json keys "R109.100" 1146.9 and "RC103.100" 1258, comment
 # "CR+KLM"): truncation only shortens edges, so that optimum is a lower bound for exact distances and
 # the stored value cannot be reached. The file is read as it is; the bench reports the gap against it
-# and, apart, the worst gap without these instances (docs/mapping.md, "Solomon references").
+# and, apart, the worst gap without these instances (docs/mapping.md, "R109 and RC103").
 BELOW_PROVEN_FLOOR = {"R109": 1146.9, "RC103": 1258.0}
 CPU = False  # --cpu: budgets in CPU seconds of this process (PyVRP's clock), for a loaded machine
 OLD_CAP_FACTOR = 1  # --cpu: the old core's wall-clock cap is stretched so that load does not cut it short
