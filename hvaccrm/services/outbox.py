@@ -82,7 +82,7 @@ def record_many(entries: list[dict[str, Any]]) -> list[IntegrationLog]:
     rows = [_checked_row(**entry) for entry in entries]
     if not rows:
         return []
-    IntegrationLog.objects.bulk_create(rows)
+    _insert(rows)
     if settings.OUTBOX_PUBLISH_ON_COMMIT:
         routed = [(row.pk, queue_for(row.target, row.kind) or "") for row in rows]
 
@@ -92,6 +92,28 @@ def record_many(entries: list[dict[str, Any]]) -> list[IntegrationLog]:
 
         transaction.on_commit(publish)
     return rows
+
+
+def _insert(rows: list[IntegrationLog]) -> None:
+    """bulk_create's INSERT ... VALUES ... RETURNING id without its query compiler (a third of
+    record_many's CPU): each field's own pre_save (auto_now) and database preparation (JSON)."""
+    fields = [f for f in IntegrationLog._meta.concrete_fields if not f.primary_key]
+    params: list[Any] = []
+    for row in rows:
+        params.extend(f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields)
+    quote = connection.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Only the model's own quoted identifiers are formatted in; every value is a parameter.
+    table, columns = quote(IntegrationLog._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    values, pk = ", ".join([one] * len(rows)), quote(IntegrationLog._meta.pk.column)
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {pk}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = connection.alias
 
 
 def _checked_row(*, source: str, target: str, kind: str, obj: models.Model | None = None, object_type: str = "",
