@@ -53,6 +53,14 @@ CLOCK = clock.monotonic
 # Starting penalties in units of the problem's own scale (`_penalties`): 1 let Solomon's tight R1/RC1
 # instances converge too slowly within 4.5 s, 100 helped the tuning days less.
 PENALTY_SCALE = 10
+# With hour bands (more than one band) 10 cost 12 % more real travel per served job than PyVRP's
+# midpoint; 1 served a little more at the midpoint's travel per job (tuning days, docs/mapping.md).
+BANDS_PENALTY_SCALE = 1
+
+
+def penalty_scale(tt: TimeBands) -> float:
+    """The starting penalties' scale (`_penalties`) for these travel times."""
+    return BANDS_PENALTY_SCALE if len(tt.starts) > 1 else PENALTY_SCALE
 
 
 class _Until:
@@ -100,7 +108,8 @@ def solve(
     for round_ in range(rounds):
         model = _build(fleet, plannable, compat, tt, required=required, slow=slow)
         result = _run(model, _budget(deadline - now(), round_=round_, rounds=rounds), seed=seed,
-                      initial=_initial(model, current), converged_iterations=converged_iterations)
+                      initial=_initial(model, current), converged_iterations=converged_iterations,
+                      scale=penalty_scale(tt))
         if result.is_feasible() or not sequences:
             sequences = _sequences(model, result.best, current)
         current = {vid: [j.id for j in seq] for vid, seq in sequences.items()}
@@ -140,7 +149,8 @@ def _budget(left: float, *, round_: int, rounds: int) -> float:
                else left)
 
 
-def _run(model, budget: float, *, seed: int, initial, converged_iterations: int | None):
+def _run(model, budget: float, *, seed: int, initial, converged_iterations: int | None,
+         scale: float = PENALTY_SCALE):
     """PyVRP from the given start. With `converged_iterations` it stops once that many iterations
     brought nothing better. Without (anytime), a search that stalls for STALL_ITERATIONS before the
     budget ends starts again from PyVRP's own start with another seed, and the better plan is kept:
@@ -151,7 +161,7 @@ def _run(model, budget: float, *, seed: int, initial, converged_iterations: int 
     while True:
         stop = MultipleCriteria([_Until(max(end, now() + 0.05)),
                                  NoImprovement(converged_iterations or STALL_ITERATIONS)])
-        result = _ils(model.data, stop, seed=seed + k, initial=start)
+        result = _ils(model.data, stop, seed=seed + k, initial=start, scale=scale)
         if best is None or (result.is_feasible(), -result.cost()) > (best.is_feasible(), -best.cost()):
             best = result
         if converged_iterations or end - now() < 0.2:
@@ -159,28 +169,29 @@ def _run(model, budget: float, *, seed: int, initial, converged_iterations: int 
         start, k = None, k + 1
 
 
-def _penalties(data: pyvrp.ProblemData) -> tuple[list[float], float, float]:
-    """Starting penalties on the problem's own scale: a unit of load over capacity costs PENALTY_SCALE
+def _penalties(data: pyvrp.ProblemData, scale: float = PENALTY_SCALE) -> tuple[list[float], float, float]:
+    """Starting penalties on the problem's own scale: a unit of load over capacity costs `scale`
     average edges divided by the average delivery of that dimension, a unit of time warp costs
-    PENALTY_SCALE units of travel (durations are the distances here). pyvrp.solve starts every
+    `scale` units of travel (durations are the distances here). pyvrp.solve starts every
     penalty at the midpoint of [0.1, 100,000], 50,000 per second late, which keeps the search out of
     infeasible plans for tens of thousands of iterations (they shrink by 10 % per 500 plans); chosen
-    on the tuning days and Solomon subset (docs/mapping.md, "Third pass")."""
+    on the tuning days and Solomon subset (docs/mapping.md, "Third pass", "Hour bands and penalties")."""
     d = np.asarray(data.distance_matrix(0), dtype=np.float64)[data.num_depots:, data.num_depots:]
     edge = max(1.0, float(d.mean())) if d.size else 1.0
     clients = data.clients()
     loads = [max(1.0, float(np.mean([c.delivery[k] for c in clients]))) for k in range(data.num_load_dimensions)]
-    return [PENALTY_SCALE * edge / x for x in loads], float(PENALTY_SCALE), float(PENALTY_SCALE)
+    return [scale * edge / x for x in loads], float(scale), float(scale)
 
 
-def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | None) -> pyvrp.Result:
+def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | None,
+         scale: float = PENALTY_SCALE) -> pyvrp.Result:
     """pyvrp.solve with default parameters, except the starting penalties (`_penalties`)."""
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     ls = LocalSearch(data, rng, compute_neighbours(data, NeighbourhoodParams()), PerturbationManager(PerturbationParams()))
     for op in OPERATORS:
         if op.supports(data):
             ls.add_operator(op(data))
-    pm = pyvrp.PenaltyManager(_penalties(data), pyvrp.PenaltyParams())
+    pm = pyvrp.PenaltyManager(_penalties(data, scale), pyvrp.PenaltyParams())
     if initial is None:
         initial = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
     return pyvrp.IteratedLocalSearch(data, pm, ls, initial, pyvrp.IteratedLocalSearchParams()).run(

@@ -216,6 +216,24 @@ def test_the_search_starts_with_penalties_on_the_problem_scale_not_pyvrps_fixed_
     assert loads[0] == pytest.approx(k * edge / np.mean([j.demand[0] for j in jobs]))
 
 
+def test_with_hour_bands_the_search_starts_with_the_lower_penalty_scale():
+    from mapping.solver.search import BANDS_PENALTY_SCALE, PENALTY_SCALE, _penalties, penalty_scale
+
+    one = TimeBands(starts=(0,), matrices=(np.ones((3, 3)),))
+    two = TimeBands(starts=(0, 3600), matrices=(np.ones((3, 3)), 2 * np.ones((3, 3))))
+    assert penalty_scale(one) == PENALTY_SCALE
+    assert penalty_scale(two) == BANDS_PENALTY_SCALE < PENALTY_SCALE  # 10 cost 12 % more real travel a job
+    from mapping.solver.problem import _build
+
+    vehicles, jobs, matrix = random_day(8)
+    compat = {v.id: {j.id for j in jobs} for v in vehicles}
+    model = _build(vehicles, jobs, compat, TimeBands(starts=(0,), matrices=(np.asarray(matrix),)), required=False,
+                   slow=set())
+    loads, time_warp, _ = _penalties(model.data, BANDS_PENALTY_SCALE)
+    assert time_warp == BANDS_PENALTY_SCALE
+    assert loads == pytest.approx([x * BANDS_PENALTY_SCALE / PENALTY_SCALE for x in _penalties(model.data)[0]])
+
+
 def test_the_time_budget_can_be_counted_in_cpu_seconds():
     import time
 
