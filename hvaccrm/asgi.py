@@ -26,13 +26,21 @@ if _POOL_DEFAULT:
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
 
 from hvaccrm.admission import AdmissionLimit, SocketLanes  # noqa: E402
 from hvaccrm.realtime.routing import websocket_urlpatterns  # noqa: E402
 
+# ASGI_HTTP_WRAPPERS (settings), innermost first, wrap Django's HTTP app, as MIDDLEWARE wraps views:
+# the gateways' signed webhooks go through communications' lean handler that way.
+http_app = django_asgi_app
+for _wrapper in settings.ASGI_HTTP_WRAPPERS:
+    http_app = import_string(_wrapper)(http_app)
+
 application = ProtocolTypeRouter(
     {
-        "http": AdmissionLimit(django_asgi_app, limit=int(os.environ.get("WEB_CONCURRENT_REQUESTS", "4")),
+        "http": AdmissionLimit(http_app, limit=int(os.environ.get("WEB_CONCURRENT_REQUESTS", "4")),
                                wait=float(os.environ.get("WEB_QUEUE_SECONDS", "10"))),
         # Origin is checked inside the consumer so that it can answer with close code 4403.
         # Each socket's database work on one of WS_SYNC_THREADS threads (default 4), not all on one.

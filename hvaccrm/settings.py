@@ -371,6 +371,11 @@ WS_TICKET_TTL = env.int("WS_TICKET_TTL", default=60)
 WS_HEARTBEAT_SECONDS = min(env.float("WS_HEARTBEAT_SECONDS", default=25.0), CHANNEL_GROUP_EXPIRY / 3)
 WS_MAX_SOCKETS_PER_USER = env.int("WS_MAX_SOCKETS_PER_USER", default=10)
 
+# Wrappers of Django's HTTP app in the ASGI entry point (hvaccrm/asgi.py), innermost first: the
+# gateways' webhooks (/communications/inbound/) skip the session, user, OTP, CSP and access-trail
+# middleware a signed anonymous request never uses (docs/channels.md).
+ASGI_HTTP_WRAPPERS = ["communications.inbound.asgi.webhooks_apart"]
+
 # --- Outbox ------------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # A run that lost its database connection gives its attempt back (an outage is not the row's

@@ -9,7 +9,7 @@ webhooks' requests go through `SecurityMiddleware` (HTTPS redirect and HSTS as e
 `CommonMiddleware` (the host check and the slash), then the view, all in one thread hop; the URL is
 resolved by the site's URLconf as before. Every other path goes to the site's application untouched.
 
-Wiring (hvaccrm/asgi.py): `application = ProtocolTypeRouter({"http": webhooks_apart(<the http app>), ...})`.
+Wiring: `ASGI_HTTP_WRAPPERS` in the settings, which hvaccrm/asgi.py applies to Django's HTTP app.
 """
 
 from __future__ import annotations

@@ -85,3 +85,19 @@ def test_a_forged_text_through_the_webhooks_handler_is_refused_and_other_paths_r
     assert status == 403 and not Message.objects.exists()
     status, _headers, _content = _call(app, "/communications/inbox/", b"", {})
     assert status == 204 and calls == ["/communications/inbox/"]
+
+
+def test_the_projects_asgi_entry_point_sends_webhooks_through_their_handler(client_anna, settings):
+    # The wiring (ASGI_HTTP_WRAPPERS): the real entry point daphne serves, admission limit included.
+    from hvaccrm.asgi import application
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    body = json.dumps({"type": "message", "from": client_anna.phone, "text": "Czuć gaz w piwnicy!", "id": "w-1"}).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    status, headers, content = _call(application, "/communications/inbound/sms/", body, {"X-Signature": signature})
+    assert status == 200, content
+    assert Message.objects.get(external_id="w-1").urgency == "emergency"
+    # The site's full middleware list answers this path with a Content-Security-Policy header (django-csp);
+    # the webhooks' handler has no such middleware: the policy's absence shows which handler answered.
+    names = {name.lower() for name in headers}
+    assert b"content-security-policy" not in names and b"set-cookie" not in names
