@@ -231,7 +231,9 @@ def test_with_hour_bands_the_search_starts_with_the_lower_penalty_scale():
                    slow=set())
     loads, time_warp, _ = _penalties(model.data, BANDS_PENALTY_SCALE)
     assert time_warp == BANDS_PENALTY_SCALE
-    assert loads == pytest.approx([x * BANDS_PENALTY_SCALE / PENALTY_SCALE for x in _penalties(model.data)[0]])
+    # Job limits and capacities keep their penalty: at the bands' scale a limit of one job was broken
+    # and the weighted job lost (test_district_weights).
+    assert loads == pytest.approx(_penalties(model.data)[0])
 
 
 def test_the_time_budget_can_be_counted_in_cpu_seconds():
