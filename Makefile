@@ -22,15 +22,17 @@ run: $(STAMP)
 
 test: $(STAMP)
 	DEBUG=true $(PY) manage.py compiletranslations
-	DEBUG=true TESTING=true $(STACK) exec -- $(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=true TESTING=true $(STACK) exec -- $(PY) -m pytest -m "not worker" $(PYTEST_ARGS)
 
 # The proof suites (proof/, docs/reliability.md): faults, races, poison rows on the real PostgreSQL,
 # Redis and Celery worker processes; kept out of `make test` (testpaths) because they are slow.
-# A short setting by default (CI); `make proof FULL=1` runs the full one.
+# A short setting by default (CI); `make proof FULL=1` runs the full one. The apps' tests that start a
+# real Celery worker process (marker `worker`: the cross-system flows) run here too, not in `make test`.
+WORKER_TESTS := integration/tests/test_flows_worker.py audit/tests/test_worker.py
 PROOF_FULL := PROOF_FULL=1 PROOF_RACE_THREADS=32 PROOF_POISON_ATTEMPTS=8
 proof: $(STAMP)
 	DEBUG=true $(PY) manage.py compiletranslations
-	DEBUG=true TESTING=true $(if $(FULL),$(PROOF_FULL)) $(STACK) exec -- $(PY) -m pytest proof/ -s -p no:randomly $(PROOF_ARGS)
+	DEBUG=true TESTING=true $(if $(FULL),$(PROOF_FULL)) $(STACK) exec -- $(PY) -m pytest $(or $(PROOF_ARGS),proof/ $(WORKER_TESTS)) -s -p no:randomly
 
 # The .po files are the only source of translations: extract every app's strings (and the core's,
 # into locale/), keep what translators wrote, then compile. Locations without line numbers and no
