@@ -72,7 +72,8 @@ def delivery_outbox_state() -> Subquery:
 def alert_list_open() -> QuerySet[EmergencyAlert]:
     """Alerts nobody has taken yet (their chain runs, or ran out), newest first."""
     waiting = [EmergencyAlert.State.OPEN, EmergencyAlert.State.ESCALATED, EmergencyAlert.State.UNANSWERED]
-    return EmergencyAlert.objects.filter(state__in=waiting).select_related("district")
+    # Not the district's boundary (kilobytes of GeoJSON to decode per alert): its name and slug.
+    return EmergencyAlert.objects.filter(state__in=waiting).select_related("district").defer("district__geometry")
 
 
 def alert_list_recent(*, hours: int = 24) -> QuerySet[EmergencyAlert]:
@@ -83,7 +84,7 @@ def alert_list_recent(*, hours: int = 24) -> QuerySet[EmergencyAlert]:
 
     since = timezone.now() - timedelta(hours=hours)
     return (EmergencyAlert.objects.filter(Q(created_at__gte=since) | Q(pk__in=alert_list_open().values("pk")))
-            .select_related("district", "accepted_by").order_by("-created_at", "-id"))
+            .select_related("district", "accepted_by").defer("district__geometry").order_by("-created_at", "-id"))
 
 
 def alert_get(*, alert_id: int) -> EmergencyAlert:

@@ -35,7 +35,9 @@ def _context(request, **extra) -> dict:
 @staff_member_required
 @permission_required("communications.view_conversation", raise_exception=True)
 def inbox(request):
-    qs = selectors.conversation_list_with_unread(user=request.user).order_by("-last_message_at", "-id")
+    # The rows show the client's name, not the job: its columns are not loaded (issue 21's CPU per page).
+    qs = (selectors.conversation_list_with_unread(user=request.user).select_related(None).select_related("client")
+          .order_by("-last_message_at", "-id"))
     query = request.GET.get("q", "").strip()
     if query:
         qs = qs.filter(Q(subject__icontains=query) | Q(client__name__icontains=query))

@@ -22,6 +22,7 @@ from hvaccrm.models import ServiceJob
 from hvaccrm.selectors import user_is_office
 from hvaccrm.services import job_assign
 from mapping import conf, selectors, services
+from mapping.board_html import board_rows_html
 from mapping.forms import AssignForm, CompletionForm, PlaceForm
 
 
@@ -71,7 +72,7 @@ def day_board(request: HttpRequest) -> HttpResponse:
                                ((row["technician"].pk, str(row["technician"])) for row in board["rows"]))
     return render(request, "mapping/board.html", {
         **_admin_context(request, _("Day board")), "day": day, **board, "assign_form": AssignForm(),
-        "hours": list(range(6, 22)), "technician_options": options,
+        "hours": list(range(6, 22)), "technician_options": options, "rows_html": board_rows_html(rows=board["rows"]),
     })
 
 

@@ -59,17 +59,24 @@ def client_for_user(*, user) -> Client | None:
 # --- sites and equipment ------------------------------------------------------------------------
 
 
+# A district's boundary (GeoJSON, kilobytes: decoded for every row that joins its district) is shown
+# on no portal page: the joins below leave it out (issue 21: most of a dashboard's query CPU).
+NO_BOUNDARY = {"site": ("district__geometry",), "equipment": ("site__district__geometry",),
+               "job": ("site__district__geometry",)}
+
+
 def site_list(*, user) -> QuerySet[Site]:
     return (
         Site.objects.filter(client_id__in=client_ids_for_user(user=user))
-        .select_related("district")
+        .select_related("district").defer(*NO_BOUNDARY["site"])
         .prefetch_related(Prefetch("equipment", queryset=Equipment.objects.order_by("id")))
         .order_by("id")
     )
 
 
 def site_get(*, user, site_id: int) -> Site:
-    site = Site.objects.filter(pk=site_id, client_id__in=client_ids_for_user(user=user)).select_related("district").first()
+    site = (Site.objects.filter(pk=site_id, client_id__in=client_ids_for_user(user=user)).select_related("district")
+            .defer(*NO_BOUNDARY["site"]).first())
     if site is None:
         raise Http404
     return site
@@ -78,7 +85,7 @@ def site_get(*, user, site_id: int) -> Site:
 def equipment_get(*, user, equipment_id: int) -> Equipment:
     unit = (
         Equipment.objects.filter(pk=equipment_id, site__client_id__in=client_ids_for_user(user=user))
-        .select_related("site", "site__district")
+        .select_related("site", "site__district").defer(*NO_BOUNDARY["equipment"])
         .first()
     )
     if unit is None:
@@ -120,14 +127,15 @@ def visits_hydrate(qs: QuerySet[ServiceJob] | list[int]) -> list[ServiceJob]:
     if not ids:
         return []
     rows = ServiceJob.objects.filter(pk__in=ids).select_related(
-        "site", "site__district", "equipment", "technician__user")
+        "site", "site__district", "equipment", "technician__user").defer(*NO_BOUNDARY["job"])
     by_id = {job.pk: job for job in rows}
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def visit_get(*, user, job_id: int) -> ServiceJob:
     job = (visit_list_all(user=user).filter(pk=job_id)
-           .select_related("site", "site__district", "equipment", "technician__user", "feedback").first())
+           .select_related("site", "site__district", "equipment", "technician__user", "feedback")
+           .defer(*NO_BOUNDARY["job"]).first())
     if job is None:
         raise Http404
     return job

@@ -78,3 +78,24 @@ def test_the_admin_retry_action_requeues_dead_deliveries(client, administrator, 
     assert r.status_code == 302
     d.refresh_from_db()
     assert d.state == "pending"
+
+
+def test_the_inbox_reads_neither_district_boundaries_nor_the_conversations_jobs(office, conversations):
+    """The alerts show their district's name and the rows the client's: a boundary (kilobytes of
+    GeoJSON decoded per row) or a job's columns would be CPU spent on nothing (issue 21)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from communications.models import EmergencyAlert
+    from hvaccrm.models import District
+
+    district = District.objects.first()
+    EmergencyAlert.objects.create(district=district, text="Czuć gaz", dedupe_key="inbox-cost",
+                                  escalate_at=timezone.now())
+    with CaptureQueriesContext(connection) as ctx:
+        html = office.get(reverse("communications:inbox")).content.decode()
+    assert "Czuć gaz" in html and district.name in html and "Rozmowa 4" in html
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not [s for s in sql if '"hvaccrm_district"."geometry"' in s]
+    assert not [s for s in sql if "communications_conversation" in s and '"hvaccrm_servicejob"."description"' in s]

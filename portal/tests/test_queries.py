@@ -50,3 +50,19 @@ def test_queries_per_page_do_not_grow_with_the_clients_objects(anna_http, client
     assert large == small, f"{name}: {small} queries with few objects, {large} with many"
     with django_assert_max_num_queries(small):
         anna_http.get(reverse(name) + query)
+
+
+def test_no_portal_page_loads_a_district_boundary(anna_http, client_anna, technician_mokotow):
+    """A district's GeoJSON boundary (kilobytes, decoded per joined row) is shown on no portal page:
+    the lists and details join districts for their names only (issue 21's CPU per page)."""
+    _grow(client_anna, technician_mokotow, sites=2, units=2, jobs=6)
+    site = client_anna.sites.first()
+    unit = EquipmentFactory(site=site)
+    job = ServiceJobFactory(site=site, equipment=unit)
+    paths = [reverse("portal:home"), reverse("portal:visits"), reverse("portal:visits") + "?show=past",
+             reverse("portal:site", args=[site.pk]), reverse("portal:equipment", args=[unit.pk]),
+             reverse("portal:visit", args=[job.pk])]
+    for path in paths:
+        with CaptureQueriesContext(connection) as ctx:
+            assert anna_http.get(path).status_code == 200, path
+        assert not [q["sql"] for q in ctx.captured_queries if '"hvaccrm_district"."geometry"' in q["sql"]], path
