@@ -29,14 +29,16 @@ SEND_CONCURRENCY = 8  # group_sends in flight at once on a layer other than chan
 logger = logging.getLogger(__name__)
 
 EVENT_TYPES = (
-    "message.created", "notification.created", "emergency.alert", "location.updated", "job.updated",
+    "message.created", "notification.created", "emergency.alert", "locations.updated", "job.updated",
     "booking.created", "route.updated", "prophecy.alert", "forecast.updated",
 )  # fmt: skip
 
 
 class Event(TypedDict):
     """Every pushed frame: its type, the stream and id of the saved row it announces, the row's
-    data and when it was sent. The data of each type is the sender's `*_data` / `job_payload`."""
+    data and when it was sent. The data of each type is the sender's `*_data` / `job_payload`.
+    `locations.updated` is a batch (coalesce.py): {"locations": [one technician's latest, ...]},
+    its id the newest ping's id in it (0 when it holds only private-mode or shift changes)."""
 
     type: str
     stream: str
@@ -47,7 +49,7 @@ class Event(TypedDict):
 
 STREAMS = {
     "message.created": "messages", "notification.created": "notifications", "emergency.alert": "notifications",
-    "location.updated": "locations", "job.updated": "jobs", "booking.created": "jobs", "route.updated": "routes",
+    "locations.updated": "locations", "job.updated": "jobs", "booking.created": "jobs", "route.updated": "routes",
     "prophecy.alert": "predictions", "forecast.updated": "predictions",
 }  # fmt: skip
 

@@ -4,6 +4,7 @@ nothing in private mode."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,12 +18,16 @@ from hvaccrm.errors import ServiceError
 from hvaccrm.geo import haversine_m
 from hvaccrm.models import ServiceJob, Technician
 from hvaccrm.models.jobs import JobStatus
-from hvaccrm.realtime import events
 from hvaccrm.realtime import groups as g
+from hvaccrm.realtime.coalesce import CoalescingPush
 from hvaccrm.services import job_eta_set
 from mapping import conf
 from mapping.models import LocationPing
 from mapping.travel import matrix_haversine
+
+# A cleared position (private mode, end of shift) outlives, by far, any position still waiting
+# in a web process's buffer (one GPS_PUSH_INTERVAL_S).
+RESET_MARK_SECONDS = 60
 
 
 class PingRejected(ServiceError):
@@ -164,17 +169,51 @@ def _ping_store(*, technician_id: int, latitude: float, longitude: float, accura
         return cur.fetchone()[0]
 
 
-def _push(technician: Technician, *, ping: LocationPing | None = None, private: bool = False) -> None:
-    """location.updated to dispatch, at most once per GPS_PUSH_INTERVAL_S per technician."""
-    key = f"mapping:loc-push:{technician.pk}"
-    if not cache.add(key, 1, timeout=max(1, round(conf.GPS_PUSH_INTERVAL_S))):
-        return
-    data: dict[str, Any] = {"technician": technician.pk, "private": private}
+def _interval() -> float:
+    return conf.GPS_PUSH_INTERVAL_S
+
+
+def _reset_key(technician_id: int) -> str:
+    return f"mapping:loc-reset:{technician_id}"
+
+
+def _drop_superseded(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Just before a batch leaves: drop positions taken before their technician went private or
+    ended the shift. That change may have been made on another web process (the POST of the
+    technician app) and pushed already, while this process still held the position; sent after
+    it, the position would put the marker back on the map. One Redis round trip per batch."""
+    keys = {i["technician"]: _reset_key(i["technician"]) for i in items if "latitude" in i}
+    marks = cache.get_many(list(keys.values())) if keys else {}
+    if not marks:
+        return items
+    return [i for i in items if "latitude" not in i or i["received"] > marks.get(keys[i["technician"]], 0)]
+
+
+def _newest_ping(items: list[dict[str, Any]]) -> int:
+    return max((i["ping"] for i in items if i.get("ping")), default=0)
+
+
+# Every position goes to the dispatch room coalesced: per web process, the latest of each
+# technician, one `locations.updated` a GPS_PUSH_INTERVAL_S at most (0: each position at once).
+location_pushes = CoalescingPush(event_type="locations.updated", group=g.dispatch_group(), items_key="locations",
+                                 interval=_interval, row_id=_newest_ping, prepare=_drop_superseded)
+
+
+def _push(technician: Technician, *, ping: LocationPing | None = None, private: bool = False,
+          urgent: bool = False) -> None:
+    """The technician's latest state to dispatch, in the next coalesced batch (at once if urgent)."""
+    data: dict[str, Any] = {"technician": technician.pk, "private": private, "received": round(time.time(), 3)}
     if ping is not None:
         data.update(latitude=ping.latitude, longitude=ping.longitude, accuracy=ping.accuracy_m,
-                    speed=ping.speed_mps, heading=ping.heading, at=ping.device_time.isoformat())
-    event = events.make_event("location.updated", row_id=ping.pk if ping else technician.pk, data=data)
-    events.send_now([g.dispatch_group()], event)
+                    speed=ping.speed_mps, heading=ping.heading, at=ping.device_time.isoformat(), ping=ping.pk)
+    location_pushes.put(technician.pk, data, urgent=urgent)
+
+
+def _cleared(technician: Technician, *, private: bool) -> None:
+    """After commit of private mode on or the end of a shift: positions taken before now are
+    superseded everywhere (_drop_superseded), and the map hears it at once."""
+    cache.set(_reset_key(technician.pk), round(time.time(), 3), timeout=RESET_MARK_SECONDS)
+    _push(technician, private=private, urgent=True)
 
 
 def technician_private_mode_set(*, technician: Technician, private: bool) -> Technician:
@@ -185,8 +224,10 @@ def technician_private_mode_set(*, technician: Technician, private: bool) -> Tec
             fields.update(last_latitude=None, last_longitude=None, last_accuracy_m=None, last_position_at=None)
         Technician.objects.filter(pk=technician.pk).update(**fields)
         technician.refresh_from_db()
-        cache.delete(f"mapping:loc-push:{technician.pk}")
-        transaction.on_commit(lambda: _push(technician, private=private))
+        if private:
+            transaction.on_commit(lambda: _cleared(technician, private=True))
+        else:
+            transaction.on_commit(lambda: _push(technician, private=False, urgent=True))
     return technician
 
 
@@ -227,8 +268,10 @@ def technician_shift_set(*, technician: Technician, on_shift: bool) -> Technicia
             fields.update(last_latitude=None, last_longitude=None, last_accuracy_m=None, last_position_at=None)
         Technician.objects.filter(pk=technician.pk).update(**fields)
         technician.refresh_from_db()
-        cache.delete(f"mapping:loc-push:{technician.pk}")
-        transaction.on_commit(lambda: _push(technician, private=technician.private_mode))
+        if on_shift:
+            transaction.on_commit(lambda: _push(technician, private=technician.private_mode, urgent=True))
+        else:
+            transaction.on_commit(lambda: _cleared(technician, private=technician.private_mode))
     return technician
 
 

@@ -78,7 +78,7 @@ def test_the_dispatch_map_draws_districts_and_a_marker_moves_live_after_a_ping(
     assert marker.get_attribute("data-lat") == "52.2"
     first_box = marker.bounding_box()
 
-    page.wait_for_timeout(1100)  # pushes are throttled to one a second per technician
+    page.wait_for_timeout(1100)  # the next batch of positions (locations.updated) leaves after an interval
     _in_thread(location_ping_ingest, technician=tech, latitude=52.2050, longitude=21.0100, accuracy=5,
                          device_time=now - timedelta(seconds=1), seq=2)
     page.wait_for_selector(f'.tech-marker[data-technician="{tech.pk}"][data-lat="52.205"]')

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -47,8 +48,8 @@ async def test_a_ping_frame_is_acked_stored_and_dispatch_sees_the_technician_mov
     await device.send_to(text_data=_frame(1))
     ack = await _next(device, "ack")
     assert ack["id"] == "p1" and ack["data"]["stored"] is True
-    pushed = await _next(office, "location.updated")
-    assert pushed["data"]["technician"] == technician_mokotow.pk and pushed["data"]["latitude"] == 52.1930
+    pushed = (await _next(office, "locations.updated"))["data"]["locations"]
+    assert [(p["technician"], p["latitude"]) for p in pushed] == [(technician_mokotow.pk, 52.1930)]
     await device.send_to(text_data=_frame(1))  # resent after a lost ack
     assert (await _next(device, "ack"))["data"]["status"] == "duplicate"
     assert await sync_to_async(LocationPing.objects.count)() == 1
@@ -71,4 +72,71 @@ async def test_only_technicians_may_send_pings(dispatcher):
     office = await _connect(dispatcher)
     await office.send_to(text_data=_frame(1))
     assert (await _next(office, "error"))["code"] == "forbidden"
+    await office.disconnect()
+
+
+async def _locations_until_quiet(office, quiet: float) -> list[list[dict]]:
+    """Every locations.updated batch the office socket receives until `quiet` s pass without one."""
+    batches = []
+    while not await office.receive_nothing(timeout=quiet):
+        frame = json.loads(await office.receive_from())
+        if frame["type"] == "locations.updated":
+            batches.append(frame["data"]["locations"])
+    return batches
+
+
+async def test_positions_of_many_technicians_reach_an_office_socket_as_one_batch_per_interval(
+        dispatcher, monkeypatch):
+    """8 technicians x 4 positions, all inside 1 s: the office socket gets at most one frame per
+    interval (plus the first, sent at once after an idle interval), and every technician's LAST
+    position is in them; the last frame a technician appears in holds its latest position."""
+    from hvaccrm.tests.factories import TechnicianFactory
+    from mapping import conf
+
+    monkeypatch.setattr(conf, "GPS_PUSH_INTERVAL_S", 1.0)
+    techs = await sync_to_async(lambda: [TechnicianFactory() for _ in range(8)])()
+    users = await sync_to_async(lambda: [t.user for t in techs])()
+    devices = [await _connect(user) for user in users]
+    office = await _connect(dispatcher)
+    started = asyncio.get_running_loop().time()
+    for step in range(4):
+        for device in devices:
+            await device.send_to(text_data=_frame(step + 1, latitude=52.1930 + step * 0.0001,
+                                                  device_time=(timezone.now() - timedelta(seconds=9 - step)).isoformat()))
+        for device in devices:
+            assert (await _next(device, "ack"))["data"]["stored"] is True
+    sent_for = asyncio.get_running_loop().time() - started
+    assert sent_for < 1.0, "the positions must fall inside one interval for this test to mean anything"
+    batches = await _locations_until_quiet(office, quiet=1.5)
+    assert 1 <= len(batches) <= 2, [len(b) for b in batches]
+    latest = {}
+    for batch in batches:
+        assert len({p["technician"] for p in batch}) == len(batch)  # one entry per technician per batch
+        latest.update({p["technician"]: p["latitude"] for p in batch})
+    assert latest == {t.pk: 52.1933 for t in techs}
+    for comm in [*devices, office]:
+        await comm.disconnect()
+
+
+async def test_private_mode_reaches_the_office_at_once_and_no_older_position_follows(technician_mokotow, dispatcher,
+                                                                                      monkeypatch):
+    from mapping import conf
+    from mapping.services import technician_private_mode_set
+
+    monkeypatch.setattr(conf, "GPS_PUSH_INTERVAL_S", 2.0)
+    tech_user = await sync_to_async(lambda: technician_mokotow.user)()
+    device = await _connect(tech_user)
+    office = await _connect(dispatcher)
+    await device.send_to(text_data=_frame(1))
+    await _next(device, "ack")
+    assert (await _next(office, "locations.updated"))["data"]["locations"][0]["latitude"] == 52.1930
+    await device.send_to(text_data=_frame(2, latitude=52.1935))  # held: the last batch left < 2 s ago
+    await _next(device, "ack")
+    started = asyncio.get_running_loop().time()
+    await sync_to_async(technician_private_mode_set)(technician=technician_mokotow, private=True)
+    pushed = (await _next(office, "locations.updated"))["data"]["locations"]
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert pushed == [{"technician": technician_mokotow.pk, "private": True, "received": pushed[0]["received"]}]
+    assert await _locations_until_quiet(office, quiet=2.5) == []  # the held position was replaced
+    await device.disconnect()
     await office.disconnect()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from time import time as time_now
 
 import pytest
 from django.utils import timezone
@@ -119,27 +120,79 @@ def test_in_private_mode_nothing_is_stored_and_dispatch_is_told_private(technici
     assert technician_mokotow.last_latitude is None  # the map shows "private", not an old point
     assert ping(technician_mokotow, seq=2) == {"stored": False, "status": "private", "ping": None}
     assert LocationPing.objects.count() == 1
-    assert [e["type"] for e in received] == ["location.updated"]
-    assert received[0]["data"]["private"] is True and "latitude" not in received[0]["data"]
+    assert [e["type"] for e in received] == ["locations.updated"]
+    [item] = received[0]["data"]["locations"]
+    assert item["technician"] == technician_mokotow.pk and item["private"] is True and "latitude" not in item
 
 
-def test_location_updated_reaches_dispatch_at_most_once_a_second_per_technician(technician_mokotow, django_capture_on_commit_callbacks):
+def test_positions_reach_dispatch_batched_with_each_technicians_latest(technician_mokotow,
+                                                                        django_capture_on_commit_callbacks):
     other = TechnicianFactory()
     now = timezone.now()
 
     def burst():
         for i in range(5):
             with django_capture_on_commit_callbacks(execute=True):
-                ping(technician_mokotow, seq=i + 1, device_time=now - timedelta(seconds=10 - i))
+                ping(technician_mokotow, seq=i + 1, latitude=52.1930 + i * 0.0001,
+                     device_time=now - timedelta(seconds=10 - i))
         with django_capture_on_commit_callbacks(execute=True):
             ping(other, seq=1)
 
-    received = events_to_group(g.dispatch_group(), burst)
-    assert len(received) == 2
-    assert sorted(e["data"]["technician"] for e in received) == sorted([technician_mokotow.pk, other.pk])
-    mine = next(e for e in received if e["data"]["technician"] == technician_mokotow.pk)
-    assert mine["data"]["latitude"] == 52.1930 and mine["stream"] == "locations"
+    received = events_to_group(g.dispatch_group(), burst, wait=1.5)
+    # The first position leaves at once (the buffer was idle), the rest in one batch an interval later.
+    assert [e["type"] for e in received] == ["locations.updated"] * len(received) and len(received) <= 2
+    latest = {}
+    for event in received:
+        assert event["stream"] == "locations"
+        assert event["id"] == max(p["ping"] for p in event["data"]["locations"])
+        latest.update({p["technician"]: p for p in event["data"]["locations"]})
+    assert set(latest) == {technician_mokotow.pk, other.pk}
+    assert latest[technician_mokotow.pk]["latitude"] == 52.1934
+    assert latest[technician_mokotow.pk]["ping"] == LocationPing.objects.get(technician=technician_mokotow, seq=5).pk
     assert LocationPing.objects.filter(technician=technician_mokotow).count() == 5
+
+
+def test_with_no_push_interval_each_position_is_sent_at_once(technician_mokotow, django_capture_on_commit_callbacks,
+                                                             monkeypatch):
+    from mapping import conf
+
+    monkeypatch.setattr(conf, "GPS_PUSH_INTERVAL_S", 0.0)
+    now = timezone.now()
+
+    def burst():
+        for i in range(3):
+            with django_capture_on_commit_callbacks(execute=True):
+                ping(technician_mokotow, seq=i + 1, device_time=now - timedelta(seconds=10 - i))
+
+    received = events_to_group(g.dispatch_group(), burst)
+    assert [len(e["data"]["locations"]) for e in received] == [1, 1, 1]
+
+
+def test_a_position_another_process_still_holds_is_not_sent_after_private_mode(technician_mokotow,
+                                                                               django_capture_on_commit_callbacks):
+    """The position waits in one web process's buffer while private mode is set through another:
+    when that buffer sends, the older position is dropped, so the marker does not come back."""
+    from hvaccrm.realtime.coalesce import CoalescingPush
+    from mapping.services import tracking
+
+    other_process = CoalescingPush(event_type="locations.updated", group=g.dispatch_group(), items_key="locations",
+                                   interval=lambda: 60.0, row_id=tracking._newest_ping,
+                                   prepare=tracking._drop_superseded)
+    other_process.put(technician_mokotow.pk, {"technician": technician_mokotow.pk, "private": False,
+                                              "received": round(time_now() - 0.5, 3), "latitude": 52.2,
+                                              "longitude": 21.0, "ping": 1})
+    colleague = TechnicianFactory()
+    other_process.put(colleague.pk, {"technician": colleague.pk, "private": False, "received": round(time_now(), 3),
+                                     "latitude": 52.21, "longitude": 21.01, "ping": 2})
+
+    def private_then_the_other_process_sends():
+        with django_capture_on_commit_callbacks(execute=True):
+            technician_private_mode_set(technician=technician_mokotow, private=True)
+        other_process.flush()
+
+    received = events_to_group(g.dispatch_group(), private_then_the_other_process_sends)
+    assert [[(p["technician"], p["private"]) for p in e["data"]["locations"]] for e in received] == [
+        [(technician_mokotow.pk, True)], [(colleague.pk, False)]]
 
 
 def test_retention_keeps_recent_points_and_thins_old_ones_to_one_per_interval(settings):

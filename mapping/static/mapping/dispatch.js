@@ -1,5 +1,5 @@
 /* The dispatch map: districts shaded by open jobs (or predicted demand), jobs by status and urgency,
-   routes with ETAs, technicians moving live over the core socket (/ws/, location.updated). */
+   routes with ETAs, technicians moving live over the core socket (/ws/, locations.updated batches). */
 (function () {
   "use strict";
   var el = document.getElementById("dispatch-map");
@@ -117,6 +117,20 @@
       node.setAttribute("data-lng", lng);
     }
   }
+  // Positions come in batches, one per server process and push interval (locations.updated): the
+  // latest state of each technician that moved. "received" (server time) orders them: a batch of
+  // another process that arrives after a newer private-mode change does not bring the marker back.
+  var received = {};
+  function applyLocation(p) {
+    if (received[p.technician] !== undefined && p.received < received[p.technician]) { return; }
+    received[p.technician] = p.received;
+    if (!p.private && (p.latitude === null || p.latitude === undefined)) {
+      // Shift ended: positions are shown only during the shift.
+      var m = techMarkers[p.technician];
+      if (m) { techLayer.removeLayer(m); delete techMarkers[p.technician]; }
+    }
+    moveTechnician(p.technician, p.latitude, p.longitude, null, p.private);
+  }
   function drawTechnicians(fc) {
     fc.features.forEach(function (f) {
       var p = f.properties;
@@ -182,9 +196,8 @@
     },
     onEvent: function (ev) {
       el.setAttribute("data-last-event", ev.type);
-      if (ev.type === "location.updated") {
-        var p = ev.data;
-        moveTechnician(p.technician, p.latitude, p.longitude, null, p.private);
+      if (ev.type === "locations.updated") {
+        (ev.data.locations || []).forEach(applyLocation);
       } else if (ev.type === "job.updated" || ev.type === "booking.created" || ev.type === "route.updated") {
         refreshSoon();
       } else if (ev.type === "prophecy.alert" || ev.type === "forecast.updated") {
