@@ -16,6 +16,7 @@ Run: DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_page
   BENCH_PAGES_DUMP=folder (write each GET's body there, to diff two trees' HTML),
   BENCH_PAGES_PROFILE=board (cProfile that endpoint instead: top functions by own CPU time and
   cumulative time; with BENCH_PAGES_PYINSTRUMENT=1 pyinstrument's call tree instead),
+  BENCH_PAGES_MIDDLEWARE=1 (each middleware's share: the endpoints through a handler without it),
   BENCH_PAGES_JSON=out.json (the figures, for an A/B between two trees).
 DEBUG=true as the load stack runs (proof/test_load_day.py's environment); DEBUG=false is allowed.
 """
@@ -154,6 +155,46 @@ def profile(name: str, people: dict[str, list[HttpClient]]) -> None:
     stats.sort_stats("cumulative").print_stats(60)
 
 
+def middleware_shares(names: list[str]) -> None:
+    """Each middleware's share of the CPU per request: the same endpoints through a handler without
+    it (measurement only: the served stack keeps every one), rounds interleaved with the full one."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    configs = {"(all)": list(settings.MIDDLEWARE)}
+    for m in settings.MIDDLEWARE:
+        if m.rsplit(".", 1)[1] not in ("SessionMiddleware", "AuthenticationMiddleware"):  # the pages need them
+            configs[f"without {m.rsplit('.', 1)[1]}"] = [x for x in settings.MIDDLEWARE if x != m]
+    people = {}
+    for label, chain in configs.items():
+        with override_settings(MIDDLEWARE=chain):  # a test client loads its handler's chain on its first request
+            people[label] = clients()
+            for name in names:
+                method, path, who = ENDPOINTS[name]
+                call(people[label][who][0], method, path)
+    cpu = {(label, name): [] for label in configs for name in names}
+    for _round in range(ROUNDS):
+        for label in configs:
+            for name in names:
+                method, path, who = ENDPOINTS[name]
+                started = time.process_time()
+                call(people[label][who][0], method, path)
+                cpu[label, name].append((time.process_time() - started) * 1e3)
+    print(
+        f"middleware shares, median CPU ms per request over {ROUNDS} interleaved rounds (load {os.getloadavg()[0]:.2f})"
+    )
+    print(f"  {'handler':42} " + " ".join(f"{n:>12}" for n in names))
+    full = {n: statistics.median(cpu["(all)", n]) for n in names}
+    for label in configs:
+        values = [statistics.median(cpu[label, n]) for n in names]
+        extra = (
+            ""
+            if label == "(all)"
+            else "  saves " + " ".join(f"{full[n] - v:+.2f}" for n, v in zip(names, values, strict=True))
+        )
+        print(f"  {label:42} " + " ".join(f"{v:12.2f}" for v in values) + extra)
+
+
 def main() -> int:
     seed()
     only = [n for n in os.environ.get("BENCH_PAGES_ONLY", "").split(",") if n]
@@ -166,6 +207,9 @@ def main() -> int:
             method, path, who = ENDPOINTS[name]
             if method == "get":
                 (folder / f"{name}.html").write_bytes(call(people[who][0], method, path).content)
+        return 0
+    if os.environ.get("BENCH_PAGES_MIDDLEWARE"):
+        middleware_shares(names)
         return 0
     if os.environ.get("BENCH_PAGES_PROFILE"):
         profile(os.environ["BENCH_PAGES_PROFILE"], people)

@@ -50,8 +50,9 @@ def conversation_list_with_unread(*, user=None) -> QuerySet[Conversation]:
 
 
 def message_list_visible(*, user) -> QuerySet[Message]:
+    # The district's slug and name, not its boundary (GeoJSON decoded per message: issue 21).
     return Message.objects.filter(conversation__in=conversation_list_visible(user=user).values("pk")) \
-        .select_related("author", "district", "conversation")
+        .select_related("author", "district", "conversation").defer("district__geometry")
 
 
 def notification_list_for_user(*, user) -> QuerySet[Notification]:

@@ -54,14 +54,17 @@ def test_queries_per_page_do_not_grow_with_the_clients_objects(anna_http, client
 
 def test_no_portal_page_loads_a_district_boundary(anna_http, client_anna, technician_mokotow):
     """A district's GeoJSON boundary (kilobytes, decoded per joined row) is shown on no portal page:
-    the lists and details join districts for their names only (issue 21's CPU per page)."""
+    the lists, details and messages join districts for their names only (issue 21's CPU per page)."""
+    from communications.tests.factories import ConversationFactory, MessageFactory
+
     _grow(client_anna, technician_mokotow, sites=2, units=2, jobs=6)
     site = client_anna.sites.first()
     unit = EquipmentFactory(site=site)
     job = ServiceJobFactory(site=site, equipment=unit)
+    MessageFactory(conversation=ConversationFactory(client=client_anna), district=site.district)
     paths = [reverse("portal:home"), reverse("portal:visits"), reverse("portal:visits") + "?show=past",
              reverse("portal:site", args=[site.pk]), reverse("portal:equipment", args=[unit.pk]),
-             reverse("portal:visit", args=[job.pk])]
+             reverse("portal:visit", args=[job.pk]), reverse("portal:messages")]
     for path in paths:
         with CaptureQueriesContext(connection) as ctx:
             assert anna_http.get(path).status_code == 200, path
