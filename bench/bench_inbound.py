@@ -18,6 +18,8 @@ the pool is on in daphne by default, DB_POOL_MAX=0 turns it off). Printed per ru
 of each process (web, the PostgreSQL backends of this database, the postmaster, Redis, this client)
 and their sum, which on a shared machine says more than the wall clock. BENCH_INBOUND_ASGI: the web processes' entry point
 (default hvaccrm.asgi:application; another module:attribute on PYTHONPATH measures a variant).
+BENCH_INBOUND_SERVER: the ASGI server, `daphne` (default, production's) or `uvicorn` (uvloop, httptools),
+or both ("daphne,uvicorn": run alternately, BENCH_INBOUND_ROUNDS rounds of each per process count).
 
 Run: DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_inbound.py
 """
@@ -79,15 +81,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_web(port: int, log: Path) -> subprocess.Popen:
-    """One web process as production runs it (DEBUG off, a real secret key, behind a TLS proxy)."""
-    env = dict(os.environ, DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="127.0.0.1",
-               COMMS_INBOUND_SMS_SECRET=SECRET, COMMS_INBOUND_RATE_PER_MINUTE="1000000",
-               OUTBOX_PUBLISH_ON_COMMIT="true" if os.environ.get("BENCH_INBOUND_PUBLISH") == "1" else "false",
-               CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "0"))
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "--proxy-headers", "-b", "127.0.0.1",
-                             "-p", str(port), os.environ.get("BENCH_INBOUND_ASGI", "hvaccrm.asgi:application")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
+SERVERS = os.environ.get("BENCH_INBOUND_SERVER", "daphne").split(",")
+ROUNDS = int(os.environ.get("BENCH_INBOUND_ROUNDS", "1"))
+
+
+def servers_installed(names: list[str]) -> list[str]:
+    """The servers of `names` this environment has (uvicorn, uvloop and httptools are not in the
+    requirements: production runs daphne, docs/channels.md says why), each missing one said."""
+    import importlib.util
+
+    wanted = {"daphne": ("daphne",), "uvicorn": ("uvicorn", "uvloop", "httptools")}
+    found = []
+    for name in names:
+        missing = [m for m in wanted.get(name, (name,)) if importlib.util.find_spec(m) is None]
+        if missing:
+            print(f"{name} skipped: {', '.join(missing)} not installed")
+        else:
+            found.append(name)
+    return found
+
+
+def server_argv(server: str, port: int, app: str) -> list[str]:
+    """The web server's command line as production runs it (README, Production), on loopback, with
+    no access log (the bench measures the request, not the log line)."""
+    if server == "daphne":
+        return [sys.executable, "-m", "daphne", "-v", "0", "--proxy-headers", "-b", "127.0.0.1", "-p", str(port), app]
+    if server == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", "--loop", "uvloop", "--http", "httptools", "--ws",
+                "websockets-sansio", "--ws-per-message-deflate", "false", "--lifespan", "off", "--proxy-headers",
+                "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1", "--port", str(port), app]
+    raise SystemExit(f"unknown server {server!r} (daphne or uvicorn)")
+
+
+def server_start(server: str, port: int, log: Path, env: dict[str, str], app: str) -> subprocess.Popen:
+    """One web process of `server` serving `app` on loopback `port`, once it answers."""
+    proc = subprocess.Popen(server_argv(server, port, app), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=log.open("w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -98,10 +127,19 @@ def _start_web(port: int, log: Path) -> subprocess.Popen:
             return proc
         except Exception:
             if proc.poll() is not None:
-                raise RuntimeError(f"daphne exited: {log.read_text()[-2000:]}") from None
+                raise RuntimeError(f"{server} exited: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("daphne did not start within 60 s")
+    raise RuntimeError(f"{server} did not start within 60 s")
+
+
+def _start_web(port: int, log: Path, server: str) -> subprocess.Popen:
+    """One web process as production runs it (DEBUG off, a real secret key, behind a TLS proxy)."""
+    env = dict(os.environ, DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="127.0.0.1",
+               COMMS_INBOUND_SMS_SECRET=SECRET, COMMS_INBOUND_RATE_PER_MINUTE="1000000",
+               OUTBOX_PUBLISH_ON_COMMIT="true" if os.environ.get("BENCH_INBOUND_PUBLISH") == "1" else "false",
+               CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "0"))
+    return server_start(server, port, log, env, os.environ.get("BENCH_INBOUND_ASGI", "hvaccrm.asgi:application"))
 
 
 def _make_clients() -> list[Client]:
@@ -255,10 +293,10 @@ def _machine_busy() -> float:
     return times.user + times.nice + times.system + times.irq + times.softirq
 
 
-def _report(clients: list[Client], procs: int, m: dict, floor: dict) -> None:
+def _report(clients: list[Client], procs: int, server: str, tag: str, m: dict, floor: dict) -> None:
     saved = Message.objects.filter(conversation__client__in=clients, author_role="client",
-                                   external_id__startswith=f"b{procs}-").count()
-    print(f"inbound SMS through the webhook with triage ({procs} daphne process(es), {CONCURRENCY} connections, "
+                                   external_id__startswith=tag).count()
+    print(f"inbound SMS through the webhook with triage ({procs} {server} process(es), {CONCURRENCY} connections, "
           f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, DB_POOL_MAX={os.environ.get('DB_POOL_MAX', '8')}, "
           f"{OTHERS + CLIENTS} clients): "
           f"{m['rate']:.0f} messages/s, per request p50 {m['p50']:.1f} ms p99 {m['p99']:.1f} ms "
@@ -273,20 +311,21 @@ def _report(clients: list[Client], procs: int, m: dict, floor: dict) -> None:
           f"{floor['rate']:.0f} requests/s, web process(es) {floor['web_ms']:.1f} ms CPU each")
 
 
-def _run(clients: list[Client], count: int) -> None:
-    """One measurement with `count` web processes, started and stopped here."""
+def _run(clients: list[Client], count: int, server: str, round_: int) -> None:
+    """One measurement with `count` web processes of `server`, started and stopped here."""
     ports = [_free_port() for _ in range(count)]
     logs = [Path(tempfile.gettempdir()) / f"bench_inbound_web_{port}.log" for port in ports]
+    tag = f"b{count}{server[0]}{round_}-"  # a new id per run: a saved id is a gateway's retry
     procs = []
     try:
-        procs = [_start_web(port, log) for port, log in zip(ports, logs, strict=True)]
+        procs = [_start_web(port, log, server) for port, log in zip(ports, logs, strict=True)]
         # Warm-up: each process loads the classifier and opens its connections (not measured).
-        asyncio.run(_drive(ports, _requests(clients, 10 * max(count, CONCURRENCY), f"w{count}-")))
+        asyncio.run(_drive(ports, _requests(clients, 10 * max(count, CONCURRENCY), f"w{tag}")))
         print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
-        measured = _measure(ports, procs, _requests(clients, MESSAGES, f"b{count}-"))
+        measured = _measure(ports, procs, _requests(clients, MESSAGES, tag))
         forged = [(body, "0" * 64) for body, _signature in _requests(clients, min(MESSAGES, 300), "f")]
         floor = _measure(ports, procs, forged)
-        _report(clients, count, measured, floor)
+        _report(clients, count, server, tag, measured, floor)
         print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         if set(measured["statuses"]) != {200}:
             print("errors in the web processes' logs: " + ", ".join(str(log) for log in logs))
@@ -305,7 +344,10 @@ def main() -> None:
     try:
         clients = _make_clients()
         for count in PROCS:
-            _run(clients, count)
+            # Servers interleaved round by round: a change in the machine's load hits each alike.
+            for round_ in range(ROUNDS):
+                for server in servers_installed(SERVERS):
+                    _run(clients, count, server, round_)
     finally:
         _cleanup()
 

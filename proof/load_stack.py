@@ -162,8 +162,9 @@ class Stack:
         webs = 0
         for child in sorted(psutil.Process(self.proc.pid).children(), key=lambda p: p.pid):
             line = " ".join(child.cmdline())
-            webs += "daphne" in line
-            name = (f"web-{webs}" if "daphne" in line else "beat" if " beat " in line
+            web = " -m daphne " in line or " -m uvicorn " in line  # scripts/stack.py's WEB_SERVER
+            webs += web
+            name = (f"web-{webs}" if web else "beat" if " beat " in line
                     else "worker-emergency" if "emergency@" in line else "worker" if " worker " in line else None)
             if name is None:
                 continue

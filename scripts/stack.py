@@ -155,26 +155,76 @@ def background(name: str, argv: list[str], env: dict[str, str], pass_fds: tuple[
     return proc
 
 
+# The ASGI servers `make run` can start (WEB_SERVER): both serve HTTP and WebSockets, behind the
+# same proxy headers and frame limits. daphne is the default; uvicorn (uvloop, httptools, websockets'
+# sans-I/O protocol) costs less CPU per request (docs/channels.md, "The web server").
+WEB_SERVERS = ("daphne", "uvicorn")
+# The server drops oversized frames before Django sees them; the consumer answers
+# smaller-but-too-large ones (WS_MAX_FRAME_BYTES) with an error frame.
+WS_MAX_BYTES = "65536"
+
+
+def uvicorn_log_config(access_log: Path) -> Path:
+    """uvicorn's logging: every request to `access_log` (as daphne's --access-log), its own
+    messages from WARNING up to the process's output (relayed to var/log/web*.log)."""
+    import json
+
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "access": {"()": "uvicorn.logging.AccessFormatter", "use_colors": False,
+                       "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s'},
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        },
+        "handlers": {
+            "access": {"class": "logging.FileHandler", "filename": str(access_log), "formatter": "access"},
+            "default": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
+        },
+        "loggers": {
+            "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        },
+    }
+    path = access_log.parent / "uvicorn-logging.json"
+    path.write_text(json.dumps(config, indent=1))
+    return path
+
+
+def web_server_argv(server: str, fd: int) -> list[str]:
+    """The command line of one web process serving the listening socket `fd`."""
+    access_log = LOGS / "web-access.log"
+    if server == "daphne":
+        # -v 0: daphne's own warnings and errors only; every request goes to web-access.log.
+        return [PY, "-m", "daphne", "-v", "0", "--access-log", str(access_log), "--fd", str(fd),
+                "--websocket_timeout", "86400", "--websocket-max-message-size", WS_MAX_BYTES,
+                "--websocket-max-frame-size", WS_MAX_BYTES, "--proxy-headers", "hvaccrm.asgi:application"]
+    if server == "uvicorn":
+        # --proxy-headers trusts X-Forwarded-For/-Proto only from FORWARDED_ALLOW_IPS (default the
+        # loopback): set it to the proxy's address in production. No lifespan (Channels has none);
+        # no per-message deflate (daphne offers none, and the frames are small JSON).
+        return [PY, "-m", "uvicorn", "--fd", str(fd), "--loop", "uvloop", "--http", "httptools",
+                "--ws", "websockets-sansio", "--ws-max-size", WS_MAX_BYTES, "--ws-per-message-deflate", "false",
+                "--lifespan", "off", "--proxy-headers", "--log-config", str(uvicorn_log_config(access_log)),
+                "hvaccrm.asgi:application"]
+    raise SystemExit(f"WEB_SERVER must be one of {', '.join(WEB_SERVERS)}, not {server!r}")
+
+
 def web_processes(env: dict[str, str], host: str, port: int) -> dict[str, subprocess.Popen[str]]:
-    """WEB_PROCESSES daphne processes (default 1) serving HTTP and WebSockets on ONE port: the
-    listening socket is bound here and handed to each (--fd), the kernel spreads the connections.
-    One daphne runs Django on one core (the GIL); a second uses the machine's other core. Each has
-    its own database pool (DB_POOL_MAX, default 8) and request cap (WEB_CONCURRENT_REQUESTS, default
-    4; the rest wait up to WEB_QUEUE_SECONDS, then 503): hvaccrm/asgi.py."""
+    """WEB_PROCESSES web server processes (default 1; WEB_SERVER daphne or uvicorn) serving HTTP and
+    WebSockets on ONE port: the listening socket is bound here and handed to each (--fd), the kernel
+    spreads the connections. One process runs Django on one core (the GIL); a second uses the
+    machine's other core. Each has its own database pool (DB_POOL_MAX, default 8) and request cap
+    (WEB_CONCURRENT_REQUESTS, default 4; the rest wait up to WEB_QUEUE_SECONDS, then 503): hvaccrm/asgi.py."""
     count = int(env.get("WEB_PROCESSES", "1"))
+    server = env.get("WEB_SERVER", "daphne")
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     listener.listen(1024)
     listener.set_inheritable(True)
-    argv = [
-        # -v 0: daphne's own warnings and errors only; every request goes to web-access.log.
-        PY, "-m", "daphne", "-v", "0", "--access-log", str(LOGS / "web-access.log"),
-        "--fd", str(listener.fileno()), "--websocket_timeout", "86400",
-        # The server drops oversized frames before Django sees them; the consumer
-        # answers smaller-but-too-large ones (WS_MAX_FRAME_BYTES) with an error frame.
-        "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
-        "--proxy-headers", "hvaccrm.asgi:application"]
+    LOGS.mkdir(parents=True, exist_ok=True)
+    argv = web_server_argv(server, listener.fileno())
     procs = {}
     for i in range(count):
         name = "web" if count == 1 else f"web-{i + 1}"

@@ -101,3 +101,53 @@ def test_the_projects_asgi_entry_point_sends_webhooks_through_their_handler(clie
     # the webhooks' handler has no such middleware: the policy's absence shows which handler answered.
     names = {name.lower() for name in headers}
     assert b"content-security-policy" not in names and b"set-cookie" not in names
+
+
+def test_the_webhooks_handler_starts_and_finishes_each_request_once_before_answering(client_anna, settings):
+    # request_finished returns the database connection to the pool: the lean handler fires it when
+    # the answer is computed (one thread hop for the whole request), before the answer is sent.
+    from django.core import signals
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    seen: list[str] = []
+
+    def started(**kwargs) -> None:
+        seen.append("started")
+
+    def finished(**kwargs) -> None:
+        seen.append("finished")
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        app = webhooks_apart(_site([]))
+        body = json.dumps({"type": "message", "from": client_anna.phone, "text": "Kocioł stoi", "id": "s-1"}).encode()
+        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert _call(app, "/communications/inbound/sms/", body, {"X-Signature": signature})[0] == 200
+        assert _call(app, "/communications/inbound/sms/", body, {"X-Signature": "0" * 64})[0] == 403
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert seen == ["started", "finished", "started", "finished"]
+
+
+def test_a_webhook_whose_view_fails_answers_500_and_the_next_one_is_served(client_anna, settings, monkeypatch):
+    from communications.inbound import views
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+    app = webhooks_apart(_site([]))
+
+    def broken(**kwargs):
+        raise RuntimeError("gateway adapter bug")
+
+    monkeypatch.setattr(views.sms, "sms_receive", broken)
+    body = json.dumps({"type": "message", "from": client_anna.phone, "text": "Kocioł stoi", "id": "e-1"}).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert _call(app, "/communications/inbound/sms/", body, {"X-Signature": signature})[0] == 500
+    monkeypatch.undo()
+    monkeypatch.setattr(conf, "INBOUND_SMS_SECRET", SECRET)
+    body = json.dumps({"type": "message", "from": client_anna.phone, "text": "Kocioł stoi", "id": "e-2"}).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert _call(app, "/communications/inbound/sms/", body, {"X-Signature": signature})[0] == 200
+    assert Message.objects.filter(external_id="e-2").exists()

@@ -1,4 +1,6 @@
-"""`make run`'s WEB_PROCESSES: several daphne processes serving one port (scripts/stack.py)."""
+"""`make run`'s web processes (scripts/stack.py): WEB_PROCESSES servers of WEB_SERVER (daphne or
+uvicorn) on one port, each answering HTTP and WebSockets as production needs: the access log, the
+socket's Origin check and close codes through the real server, its frame limit and proxy headers."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,20 +40,64 @@ def _answers(url: str, timeout: float = 60) -> bool:
     return False
 
 
-def test_two_web_processes_share_one_listening_port_and_answer_on_it(tmp_path):
+def _close_code(url: str, **headers: str) -> int:
+    """The code the server closes a socket with (after its handshake: the consumer accepts, then refuses)."""
+    with connect(url, additional_headers=headers or None, open_timeout=30) as ws:
+        try:
+            ws.recv(timeout=30)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else -1
+    return 0
+
+
+@pytest.fixture(params=["daphne", "uvicorn"])
+def web(request, tmp_path):
     stack = _stack_module(tmp_path)
     port = stack.free_port()
-    env = {**os.environ, "WEB_PROCESSES": "2"}
+    env = {**os.environ, "WEB_PROCESSES": "2", "WEB_SERVER": request.param}
     procs = stack.web_processes(env, "127.0.0.1", port)
     try:
-        assert sorted(procs) == ["web-1", "web-2"]
-        assert _answers(f"http://127.0.0.1:{port}/healthz")
-        for proc in procs.values():
-            listening = [c for c in psutil.Process(proc.pid).net_connections(kind="tcp")
-                         if c.status == psutil.CONN_LISTEN]
-            assert [c.laddr.port for c in listening] == [port]
+        yield procs, port, tmp_path
     finally:
         for proc in procs.values():
             proc.terminate()
         for proc in procs.values():
             proc.wait(10)
+
+
+def test_two_web_processes_share_one_listening_port_and_answer_on_it(web):
+    procs, port, logs = web
+    assert sorted(procs) == ["web-1", "web-2"]
+    assert _answers(f"http://127.0.0.1:{port}/healthz")
+    for proc in procs.values():
+        listening = [c for c in psutil.Process(proc.pid).net_connections(kind="tcp")
+                     if c.status == psutil.CONN_LISTEN]
+        assert [c.laddr.port for c in listening] == [port]
+    deadline = time.monotonic() + 10  # the access log is written by the server, line by line
+    while time.monotonic() < deadline and "/healthz" not in _read(logs / "web-access.log"):
+        time.sleep(0.2)
+    assert "/healthz" in _read(logs / "web-access.log")
+
+
+def test_a_socket_through_the_started_server_is_refused_by_origin_and_by_ticket_with_our_close_codes(web):
+    _procs, port, _logs = web
+    assert _answers(f"http://127.0.0.1:{port}/healthz")
+    url = f"ws://127.0.0.1:{port}/ws/"
+    assert _close_code(url, Origin="https://evil.example") == 4403  # a foreign page's socket
+    assert _close_code(url) == 4403  # no Origin and no ticket: not a browser's, not a device's
+    assert _close_code(url + "?ticket=replayed-or-made-up") == 4401
+
+
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+def test_both_servers_limit_frames_to_64_kib_and_read_the_proxys_headers(server, tmp_path):
+    # A socket that stays open needs a user in the server's database; the limits are read off the
+    # command line instead (the consumer answers smaller-but-too-large frames itself: test_socket_hygiene).
+    argv = _stack_module(tmp_path).web_server_argv(server, 3)
+    limits = {"daphne": ["--websocket-max-message-size", "--websocket-max-frame-size"], "uvicorn": ["--ws-max-size"]}
+    for flag in limits[server]:
+        assert argv[argv.index(flag) + 1] == "65536"
+    assert "--proxy-headers" in argv and argv[-1] == "hvaccrm.asgi:application"
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
