@@ -1,21 +1,23 @@
-"""The day board's technician rows as HTML, made in Python: the board's hot path (issue 21).
+"""The day board's technician rows and technician options as HTML, made in Python: the board's hot
+path (issue 21).
 
 The board is reloaded by every open office page on each job.updated / route.updated push, and has a
-row per active technician (212 in the load suite). The template's loop over rows and stops, with a
-variable lookup, filter and autoescape per field and a `{% url %}` per stop, was most of the page's
-CPU; one `format_html` per row gives the same markup for a fraction of it. The markup is the one
-mapping/static/mapping/board.js reads (data-technician, data-job, data-start/end, draggable), and a
-test holds it byte for byte to the template loop it replaced
-(mapping/tests/test_board_html.py).
+row per active technician (212 in the load suite) and a select of every technician per tray job.
+The template's loop over rows and stops, with a variable lookup, filter and autoescape per field
+and a `{% url %}` per stop, was most of the page's CPU. Here every value is escaped by `_e` (the
+standard library's `html.escape`, which Django's `escape` calls for a str, without the lazy-string
+check around it: ~2,500 calls a page) and the markup is joined once. It is the markup
+mapping/static/mapping/board.js reads (data-technician, data-job, data-start/end, draggable); a test
+holds it byte for byte to the template loop it replaced (mapping/tests/test_board_html.py).
 """
 
 from __future__ import annotations
 
 from datetime import time
+from html import escape
 from typing import Any
 
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -23,28 +25,24 @@ from django.utils.translation import gettext
 _PLACEHOLDER = 2_147_000_111
 
 
+def _e(value: object) -> str:
+    """What the template's autoescape shows for a plain value (str, int, a model's str())."""
+    return escape(str(value))
+
+
 def _clock(value: time | None) -> str:
     """What `{{ value|time:"H:i" }}` shows."""
     return value.strftime("%H:%M") if value is not None else ""
 
 
-def _stop(stop: dict[str, Any], job_url: str) -> SafeString:
-    fixed = stop["fixed"]
-    eta = str(stop["eta"])[11:16]
-    return format_html(
-        '<a class="stop stop-{}{}" data-job="{}"{} href="{}" data-start="{}" data-end="{}" title="#{} ETA {}">'
-        "#{} {}</a>",
-        stop["status"],
-        " fixed" if fixed else "",
-        stop["job"],
-        "" if fixed else mark_safe(' draggable="true"'),
-        job_url.replace(str(_PLACEHOLDER), str(stop["job"])),
-        stop["start"],
-        stop["end"],
-        stop["job"],
-        eta,
-        stop["job"],
-        eta,
+def _stop(stop: dict[str, Any], job_url: str) -> str:
+    job, eta = _e(stop["job"]), _e(str(stop["eta"])[11:16])
+    fixed = " fixed" if stop["fixed"] else ""
+    drag = "" if stop["fixed"] else ' draggable="true"'
+    href = _e(job_url.replace(str(_PLACEHOLDER), str(stop["job"])))
+    return (
+        f'<a class="stop stop-{_e(stop["status"])}{fixed}" data-job="{job}"{drag} href="{href}" '
+        f'data-start="{_e(stop["start"])}" data-end="{_e(stop["end"])}" title="#{job} ETA {eta}">#{job} {eta}</a>'
     )
 
 
@@ -53,25 +51,24 @@ def board_rows_html(*, rows: list[dict[str, Any]]) -> SafeString:
     stops (or "no stops"). Each row is preceded by a newline and followed by one and the loop's
     indentation, as the template loop wrote them."""
     job_url = reverse("admin:hvaccrm_servicejob_change", args=[_PLACEHOLDER])
-    no_stops = format_html('<span class="muted">{}</span>', gettext("no stops"))
+    no_stops = f'<span class="muted">{_e(gettext("no stops"))}</span>'
     out = []
     for row in rows:
         tech, (start, end) = row["technician"], row["shift"]
         stops = row["route"]["stops"]
-        # Each stop went through format_html: joined, the lane is safe.
-        lane = mark_safe("".join(_stop(stop, job_url) for stop in stops)) if stops else no_stops  # noqa: S308
+        lane = "".join(_stop(stop, job_url) for stop in stops) if stops else no_stops
         out.append(
-            format_html(
-                '\n    <tr data-technician="{}">\n'
-                '      <th scope="row">{}<br><small>{} · {}–{}</small></th>\n'
-                '      <td class="lane">{}</td>\n'
-                "    </tr>\n  ",
-                tech.pk,
-                tech,
-                tech.home_district,
-                _clock(start),
-                _clock(end),
-                lane,
-            )
+            f'\n    <tr data-technician="{_e(tech.pk)}">\n'
+            f'      <th scope="row">{_e(tech)}<br><small>{_e(tech.home_district)} · '
+            f"{_clock(start)}–{_clock(end)}</small></th>\n"
+            f'      <td class="lane">{lane}</td>\n'
+            "    </tr>\n  "
         )
-    return mark_safe("".join(out))  # noqa: S308 - every part above went through format_html
+    return mark_safe("".join(out))  # noqa: S308 - every value above went through _e
+
+
+def technician_options_html(*, rows: list[dict[str, Any]]) -> SafeString:
+    """`<option value="id">name</option>` per row's technician: the select every tray job offers
+    (made once a page, not once a job)."""
+    options = "".join(f'<option value="{_e(row["technician"].pk)}">{_e(row["technician"])}</option>' for row in rows)
+    return mark_safe(options)  # noqa: S308 - both values escaped

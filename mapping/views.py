@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,7 +21,7 @@ from hvaccrm.models import ServiceJob
 from hvaccrm.selectors import user_is_office
 from hvaccrm.services import job_assign
 from mapping import conf, selectors, services
-from mapping.board_html import board_rows_html
+from mapping.board_html import board_rows_html, technician_options_html
 from mapping.forms import AssignForm, CompletionForm, PlaceForm
 
 
@@ -68,8 +67,7 @@ def day_board(request: HttpRequest) -> HttpResponse:
     board = selectors.board_rows(day=day)
     # Every tray job has a select of every technician: rendered once here, not once per job
     # (with 200 technicians the template loop was most of the page's cost).
-    options = format_html_join("", '<option value="{}">{}</option>',
-                               ((row["technician"].pk, str(row["technician"])) for row in board["rows"]))
+    options = technician_options_html(rows=board["rows"])
     return render(request, "mapping/board.html", {
         **_admin_context(request, _("Day board")), "day": day, **board, "assign_form": AssignForm(),
         "hours": list(range(6, 22)), "technician_options": options, "rows_html": board_rows_html(rows=board["rows"]),

@@ -11,11 +11,12 @@ from django.template import engines
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
 
 from hvaccrm.models import Technician
 from hvaccrm.tests.factories import ServiceJobFactory, TechnicianFactory
 from mapping import selectors
-from mapping.board_html import board_rows_html
+from mapping.board_html import board_rows_html, technician_options_html
 from mapping.models import DayPlan, Route, RouteStop
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,10 @@ def test_the_rows_made_in_python_are_the_markup_of_the_template_loop(language):
         reference = engines["django"].from_string(TEMPLATE_LOOP).render({"rows": reference_rows})
         made = "  " + board_rows_html(rows=rows)
     assert made == reference
+    options = format_html_join(
+        "", '<option value="{}">{}</option>', ((r["technician"].pk, str(techs[r["technician"].pk])) for r in rows)
+    )
+    assert technician_options_html(rows=rows) == options
     assert "Zo&#x27;" not in made and "Zoë &amp; &lt;Ola&gt;" in made  # escaped once, like the template
 
 
