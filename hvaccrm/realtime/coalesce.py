@@ -69,6 +69,7 @@ class CoalescingPush:
         with self._lock:
             self._pending.clear()
             self._last_send = float("-inf")
+            self._wake.notify()  # a flusher asleep on the old interval recomputes its wait
 
     def put(self, key: Hashable, item: Item, *, urgent: bool = False) -> None:
         """Keep `item` as the latest of `key`; it is sent within one interval (at once if urgent)."""
