@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from communications import selectors, services
+from hvaccrm.admin_context import admin_page_context
 from hvaccrm.errors import ServiceError
 from hvaccrm.models.jobs import Urgency
 
@@ -29,7 +30,7 @@ class UrgencyCorrectionForm(forms.Form):
 
 
 def _context(request, **extra) -> dict:
-    return {**admin.site.each_context(request), **extra}
+    return {**admin_page_context(request), **extra}
 
 
 @staff_member_required

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hvaccrm.admin_context import admin_page_context
 from hvaccrm.errors import ServiceError
 from hvaccrm.models import ServiceJob
 from hvaccrm.selectors import user_is_office
@@ -45,9 +46,7 @@ def _day(request: HttpRequest) -> date:
 
 
 def _admin_context(request: HttpRequest, title: str) -> dict:
-    from django.contrib import admin
-
-    return {**admin.site.each_context(request), "title": title}
+    return {**admin_page_context(request), "title": title}
 
 
 @login_required
