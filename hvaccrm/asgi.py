@@ -18,9 +18,14 @@ _POOL_DEFAULT = "DB_POOL_MAX" not in os.environ
 if _POOL_DEFAULT:
     os.environ["DB_POOL_MAX"] = "8"
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what get_asgi_application() does before making Django's handler
+
+from hvaccrm.handler import OneHopHandler  # noqa: E402
+
+# Each request's synchronous part in one executor call, not a thread per request (hvaccrm/handler.py).
+django_asgi_app = OneHopHandler()
 if _POOL_DEFAULT:
     del os.environ["DB_POOL_MAX"]
 

@@ -4,17 +4,16 @@ nothing, no cookie is set, and every other path goes to the site's application."
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from communications import conf
 from communications.inbound.asgi import webhooks_apart
 from communications.models import Message
+from hvaccrm.tests.asgi_client import asgi_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,30 +26,10 @@ def _secret(monkeypatch):
 
 
 def _call(app, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[bytes, bytes], bytes]:
-    """One HTTP request through the ASGI app, as a server hands it over."""
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "https",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", str(len(body)).encode())]
-             + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-             "client": ("127.0.0.1", 5000), "server": ("testserver", 443)}
-    sent: list[dict] = []
-
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> dict:
-        if messages:
-            return messages.pop()
-        await asyncio.sleep(3600)  # the client stays connected (the handler stops listening when it answers)
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    async_to_sync(app)(scope, receive, send)
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    return (start["status"], dict(start["headers"]),
-            b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+    """One POST of JSON through the ASGI app, as a server hands it over."""
+    return asgi_request(app, path, method="POST", body=body, headers=[
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in headers.items())])
 
 
 def _site(calls: list):
