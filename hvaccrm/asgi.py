@@ -1,4 +1,6 @@
-"""ASGI entry point: HTTP through Django, WebSockets through the one consumer (daphne serves both).
+"""ASGI entry point: HTTP through Django, WebSockets through the one consumer (daphne serves both, or
+uvicorn: scripts/stack.py WEB_SERVER). Each HTTP request's synchronous part is one call on the event
+loop's executor (hvaccrm/handler.py), not a thread of its own.
 
 A web server process gets a bounded database pool (DB_POOL_MAX, default 8 here; hvaccrm/settings.py)
 and admission control (hvaccrm/admission.py): at most WEB_CONCURRENT_REQUESTS (default 4) HTTP

@@ -9,6 +9,9 @@ body on the event loop, then runs the started signal, the request's creation, th
 and the view, and the close (`request_finished`: the database connection goes back to the pool) in
 one call on the loop's executor (its threads are kept), and sends the answer from the loop.
 
+The loop's default executor has min(32, cores + 4) threads: with the request cap off
+(WEB_CONCURRENT_REQUESTS=0) requests beyond that wait for a thread instead of each starting one.
+
 A streamed answer of a synchronous iterator (a CSV export, a file) is read to its end in that same
 thread, as Django's handler reads it into a list (in the request's thread) before sending: its
 generator may use the request's database connection, which belongs to that thread. An asynchronous
