@@ -65,7 +65,7 @@ def web(request, tmp_path):
             proc.wait(10)
 
 
-def test_two_web_processes_share_one_listening_port_and_answer_on_it(web):
+def test_two_web_processes_share_one_port_and_log_each_request_with_the_forwarded_client(web):
     procs, port, logs = web
     assert sorted(procs) == ["web-1", "web-2"]
     assert _answers(f"http://127.0.0.1:{port}/healthz")
@@ -73,10 +73,18 @@ def test_two_web_processes_share_one_listening_port_and_answer_on_it(web):
         listening = [c for c in psutil.Process(proc.pid).net_connections(kind="tcp")
                      if c.status == psutil.CONN_LISTEN]
         assert [c.laddr.port for c in listening] == [port]
+    # Behind the proxy (the loopback here): the client's address is the one it forwarded.
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz?proxied",
+                                     headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+    try:
+        urllib.request.urlopen(request, timeout=30)
+    except urllib.error.HTTPError:
+        pass  # 503 without a worker: an answer
     deadline = time.monotonic() + 10  # the access log is written by the server, line by line
-    while time.monotonic() < deadline and "/healthz" not in _read(logs / "web-access.log"):
+    while time.monotonic() < deadline and "proxied" not in _read(logs / "web-access.log"):
         time.sleep(0.2)
-    assert "/healthz" in _read(logs / "web-access.log")
+    proxied = [line for line in _read(logs / "web-access.log").splitlines() if "proxied" in line]
+    assert proxied and "203.0.113.9" in proxied[0]
 
 
 def test_a_socket_through_the_started_server_is_refused_by_origin_and_by_ticket_with_our_close_codes(web):
