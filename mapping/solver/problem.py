@@ -191,17 +191,50 @@ def _initial(model: _Model, plan: Mapping[int, Sequence[int]] | None) -> pyvrp.S
 def _sequences(model: _Model, solution: pyvrp.Solution,
                current: Mapping[int, Sequence[int]] | None = None) -> dict[int, list[Job]]:
     """Each route back to a technician. Routes of a shared vehicle type go to its technicians by the
-    most jobs in common with the current plan (so a re-plan does not swap alike technicians)."""
-    free: dict[int, list[int]] = {}
+    most jobs in common with the current plan, summed over the type's routes (so a re-plan does not
+    swap alike technicians; one route at a time could hand a tie to the wrong one)."""
+    pools: dict[int, list[int]] = {}
     for k, t in enumerate(model.type_of):
-        free.setdefault(t, []).append(k)
-    out: dict[int, list[Job]] = {}
+        pools.setdefault(t, []).append(k)
+    routes: dict[int, list[list[Job]]] = {}
     for route in solution.routes():
-        jobs = [model.clients[a.idx][0] for a in route.schedule() if a.is_client()]
-        ids = {j.id for j in jobs}
-        pool = free[route.vehicle_type()]
-        k = max(pool, key=lambda k: len(ids & set((current or {}).get(model.vehicles[k].id, ()))))
-        pool.remove(k)
-        out[model.vehicles[k].id] = jobs
+        routes.setdefault(route.vehicle_type(), []).append(
+            [model.clients[a.idx][0] for a in route.schedule() if a.is_client()])
+    out: dict[int, list[Job]] = {}
+    for t, jobs_of in routes.items():
+        held = [set((current or {}).get(model.vehicles[k].id, ())) for k in pools[t]]
+        common = [[len({j.id for j in jobs} & h) for h in held] for jobs in jobs_of]
+        for r, at in enumerate(_match(common)):
+            out[model.vehicles[pools[t][at]].id] = jobs_of[r]
     return out
 
+
+def _match(common: list[list[int]]) -> list[int]:
+    """Route r -> technician position, each at most once, keeping the most jobs in common: greedy,
+    then, while it adds up to more, a route takes another technician, whose route takes the best
+    of the freed one and those nobody has."""
+    chosen: list[int] = []
+    for row in common:
+        chosen.append(max((k for k in range(len(row)) if k not in chosen), key=lambda k: row[k]))
+    better = True
+    while better:
+        better = False
+        for a, ka in enumerate(chosen):
+            for k in range(len(common[a])):
+                if k == ka:
+                    continue
+                b = chosen.index(k) if k in chosen else None
+                gain, kb = common[a][k] - common[a][ka], None
+                if b is not None:
+                    spare = [ka] + [x for x in range(len(common[b])) if x not in chosen]
+                    kb = max(spare, key=lambda x: common[b][x])
+                    gain += common[b][kb] - common[b][k]
+                if gain > 0:
+                    chosen[a] = k
+                    if b is not None:
+                        chosen[b] = kb
+                    better = True
+                    break
+            if better:
+                break
+    return chosen

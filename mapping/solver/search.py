@@ -56,6 +56,23 @@ PENALTY_SCALE = 10
 # With hour bands (more than one band) 10 cost 12 % more real travel per served job than PyVRP's
 # midpoint; 1 served a little more at the midpoint's travel per job (tuning days, docs/mapping.md).
 BANDS_PENALTY_SCALE = 1
+# The search's neighbourhood (nearest jobs tried per job) and largest perturbation (jobs moved per
+# iteration): PyVRP's defaults, 50 and 25, unless the budget is short for the day, under
+# SHORT_BUDGET_S_PER_JOB seconds per job; then 20 and 10, which make an iteration 3-5x cheaper (tuning
+# days at 10 CPU s, 2 days x 3 PyVRP seeds: 30 x 300, 33 ms a job, 0.965 of the old plan instead of
+# 0.995; 12 x 120, 83 ms a job, 0.896 instead of 0.884, so not there; Solomon, 45 ms a job, keeps the
+# defaults it was measured with). docs/mapping.md, "Fourth pass".
+NUM_NEIGHBOURS = 50
+MAX_PERTURBATIONS = 25
+SHORT_BUDGET_S_PER_JOB = 0.04
+SHORT_NUM_NEIGHBOURS = 20
+SHORT_MAX_PERTURBATIONS = 10
+# The first plan when none is stored: VROOM's level-0 construction, then VROOM at CONSTRUCT_LEVEL
+# with at most CONSTRUCT_SHARE of the budget (VROOM returns its best so far at its timeout), the
+# better of the two (0: level 0 only). PyVRP keeps the basin it starts in: from level 3's plan (about
+# 1 CPU s on 12 x 120) it ends below that plan on every day, from level 0's not on the held-out ones.
+CONSTRUCT_LEVEL = 3
+CONSTRUCT_SHARE = 0.3
 
 
 def penalty_scale(tt: TimeBands) -> float:
@@ -103,13 +120,19 @@ def solve(
     rounds = 3 if len(tt.starts) > 1 else 1
     sequences: dict[int, list[Job]] = {}
     current = dict(initial) if initial else None
+    # The deeper start and the smaller search were measured on one matrix; with hour bands the deeper
+    # start (planned in the earliest shift's band) served fewer jobs (12 x 120: 117.9 against 118.75
+    # of 120, 8 runs), so those days keep the level-0 start and PyVRP's defaults.
+    one_band = len(tt.starts) == 1
     if current is None:
-        current = _construct(fleet, plannable, tt)
+        current = _construct(fleet, plannable, tt, (deadline - now()) * CONSTRUCT_SHARE * one_band)
+    start = current
+    short = one_band and (deadline - now()) / len(plannable) < SHORT_BUDGET_S_PER_JOB
     for round_ in range(rounds):
         model = _build(fleet, plannable, compat, tt, required=required, slow=slow)
         result = _run(model, _budget(deadline - now(), round_=round_, rounds=rounds), seed=seed,
                       initial=_initial(model, current), converged_iterations=converged_iterations,
-                      scale=penalty_scale(tt))
+                      scale=penalty_scale(tt), short=short)
         if result.is_feasible() or not sequences:
             sequences = _sequences(model, result.best, current)
         current = {vid: [j.id for j in seq] for vid, seq in sequences.items()}
@@ -118,7 +141,32 @@ def solve(
         if not broken - slow or round_ == rounds - 1:
             break
         slow |= broken
-    return _solution(fleet, working, plannable, sequences, unassigned, tt)
+    return _best_of(_solution(fleet, working, plannable, sequences, dict(unassigned), tt),
+                    _start_solution(fleet, working, plannable, compat, start, unassigned, tt), plannable)
+
+
+def _start_solution(fleet, working, plannable, compat, start, unassigned, tt) -> Solution:
+    """The plan the search started from, re-timed like its result (jobs it cannot hold dropped)."""
+    by_job = {j.id: j for j in plannable}
+    seen: set[int] = set()
+    sequences: dict[int, list[Job]] = {}
+    for v in fleet:
+        ids = [i for i in start.get(v.id, ()) if i in by_job and i in compat[v.id] and i not in seen]
+        seen |= set(ids)
+        sequences[v.id] = [by_job[i] for i in ids]
+    return _solution(fleet, working, plannable, sequences, dict(unassigned), tt)
+
+
+def _best_of(found: Solution, start: Solution, jobs: list[Job]) -> Solution:
+    """The search's plan unless the plan it started from serves more (weighted by priority like the
+    prizes), or as much for less travel: the result is never worse than its start. PyVRP's best
+    already is in PyVRP's cost; this also holds after re-timing with the real hour bands."""
+    weight = {j.id: 20 + max(0, min(100, j.priority)) for j in jobs}
+
+    def key(sol: Solution) -> tuple[int, int]:
+        return sum(weight[s.job] for r in sol.routes for s in r.stops), -sol.travel
+
+    return start if key(start) > key(found) else found
 
 
 def _sort_out(jobs: Sequence[Job], working: list[Vehicle],
@@ -150,7 +198,7 @@ def _budget(left: float, *, round_: int, rounds: int) -> float:
 
 
 def _run(model, budget: float, *, seed: int, initial, converged_iterations: int | None,
-         scale: float = PENALTY_SCALE):
+         scale: float = PENALTY_SCALE, short: bool = False):
     """PyVRP from the given start. With `converged_iterations` it stops once that many iterations
     brought nothing better. Without (anytime), a search that stalls for STALL_ITERATIONS before the
     budget ends starts again from PyVRP's own start with another seed, and the better plan is kept:
@@ -161,7 +209,7 @@ def _run(model, budget: float, *, seed: int, initial, converged_iterations: int 
     while True:
         stop = MultipleCriteria([_Until(max(end, now() + 0.05)),
                                  NoImprovement(converged_iterations or STALL_ITERATIONS)])
-        result = _ils(model.data, stop, seed=seed + k, initial=start, scale=scale)
+        result = _ils(model.data, stop, seed=seed + k, initial=start, scale=scale, short=short)
         if best is None or (result.is_feasible(), -result.cost()) > (best.is_feasible(), -best.cost()):
             best = result
         if converged_iterations or end - now() < 0.2:
@@ -187,10 +235,13 @@ def _penalties(data: pyvrp.ProblemData, scale: float = PENALTY_SCALE) -> tuple[l
 
 
 def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | None,
-         scale: float = PENALTY_SCALE) -> pyvrp.Result:
-    """pyvrp.solve with default parameters, except the starting penalties (`_penalties`)."""
+         scale: float = PENALTY_SCALE, short: bool = False) -> pyvrp.Result:
+    """pyvrp.solve with default parameters, except the starting penalties (`_penalties`) and, on a
+    short budget, a smaller neighbourhood and perturbation (cheaper iterations, more of them)."""
     rng = pyvrp.RandomNumberGenerator(seed=seed)
-    ls = LocalSearch(data, rng, compute_neighbours(data, NeighbourhoodParams()), PerturbationManager(PerturbationParams()))
+    near, most = (SHORT_NUM_NEIGHBOURS, SHORT_MAX_PERTURBATIONS) if short else (NUM_NEIGHBOURS, MAX_PERTURBATIONS)
+    neighbours = compute_neighbours(data, NeighbourhoodParams(num_neighbours=near))
+    ls = LocalSearch(data, rng, neighbours, PerturbationManager(PerturbationParams(1, most)))
     for op in OPERATORS:
         if op.supports(data):
             ls.add_operator(op(data))
@@ -201,16 +252,22 @@ def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | 
         stop, collect_stats=False)
 
 
-def _construct(fleet: list[Vehicle], jobs: list[Job], tt: TimeBands) -> dict[int, list[int]]:
+def _construct(fleet: list[Vehicle], jobs: list[Job], tt: TimeBands, budget: float = 0.0) -> dict[int, list[int]]:
     """A first plan when there is none stored: VROOM's fast construction (exploration level 0). With
     skills, PyVRP's own start converges far more slowly (30 technicians x 300 jobs, 5,000 iterations:
     91,736 s serving 299 from its own start, 88,527 s serving 300 from this one). On Solomon it is
     as good on the tuning subset and better on most of the instances where PyVRP's search stalls
-    from its own start (R112 +1.72 -> +0.62 %, R208 +1.40 -> +0.18 %); see docs/mapping.md."""
+    from its own start (R112 +1.72 -> +0.62 %, R208 +1.40 -> +0.18 %); see docs/mapping.md. With a
+    `budget`, VROOM at CONSTRUCT_LEVEL gets that long (wall clock: VROOM's own timeout) and the better
+    of the two plans (more jobs, then less travel) is the start."""
     from mapping.solver_vroom import solve_vroom
 
     matrix = tt.matrices[tt.band(min(v.shift[0] for v in fleet))]
     first = solve_vroom(fleet, jobs, matrix, exploration_level=0)
+    if CONSTRUCT_LEVEL and budget >= 0.1:
+        deeper = solve_vroom(fleet, jobs, matrix, exploration_level=CONSTRUCT_LEVEL, timeout_s=budget)
+        if (-len(deeper.unassigned), -deeper.travel) > (-len(first.unassigned), -first.travel):
+            first = deeper
     return {r.vehicle: [st.job for st in r.stops] for r in first.routes}
 
 

@@ -251,3 +251,46 @@ def test_the_time_budget_can_be_counted_in_cpu_seconds():
         search.CLOCK = time.monotonic
     assert violations(vehicles, jobs, matrix, plan) == []
     assert 0.4 <= spent < 1.5
+
+
+def _served_weight(solution, jobs):
+    priority = {j.id: j.priority for j in jobs}
+    return sum(20 + priority[s.job] for r in solution.routes for s in r.stops)
+
+
+def test_the_plan_is_never_worse_than_the_plan_the_search_started_from():
+    vehicles, jobs, matrix = random_day(10, n_vehicles=6, n_jobs=60)
+    start = solve_vroom(vehicles, jobs, matrix, exploration_level=5)
+    plan = {r.vehicle: [s.job for s in r.stops] for r in start.routes}
+    for budget in (0.05, 0.5):
+        found = solve(vehicles, jobs, matrix, timeout_s=budget, initial=plan, converged_iterations=None)
+        assert violations(vehicles, jobs, matrix, found) == []
+        assert (_served_weight(found, jobs), -found.travel) >= (_served_weight(start, jobs), -start.travel)
+
+
+def test_the_first_plan_is_the_better_of_vroom_s_quick_and_deeper_construction():
+    from mapping.solver import search
+    from mapping.solver.model import as_bands
+
+    vehicles, jobs, matrix = random_day(11, n_vehicles=6, n_jobs=60)
+    quick = solve_vroom(vehicles, jobs, matrix, exploration_level=0)
+    deeper = solve_vroom(vehicles, jobs, matrix, exploration_level=3)
+    better = min((quick, deeper), key=lambda s: (len(s.unassigned), s.travel))
+    level = search.CONSTRUCT_LEVEL
+    try:
+        search.CONSTRUCT_LEVEL = 3
+        first = search._construct(vehicles, jobs, as_bands(matrix), budget=30.0)
+    finally:
+        search.CONSTRUCT_LEVEL = level
+    assert sum(len(ids) for ids in first.values()) == len(jobs) - len(better.unassigned)
+    assert first == {r.vehicle: [s.job for s in r.stops] for r in better.routes}
+
+
+def test_routes_of_alike_technicians_go_back_to_who_had_most_of_them_summed_over_the_routes():
+    from mapping.solver.problem import _match
+
+    # Route 0 shares 3 jobs with technicians 0 and 2, route 1 shares 3 with technician 0 only: one
+    # route at a time would give technician 0 to route 0 and leave route 1 with none of its jobs.
+    assert _match([[3, 0, 3, 0], [3, 0, 0, 0]]) == [2, 0]
+    assert _match([[0, 1], [5, 0]]) == [1, 0]
+    assert _match([[2, 0, 0]]) == [0]
