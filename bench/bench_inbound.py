@@ -1,8 +1,12 @@
 """Inbound bench: SMS per second through the webhook with triage, against the ASGI server (target >= 100/s).
 
 The production path: `daphne hvaccrm.asgi:application` (README, Production) as subprocesses on
-loopback with DEBUG off, and a client holding several concurrent keep-alive connections (httpx),
-spread over the processes as a load balancer would. Each request is a signed generic-gateway SMS
+loopback with DEBUG off, and a client holding several concurrent keep-alive connections, spread over
+the processes as a load balancer would: a minimal HTTP/1.1 client on asyncio streams (a load
+generator as wrk is: request bytes made and signed before the timed run, each answer's status line,
+headers and body read and its status counted), because on one machine the client's CPU is taken
+from the server's processes; its requests are byte for byte the ones httpx sent before
+(BENCH_INBOUND_CLIENT=httpx runs that client, "httpx,raw" both against the same web processes). Each request is a signed generic-gateway SMS
 from one of 50 synthetic clients' numbers in Mokotów, among BENCH_INBOUND_CLIENTS other synthetic
 clients (the number match reads the client table): the signature check, E.164 normalisation, the
 client match, the rate limit in Redis, classification and the message with its outbox rows in one
@@ -165,7 +169,81 @@ def _requests(clients: list[Client], count: int, tag: str) -> list[tuple[bytes, 
     return out
 
 
-async def _drive(ports: list[int], requests: list[tuple[bytes, str]]) -> tuple[float, list[float], dict[int, int]]:
+# The load generator's bytes on the wire: the same request line and headers, in the same order, as
+# httpx 0.28 sends them (the client this bench used before), so the server sees the same requests.
+_HEAD = ("POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
+         "Connection: keep-alive\r\nUser-Agent: python-httpx/0.28.1\r\nContent-Type: application/json\r\n"
+         "X-Signature: {signature}\r\nX-Forwarded-Proto: https\r\nContent-Length: {length}\r\n\r\n")
+CLIENT_KINDS = os.environ.get("BENCH_INBOUND_CLIENT", "raw").split(",")
+
+
+def _wire(port: int, body: bytes, signature: str) -> bytes:
+    """One request's bytes, made before the timed run (the signature is already computed)."""
+    return _HEAD.format(path=PATH, port=port, signature=signature, length=len(body)).encode() + body
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response: the status, and whether the server keeps the connection. The
+    body is read by its Content-Length, or chunk by chunk, and dropped."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length, chunked, close = 0, False, False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            close = b"close" in value.lower()
+    if chunked:
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")  # no trailers are sent: the empty line
+    elif length:
+        await reader.readexactly(length)
+    return status, not close
+
+
+async def _drive_raw(ports: list[int], wires: dict[int, list[bytes]]) -> tuple[float, list[float], dict[int, int]]:
+    """_drive on raw asyncio streams: each connection writes pre-made request bytes and reads the
+    answer (status line, headers, body); a load generator as wrk is, so that its CPU, which the
+    server's processes share the machine with, stays small."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for index in range(len(next(iter(wires.values())))):
+        queue.put_nowait(index)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def worker(i: int) -> None:
+        port = ports[i % len(ports)]
+        own = wires[port]
+        reader = writer = None
+        try:
+            while not queue.empty():
+                index = queue.get_nowait()
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                t0 = time.perf_counter()
+                writer.write(own[index])
+                status, keep = await asyncio.wait_for(_response(reader), 60)
+                latencies.append(time.perf_counter() - t0)
+                statuses[status] = statuses.get(status, 0) + 1
+                if not keep:
+                    writer.close()
+                    reader = writer = None
+        finally:
+            if writer is not None:
+                writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(CONCURRENCY)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+async def _drive_httpx(ports: list[int], requests: list[tuple[bytes, str]]) -> tuple[float, list[float], dict[int, int]]:
     """CONCURRENCY connections, each sending its next request when the last answered; connection i
     talks to process i % len(ports) (what a load balancer in front of the processes does)."""
     queue: asyncio.Queue = asyncio.Queue()
@@ -188,6 +266,25 @@ async def _drive(ports: list[int], requests: list[tuple[bytes, str]]) -> tuple[f
     started = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(CONCURRENCY)))
     return time.perf_counter() - started, latencies, statuses
+
+
+def _prepare(ports: list[int], requests: list[tuple[bytes, str]], kind: str) -> object:
+    """What `_drive` sends, made before the timed run: for "raw" each request's bytes per port."""
+    if kind == "raw":
+        return {port: [_wire(port, body, signature) for body, signature in requests] for port in set(ports)}
+    if kind == "httpx":
+        return requests
+    raise SystemExit(f"unknown client {kind!r} (raw or httpx)")
+
+
+def _drive(ports: list[int], prepared: object, kind: str) -> tuple[float, list[float], dict[int, int]]:
+    """Drive the prepared requests over CONCURRENCY keep-alive connections (connection i to process
+    i % len(ports), as a load balancer spreads them), each sending its next request when the last
+    answered: the elapsed seconds, each request's latency, the count of each status. `kind`: "raw"
+    (asyncio streams, the default) or "httpx" (the previous client, to compare the client's CPU)."""
+    if kind == "raw":
+        return asyncio.run(_drive_raw(ports, prepared))
+    return asyncio.run(_drive_httpx(ports, prepared))
 
 
 def _cpu(proc: subprocess.Popen) -> float:
@@ -267,17 +364,18 @@ def _self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _measure(ports: list[int], procs: list[subprocess.Popen], requests: list[tuple[bytes, str]]) -> dict:
+def _measure(ports: list[int], procs: list[subprocess.Popen], requests: list[tuple[bytes, str]], kind: str) -> dict:
     """Drive the requests; the rate, the latencies, and the CPU spent per request by each process:
     the web processes, the PostgreSQL backends of our database (and the postmaster, shared), Redis
     (shared with whatever else uses it), this client, and the whole machine (every process:
     meaningful only on a quiet machine)."""
+    prepared = _prepare(ports, requests, kind)
     redis_proc = _redis_server()
     web_before, machine_before = sum(_cpu(proc) for proc in procs), _machine_busy()
     redis_before = sum(redis_proc.cpu_times()[:2]) if redis_proc else 0.0
     client_before = _self_cpu()
     with _Backends() as backends:
-        elapsed, latencies, statuses = asyncio.run(_drive(ports, requests))
+        elapsed, latencies, statuses = _drive(ports, prepared, kind)
     n = len(requests)
     per = lambda seconds: 1000 * seconds / n  # noqa: E731
     return {"rate": n / elapsed, "p50": 1000 * pct(latencies, 0.5), "p99": 1000 * pct(latencies, 0.99),
@@ -296,7 +394,7 @@ def _machine_busy() -> float:
 def _report(clients: list[Client], procs: int, server: str, tag: str, m: dict, floor: dict) -> None:
     saved = Message.objects.filter(conversation__client__in=clients, author_role="client",
                                    external_id__startswith=tag).count()
-    print(f"inbound SMS through the webhook with triage ({procs} {server} process(es), {CONCURRENCY} connections, "
+    print(f"inbound SMS through the webhook with triage ({procs} process(es): {server}, {CONCURRENCY} connections, "
           f"CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}, DB_POOL_MAX={os.environ.get('DB_POOL_MAX', '8')}, "
           f"{OTHERS + CLIENTS} clients): "
           f"{m['rate']:.0f} messages/s, per request p50 {m['p50']:.1f} ms p99 {m['p99']:.1f} ms "
@@ -320,15 +418,19 @@ def _run(clients: list[Client], count: int, server: str, round_: int) -> None:
     try:
         procs = [_start_web(port, log, server) for port, log in zip(ports, logs, strict=True)]
         # Warm-up: each process loads the classifier and opens its connections (not measured).
-        asyncio.run(_drive(ports, _requests(clients, 10 * max(count, CONCURRENCY), f"w{tag}")))
-        print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
-        measured = _measure(ports, procs, _requests(clients, MESSAGES, tag))
-        forged = [(body, "0" * 64) for body, _signature in _requests(clients, min(MESSAGES, 300), "f")]
-        floor = _measure(ports, procs, forged)
-        _report(clients, count, server, tag, measured, floor)
-        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-        if set(measured["statuses"]) != {200}:
-            print("errors in the web processes' logs: " + ", ".join(str(log) for log in logs))
+        warm_up = _requests(clients, 10 * max(count, CONCURRENCY), f"w{tag}")
+        _drive(ports, _prepare(ports, warm_up, CLIENT_KINDS[0]), CLIENT_KINDS[0])
+        # Client kinds one after the other against the same web processes (BENCH_INBOUND_CLIENT=httpx,raw
+        # compares the load generators' own CPU in one run).
+        for kind in CLIENT_KINDS:
+            print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
+            measured = _measure(ports, procs, _requests(clients, MESSAGES, f"{tag}{kind[0]}"), kind)
+            forged = [(body, "0" * 64) for body, _signature in _requests(clients, min(MESSAGES, 300), "f")]
+            floor = _measure(ports, procs, forged, kind)
+            _report(clients, count, f"{server}, {kind} client", f"{tag}{kind[0]}", measured, floor)
+            print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+            if set(measured["statuses"]) != {200}:
+                print("errors in the web processes' logs: " + ", ".join(str(log) for log in logs))
     finally:
         for proc in procs:
             proc.terminate()
