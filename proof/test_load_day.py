@@ -1,6 +1,6 @@
 """A day's traffic at once, against the stack `make run` starts (proof/load_stack.py: scripts/stack.py
 run with daphne, the Celery worker, the emergency worker and beat, on a database of its own cloned
-from a migrated, demo-seeded template), loopback only, with a bounded asyncio client (httpx +
+from a migrated, demo-seeded template), loopback only, with a bounded asyncio client (aiohttp +
 websockets) that times every request:
 
 - technician devices: a socket ticket (their API token), a socket held to the end, a position
@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import logging
 import os
 import random
 import subprocess
@@ -36,7 +35,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 import pytest
 import websockets
 
@@ -59,10 +58,26 @@ PORTAL_PAGES = ("/portal/", "/portal/visits/", "/portal/messages/", "/portal/agr
 OFFICE_PAGES = ("/communications/inbox/", "/mapping/board/")
 NOTIFICATIONS = "/api/communications/notifications/?undelivered=true"
 BOARD_EVENTS = {"job.updated", "booking.created", "route.updated"}
+# The client shares the stack's 2 cores, so its CPU is the stack's queueing: aiohttp, not httpx,
+# which cost ~34 ms of CPU to make a client (an SSL context, even for http://) and ~1.9 ms a GET
+# against aiohttp's ~0.03 ms and ~0.2 ms (docs/reliability.md, "The load client's own CPU").
+# As httpx did: each person's own session (cookie jar, keep-alive connection), no redirect
+# followed, 30 s to connect and between reads; the jar keeps cookies set by 127.0.0.1 (unsafe).
+TIMEOUT = aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30, sock_read=30)
 
 
-# httpx logs every request at INFO: tens of thousands of lines and the client's CPU, not the server's.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+def _session(url: str, **kwargs) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(url, timeout=TIMEOUT, cookie_jar=aiohttp.CookieJar(unsafe=True), **kwargs)
+
+
+class Answer:
+    """What the suite reads of a response: its status and its body, read in full inside the timing."""
+
+    def __init__(self, status_code: int, text: str) -> None:
+        self.status_code, self.text = status_code, text
+
+    def json(self):
+        return json.loads(self.text)
 
 
 class Meter:
@@ -94,11 +109,13 @@ class Meter:
         return rows
 
 
-async def _timed(meter: Meter, label: str, call) -> httpx.Response | None:
+async def _timed(meter: Meter, label: str, http: aiohttp.ClientSession, method: str, path: str,
+                 **kwargs) -> Answer | None:
     started = time.monotonic()
     try:
-        response = await call
-    except httpx.HTTPError as exc:
+        async with http.request(method, path, allow_redirects=False, **kwargs) as answer:
+            response = Answer(answer.status, await answer.text(errors="replace"))  # as httpx
+    except (aiohttp.ClientError, TimeoutError) as exc:
         meter.record(label, time.monotonic() - started, ok=False, why=repr(exc))
         return None
     ok = response.status_code < 400
@@ -136,8 +153,8 @@ async def _device(url: str, token: str, meter: Meter, until: float) -> None:
     app sends its positions over its socket (techapp/static/techapp/app.js: "location.ping", the POST
     only for positions queued while offline); PINGS=http sends them by POST /api/mapping/pings/."""
     await asyncio.sleep(random.uniform(0, RAMP))
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Token {token}"}, timeout=30) as http:
-        ticket = await _timed(meter, "POST /api/core/ws-ticket/", http.post("/api/core/ws-ticket/"))
+    async with _session(url, headers={"Authorization": f"Token {token}"}) as http:
+        ticket = await _timed(meter, "POST /api/core/ws-ticket/", http, "POST", "/api/core/ws-ticket/")
         if ticket is None or ticket.status_code != 201:
             return
         ws_url = url.replace("http://", "ws://") + "/ws/?ticket=" + ticket.json()["ticket"]
@@ -149,12 +166,13 @@ async def _device(url: str, token: str, meter: Meter, until: float) -> None:
             await _pings_on_socket(ws_url, meter, until)
 
 
-async def _pings_by_post(http: httpx.AsyncClient, meter: Meter, until: float) -> None:
+async def _pings_by_post(http: aiohttp.ClientSession, meter: Meter, until: float) -> None:
     seq, lat, lon = 0, 52.22 + random.uniform(-0.03, 0.03), 21.01 + random.uniform(-0.03, 0.03)
     await asyncio.sleep(random.uniform(0, PING_EVERY))
     while time.monotonic() < until:
         seq, lat, lon = seq + 1, lat + 0.0001, lon + 0.0001  # a van in town: ~13 m a ping
-        await _timed(meter, "POST /api/mapping/pings/", http.post("/api/mapping/pings/", json=_position(seq, lat, lon)))
+        await _timed(meter, "POST /api/mapping/pings/", http, "POST", "/api/mapping/pings/",
+                     json=_position(seq, lat, lon))
         await asyncio.sleep(PING_EVERY)
 
 
@@ -206,10 +224,10 @@ async def _office(url: str, session: str, meter: Meter, until: float) -> None:
         if any(f'"type": "{name}"' in frame or f'"type":"{name}"' in frame for name in BOARD_EVENTS):
             board_stale.set()
 
-    async with httpx.AsyncClient(base_url=url, cookies={"sessionid": session}, timeout=30) as http:
+    async with _session(url, cookies={"sessionid": session}) as http:
         for page in OFFICE_PAGES:
-            await _timed(meter, f"GET {page}", http.get(page))
-        await _timed(meter, f"GET {NOTIFICATIONS.split('?')[0]}", http.get(NOTIFICATIONS))
+            await _timed(meter, f"GET {page}", http, "GET", page)
+        await _timed(meter, f"GET {NOTIFICATIONS.split('?')[0]}", http, "GET", NOTIFICATIONS)
         ws_url = url.replace("http://", "ws://") + "/ws/"
         holder = asyncio.ensure_future(_hold(meter, "office", ws_url, until, on_event, origin=url,
                                              additional_headers={"Cookie": f"sessionid={session}"}))
@@ -219,22 +237,22 @@ async def _office(url: str, session: str, meter: Meter, until: float) -> None:
                 await asyncio.wait_for(board_stale.wait(), timeout=max(0.1, min(5.0, until - time.monotonic())))
                 await asyncio.sleep(0.5)
                 board_stale.clear()
-                await _timed(meter, "GET /mapping/board/", http.get("/mapping/board/"))
+                await _timed(meter, "GET /mapping/board/", http, "GET", "/mapping/board/")
             except TimeoutError:
                 pass
             if time.monotonic() >= next_page and time.monotonic() < until:
                 page = random.choice(OFFICE_PAGES)
-                await _timed(meter, f"GET {page}", http.get(page))
+                await _timed(meter, f"GET {page}", http, "GET", page)
                 next_page = time.monotonic() + random.uniform(*PAGE_EVERY)
         await holder
 
 
 async def _portal(url: str, session: str, meter: Meter, until: float) -> None:
     await asyncio.sleep(random.uniform(0, PAGE_EVERY[0]))
-    async with httpx.AsyncClient(base_url=url, cookies={"sessionid": session}, timeout=30) as http:
+    async with _session(url, cookies={"sessionid": session}) as http:
         while time.monotonic() < until:
             page = random.choice(PORTAL_PAGES)
-            await _timed(meter, f"GET {page}", http.get(page))
+            await _timed(meter, f"GET {page}", http, "GET", page)
             await asyncio.sleep(random.uniform(*PAGE_EVERY))
 
 
@@ -330,4 +348,5 @@ def _report_cpu(meter: Meter) -> None:
     answered = sum(len(v) for k, v in meter.latencies.items() if not k.endswith((" connect", " held")))
     if answered:
         print(f"  web processes: {web:.1f} s for {answered} requests and frames: {web / answered * 1e3:.1f} ms each; "
-              f"the whole stack without the client: {sum(v for k, v in used.items() if 'client' not in k):.1f} s")
+              f"the whole stack without the client: {sum(v for k, v in used.items() if 'client' not in k):.1f} s; "
+              f"the load client: {used['load client (this process)'] / answered * 1e3:.1f} ms each")
