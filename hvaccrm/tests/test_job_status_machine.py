@@ -15,7 +15,7 @@ from hvaccrm.tests.factories import ServiceJobFactory, TechnicianFactory
 pytestmark = pytest.mark.django_db(transaction=False)
 
 ALL = [s.value for s in JobStatus]
-LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
+LEGAL = sorted((a, b) for a, targets in TRANSITIONS.items() for b in targets)  # sets: a fixed order for xdist
 ILLEGAL = [(a, b) for a, b in itertools.product(ALL, ALL) if b not in TRANSITIONS[a]]
 
 
