@@ -20,7 +20,8 @@ position every 5 s on its socket, OFFICE=50 office sockets in the dispatch room,
 the same traffic at the same time against two real daphne servers on the same database and Redis
 (each its own channel prefix and technicians): A pushes every position at once (GPS_PUSH_INTERVAL_S
 =0, one frame per position per office socket, as before the batching), B coalesces them
-(GPS_PUSH_INTERVAL_S=1, the default). The traffic alternates: SECONDS to A, then to B, ROUNDS
+(GPS_PUSH_INTERVAL_S=1, the default); with BENCH_TREE_A=<another checkout of the project>, A runs that
+tree's code, also coalescing (an A/B of a code change on the same traffic). The traffic alternates: SECONDS to A, then to B, ROUNDS
 times, each window followed by up to DRAIN s for the office sockets to receive everything, so the
 two share the machine's conditions without starving each other. Figures per server: the CPU
 seconds of its process (/proc/<pid>/stat, not wall time) per position, the frames and positions
@@ -184,14 +185,15 @@ def _cpu_seconds(pid: int) -> float:
 class PositionServer:
     """One daphne serving the project, pushing positions at once (interval 0) or coalesced."""
 
-    def __init__(self, env: dict[str, str], name: str, interval: float, port: int) -> None:
+    def __init__(self, env: dict[str, str], name: str, interval: float, port: int, tree: Path | None = None) -> None:
         import subprocess
 
         self.name, self.interval, self.port = name, interval, port
+        self.tree = tree or Path(__file__).resolve().parent.parent
         env = {"DEBUG": "true", **env, "GPS_PUSH_INTERVAL_S": str(interval), "CHANNEL_PREFIX": f"bench-pos-{name}",
                "ALLOWED_HOSTS": "127.0.0.1,localhost"}
         self.proc = subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-                                      "hvaccrm.asgi:application"], env=env, cwd=Path(__file__).resolve().parent.parent)
+                                      "hvaccrm.asgi:application"], env=env, cwd=self.tree)
         self.acked: dict[int, float] = {}  # ping id -> when its ack arrived
         self.lags: list[float] = []
         self.frames = self.items = 0
@@ -310,7 +312,13 @@ def run_positions(server_env: dict[str, str]) -> None:
             probe.bind(("127.0.0.1", 0))
             ports.append(probe.getsockname()[1])
     people = {name: _bench_people(name, devices, office) for name in ("a", "b")}
-    servers = [PositionServer(server_env, "a", 0.0, ports[0]), PositionServer(server_env, "b", 1.0, ports[1])]
+    # BENCH_TREE_A: A runs another checkout of the project (e.g. `git archive` of the commit before a
+    # change), both coalescing: the same traffic measures that change's CPU per position.
+    tree_a = Path(os.environ["BENCH_TREE_A"]).resolve() if os.environ.get("BENCH_TREE_A") else None
+    if tree_a is not None:
+        print(f"A: the tree at {tree_a}; B: this tree ({Path(__file__).resolve().parent.parent})", flush=True)
+    servers = [PositionServer(server_env, "a", 1.0 if tree_a else 0.0, ports[0], tree_a),
+               PositionServer(server_env, "b", 1.0, ports[1])]
     try:
         for s in servers:
             s.wait_ready()

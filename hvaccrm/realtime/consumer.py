@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -161,6 +162,18 @@ def parse_frame(text_data: str | None, bytes_data: bytes | None):
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
+    # Messages whose handlers touch the database only through database_sync_to_async, which closes
+    # old connections itself, before and after, on the socket's thread. For every other message
+    # channels (4.2+) runs close_old_connections first, in that thread: one more thread hop for each
+    # position frame and each push to an office socket, the two messages of the fleet's traffic.
+    NO_CONNECTION_CLEANUP = frozenset({"websocket.receive", "realtime.push"})
+
+    async def dispatch(self, message: dict) -> None:
+        if message["type"] in self.NO_CONNECTION_CLEANUP:
+            await getattr(self, get_handler_name(message))(message)
+            return
+        await super().dispatch(message)
+
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])
         origin = headers.get(b"origin")

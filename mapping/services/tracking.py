@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,42 +90,94 @@ def location_ping_ingest(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Store one ping. Returns {"stored": bool, "status": "stored"|"duplicate"|"private"|"off_shift",
-    "ping": id|None}; a ping that fails validation raises PingRejected (code = reason)."""
+    "ping": id|None}; a ping that fails validation raises PingRejected (code = reason).
+
+    `technician` may be a snapshot kept between pings (a socket keeps its user's, so a position
+    costs no read): it is checked as it stands, and the write stores the ping only if the row still
+    holds the flags, shift hours and last position it was checked against (_ping_store). Anything
+    else (private mode or the end of a shift meanwhile, a position from another socket, a resent
+    seq, a rejection) is decided again from a fresh read, in the order below, and the snapshot is
+    refreshed in place."""
     now = now or timezone.now()
     if timezone.is_naive(device_time):
         device_time = timezone.make_aware(device_time, timezone.UTC)
-    # One query: the technician's current flags (they change while a socket stays open) and
-    # whether this seq was already stored.
-    resent = LocationPing.objects.filter(technician=OuterRef("pk"), seq=seq).values("pk")[:1]
-    technician = Technician.objects.annotate(resent_ping=Subquery(resent)).get(pk=technician.pk)
-    if technician.private_mode:
-        _push(technician, private=True)
-        return {"stored": False, "status": "private", "ping": None}
-    if not technician_on_shift_now(technician=technician, now=now):
-        return {"stored": False, "status": "off_shift", "ping": None}
-    if technician.resent_ping:
-        return {"stored": False, "status": "duplicate", "ping": technician.resent_ping}
-    _validate(technician=technician, latitude=latitude, longitude=longitude, accuracy=accuracy,
-              speed=speed, heading=heading, device_time=device_time, now=now)
-    try:
-        ping_id = _ping_store(technician_id=technician.pk, latitude=latitude, longitude=longitude,
-                              accuracy=accuracy, speed=speed, heading=heading, device_time=device_time, seq=seq)
-    except IntegrityError:
-        # The same ping raced in on two connections: the other one stored it.
-        existing = LocationPing.objects.filter(technician=technician, seq=seq).values_list("pk", flat=True).first()
-        return {"stored": False, "status": "duplicate", "ping": existing}
-    ping = LocationPing(pk=ping_id, technician=technician, latitude=latitude, longitude=longitude,
+    position = {"latitude": latitude, "longitude": longitude, "accuracy": accuracy, "speed": speed,
+                "heading": heading, "device_time": device_time}
+    if not technician.private_mode and technician_on_shift_now(technician=technician, now=now):
+        try:
+            _validate(technician=technician, now=now, **position)
+        except PingRejected:
+            pass  # perhaps against a stale snapshot: decided again below from a fresh read
+        else:
+            ping_id = _ping_store(technician=technician, seq=seq, **position)
+            if ping_id is not None:
+                return _stored(technician, ping_id=ping_id, seq=seq, now=now, **position)
+    for _attempt in range(3):
+        resent = _technician_reload(technician, seq=seq)
+        if technician.private_mode:
+            _push(technician, private=True)
+            return {"stored": False, "status": "private", "ping": None}
+        if not technician_on_shift_now(technician=technician, now=now):
+            return {"stored": False, "status": "off_shift", "ping": None}
+        if resent:
+            return {"stored": False, "status": "duplicate", "ping": resent}
+        _validate(technician=technician, now=now, **position)
+        ping_id = _ping_store(technician=technician, seq=seq, **position)
+        if ping_id is not None:
+            return _stored(technician, ping_id=ping_id, seq=seq, now=now, **position)
+    # The row changed between each read and its write (three times): let the device send it again.
+    raise PingRejected("conflict", _("The position could not be stored; send it again."))
+
+
+def _stored(technician: Technician, *, ping_id: int, seq: int, now: datetime, latitude: float, longitude: float,
+            accuracy: float, speed: float | None, heading: float | None, device_time: datetime) -> dict[str, Any]:
+    """After the write: the snapshot follows the row (the statement moved it only for a newer fix)."""
+    if technician.last_position_at is None or technician.last_position_at <= device_time:
+        technician.last_latitude, technician.last_longitude = latitude, longitude
+        technician.last_accuracy_m, technician.last_position_at = accuracy, device_time
+    ping = LocationPing(pk=ping_id, technician_id=technician.pk, latitude=latitude, longitude=longitude,
                         accuracy_m=accuracy, speed_mps=speed, heading=heading, device_time=device_time, seq=seq)
     transaction.on_commit(lambda: _push(technician, ping=ping))
     if device_time >= now - timedelta(seconds=60):
         technician_eta_refresh(technician_id=technician.pk, latitude=latitude, longitude=longitude, now=now)
-    return {"stored": True, "status": "stored", "ping": ping.pk}
+    return {"stored": True, "status": "stored", "ping": ping_id}
+
+
+_SNAPSHOT = ("active", "on_shift", "private_mode", "shift_start", "shift_end", "last_latitude", "last_longitude",
+             "last_accuracy_m", "last_position_at")
+
+
+def _technician_reload(technician: Technician, *, seq: int) -> int | None:
+    """Refresh the snapshot's flags, shift hours and last position in place (they change while a
+    socket stays open); returns the id of the ping already stored with this seq, if any. One
+    statement, written out: the ORM's query building was a third of a position's CPU."""
+    pings, techs = LocationPing._meta.db_table, Technician._meta.db_table
+    sql = (f"SELECT {', '.join(_SNAPSHOT)}, (SELECT id FROM {pings} WHERE technician_id = %s AND seq = %s)"  # noqa: S608 - our tables and columns, values are parameters
+           f" FROM {techs} WHERE id = %s")
+    with connection.cursor() as cur:
+        cur.execute(sql, [technician.pk, seq, technician.pk])
+        row = cur.fetchone()
+    if row is None:
+        raise Technician.DoesNotExist(f"technician {technician.pk} does not exist")
+    for name, value in zip(_SNAPSHOT, row, strict=False):
+        setattr(technician, name, value)
+    return row[-1]
+
+
+_eta_tried: dict[int, float] = {}  # technician id -> when this process last asked the shared gate
 
 
 def technician_eta_refresh(*, technician_id: int, latitude: float, longitude: float,
                            now: datetime | None = None) -> ServiceJob | None:
     """While a technician drives to a job (en route), its ETA follows the live position: at most
     one recomputation a minute per technician, saved when it moves by two minutes or more."""
+    # The gate is shared by the web processes (Redis); this process first asks its own memory, so a
+    # position costs no Redis round trip in the 59 seconds of each minute when the answer is no. (A
+    # minute refused here because another process took it may wait up to one more minute.)
+    last = _eta_tried.get(technician_id)
+    if last is not None and time.monotonic() - last < 60:
+        return None
+    _eta_tried[technician_id] = time.monotonic()
     if not cache.add(f"mapping:eta-refresh:{technician_id}", 1, timeout=60):
         return None
     now = now or timezone.now()
@@ -143,30 +194,47 @@ def technician_eta_refresh(*, technician_id: int, latitude: float, longitude: fl
     return job_eta_set(job=job, eta=eta)
 
 
-def _ping_store(*, technician_id: int, latitude: float, longitude: float, accuracy: float, speed: float | None,
-                heading: float | None, device_time: datetime, seq: int) -> int:
+def _ping_store(*, technician: Technician, latitude: float, longitude: float, accuracy: float,
+                speed: float | None, heading: float | None, device_time: datetime, seq: int) -> int | None:
     """The hot path of tracking in one statement and one transaction: insert the ping and, when it is
-    the newest fix, move the technician's last position. Telemetry does not wait for the WAL flush
-    (synchronous_commit off for this transaction only): a crash may lose the last few pings, which
-    the next ones replace; nothing else is affected."""
+    the newest fix, move the technician's last position; but only while the technician's row is as
+    `technician` says (active, on shift, not private, the same shift hours and last position, which
+    the caller checked the ping against) and no ping of this seq is stored. The row is locked first,
+    so private mode or the end of a shift committed meanwhile is seen (the statement then stores
+    nothing) and cannot be undone by this position. None: nothing stored (the caller reads afresh).
+    Telemetry does not wait for the WAL flush (synchronous_commit off for this transaction only): a
+    crash may lose the last few pings, which the next ones replace; nothing else is affected."""
     pings, techs = LocationPing._meta.db_table, Technician._meta.db_table
     sql = f"""
         WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+        t AS (
+            SELECT id FROM {techs}
+            WHERE id = %s AND active AND on_shift AND NOT private_mode AND shift_start = %s AND shift_end = %s
+              AND last_latitude IS NOT DISTINCT FROM %s::double precision
+              AND last_longitude IS NOT DISTINCT FROM %s::double precision
+              AND last_accuracy_m IS NOT DISTINCT FROM %s::double precision
+              AND last_position_at IS NOT DISTINCT FROM %s::timestamptz
+            FOR UPDATE),
         ins AS (
             INSERT INTO {pings} (technician_id, latitude, longitude, accuracy_m, speed_mps, heading,
                                  device_time, seq, received_at, reduced)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now(), false) RETURNING id),
+            SELECT t.id, %s, %s, %s, %s::double precision, %s::double precision, %s, %s, now(), false FROM t
+            ON CONFLICT (technician_id, seq) DO NOTHING
+            RETURNING id),
         upd AS (
             UPDATE {techs} SET last_latitude = %s, last_longitude = %s, last_accuracy_m = %s,
                                last_position_at = %s
             WHERE id = %s AND (last_position_at IS NULL OR last_position_at <= %s)
               AND EXISTS (SELECT 1 FROM ins))
         SELECT ins.id FROM ins, cfg"""  # noqa: S608 - table names are ours, values are parameters
-    params = [technician_id, latitude, longitude, accuracy, speed, heading, device_time, seq,
-              latitude, longitude, accuracy, device_time, technician_id, device_time]
+    t = technician
+    params = [t.pk, t.shift_start, t.shift_end, t.last_latitude, t.last_longitude, t.last_accuracy_m, t.last_position_at,
+              latitude, longitude, accuracy, speed, heading, device_time, seq,
+              latitude, longitude, accuracy, device_time, t.pk, device_time]
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(sql, params)
-        return cur.fetchone()[0]
+        row = cur.fetchone()
+    return row[0] if row else None
 
 
 def _interval() -> float:

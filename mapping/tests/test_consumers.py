@@ -140,3 +140,91 @@ async def test_private_mode_reaches_the_office_at_once_and_no_older_position_fol
     assert await _locations_until_quiet(office, quiet=2.5) == []  # the held position was replaced
     await device.disconnect()
     await office.disconnect()
+
+
+# A socket keeps its technician row between positions (the snapshot the write checks against):
+# what changes the row while the socket is open must still decide the next position.
+
+
+async def test_private_mode_switched_on_while_the_socket_is_open_stores_no_further_position(technician_mokotow):
+    from mapping.services import technician_private_mode_set
+
+    tech_user = await sync_to_async(lambda: technician_mokotow.user)()
+    device = await _connect(tech_user)
+    await device.send_to(text_data=_frame(1))
+    assert (await _next(device, "ack"))["data"]["status"] == "stored"
+    await sync_to_async(technician_private_mode_set)(technician=technician_mokotow, private=True)
+    await device.send_to(text_data=_frame(2, latitude=52.1931))
+    assert (await _next(device, "ack"))["data"] == {"stored": False, "status": "private", "ping": None}
+    await sync_to_async(technician_private_mode_set)(technician=technician_mokotow, private=False)
+    await device.send_to(text_data=_frame(3, latitude=52.1932))
+    assert (await _next(device, "ack"))["data"]["status"] == "stored"
+    assert await sync_to_async(lambda: sorted(LocationPing.objects.values_list("seq", flat=True)))() == [1, 3]
+    await device.disconnect()
+
+
+async def test_a_shift_ended_or_moved_while_the_socket_is_open_stores_no_further_position(technician_mokotow):
+    from datetime import time as day_time
+
+    from hvaccrm.models import Technician
+    from mapping.services import technician_shift_set
+
+    tech_user = await sync_to_async(lambda: technician_mokotow.user)()
+    device = await _connect(tech_user)
+    await device.send_to(text_data=_frame(1))
+    assert (await _next(device, "ack"))["data"]["status"] == "stored"
+    await sync_to_async(technician_shift_set)(technician=technician_mokotow, on_shift=False)
+    await device.send_to(text_data=_frame(2))
+    assert (await _next(device, "ack"))["data"]["status"] == "off_shift"
+    await sync_to_async(technician_shift_set)(technician=technician_mokotow, on_shift=True)
+    # The office moves the shift's hours to a window that excludes now (an admin edit, no push).
+    hour = timezone.localtime().hour
+    start, end = (day_time(hour - 2), day_time(hour - 1)) if hour >= 3 else (day_time(hour + 2), day_time(hour + 3))
+    await sync_to_async(Technician.objects.filter(pk=technician_mokotow.pk).update)(shift_start=start, shift_end=end)
+    await device.send_to(text_data=_frame(3))
+    assert (await _next(device, "ack"))["data"]["status"] == "off_shift"
+    assert await sync_to_async(lambda: list(LocationPing.objects.values_list("seq", flat=True)))() == [1]
+    await device.disconnect()
+
+
+async def test_a_jump_is_judged_against_the_last_position_another_connection_stored(technician_mokotow):
+    """The socket's own last position is not the row's when a position came another way (the POST
+    of positions queued offline, a second socket): each check uses the row's."""
+    from hvaccrm.models import Technician
+    from mapping.services import location_ping_ingest
+
+    tech_user = await sync_to_async(lambda: technician_mokotow.user)()
+    device = await _connect(tech_user)
+    now = timezone.now()
+    await device.send_to(text_data=_frame(1, device_time=(now - timedelta(seconds=300)).isoformat()))
+    assert (await _next(device, "ack"))["data"]["status"] == "stored"
+    # 5.5 km north, stored through the service as the POST does (its own read of the row).
+    await sync_to_async(location_ping_ingest)(
+        technician=await sync_to_async(Technician.objects.get)(pk=technician_mokotow.pk), latitude=52.2430,
+        longitude=21.0250, accuracy=9, device_time=now - timedelta(seconds=10), seq=2)
+    # Near the socket's own last fix but 5.5 km from the row's, 8 s later: a jump.
+    await device.send_to(text_data=_frame(3, latitude=52.1931, device_time=(now - timedelta(seconds=2)).isoformat()))
+    error = await _next(device, "error")
+    assert error["id"] == "p3" and error["code"] == "implausible_jump"
+    # Near the row's last fix: stored, although 5.5 km from the socket's own last one.
+    await device.send_to(text_data=_frame(4, latitude=52.2431, device_time=(now - timedelta(seconds=1)).isoformat()))
+    assert (await _next(device, "ack"))["data"]["status"] == "stored"
+    assert await sync_to_async(lambda: sorted(LocationPing.objects.values_list("seq", flat=True)))() == [1, 2, 4]
+    await device.disconnect()
+
+
+async def test_a_frame_the_fast_reading_does_not_take_is_judged_by_the_serializer(technician_mokotow):
+    tech_user = await sync_to_async(lambda: technician_mokotow.user)()
+    device = await _connect(tech_user)
+    frame = json.loads(_frame(1, latitude="52.1930"))
+    frame["data"]["seq"] = 1.0  # a numeric string and 1.0: what the serializer accepts
+    await device.send_to(text_data=json.dumps(frame))
+    assert (await _next(device, "ack"))["data"]["status"] == "stored"
+    await device.send_to(text_data=_frame(2, device_time="yesterday"))
+    error = await _next(device, "error")
+    assert error["code"] == "invalid" and "device_time" in error["errors"]
+    frame = json.loads(_frame(3))
+    frame["data"]["seq"] = -1
+    await device.send_to(text_data=json.dumps(frame))
+    assert "seq" in (await _next(device, "error"))["errors"]
+    await device.disconnect()
