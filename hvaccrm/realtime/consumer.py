@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,6 +35,7 @@ from hvaccrm.errors import ServiceError
 from hvaccrm.realtime import groups as g
 from hvaccrm.realtime import presence
 from hvaccrm.realtime.registry import frame_type
+from hvaccrm.realtime.socket_db import socket_db as database_sync_to_async
 from hvaccrm.realtime.tickets import ticket_redeem
 
 logger = logging.getLogger(__name__)
