@@ -65,3 +65,28 @@ def test_a_job_dragged_onto_a_technician_is_placed_and_a_second_dispatchers_boar
     # The second dispatcher's board re-draws from the push: the job leaves the tray.
     other.wait_for_selector(f'table.tray tr[data-job="{job.pk}"]', state="detached")
     assert ServiceJob.objects.filter(technician=target, slot_held=True).count() == 1
+
+
+def _route_updated(day) -> None:
+    from hvaccrm.realtime import events
+    from hvaccrm.realtime import groups as g
+
+    event = events.make_event("route.updated", row_id=1, data={"day": day.isoformat(), "technician": None,
+                                                               "version": 2, "reason": "nightly"})
+    events.send_now([g.dispatch_group()], event)
+
+
+def test_the_board_ignores_another_days_route_push_and_reloads_for_its_own(
+        live_asgi_url, browser_page, dispatcher, same_channel_prefix_as_the_server):
+    # The nightly plan of the next days pushes a route.updated per route: an open board of today
+    # re-fetched itself for each (issue 21's load: 50 boards, ~15 reloads each in a minute).
+    day = timezone.localdate()
+    TechnicianFactory(home_district=district("wola"), shift_start=time(8), shift_end=time(18))
+    page = browser_page
+    _login(page, live_asgi_url, dispatcher.username, f"/mapping/board/?day={day.isoformat()}")
+    page.wait_for_selector('table.board[data-live="1"]')
+    _route_updated(day + timedelta(days=1))
+    page.wait_for_timeout(1500)  # board.js reloads 0.5 s after a push it takes
+    assert page.locator("table.board[data-refreshed]").count() == 0
+    _route_updated(day)
+    page.wait_for_selector("table.board[data-refreshed]")

@@ -86,6 +86,8 @@
     onState: function (state) { board.setAttribute("data-live", state === "live" ? "1" : "0"); },
     onReconnect: reload,
     onEvent: function (ev) {
+      // Another day's plan (the nightly plan of the next days: a push per route) leaves this board as it is.
+      if (ev.type === "route.updated" && ev.data && ev.data.day && ev.data.day !== board.dataset.day) { return; }
       if (ev.type === "job.updated" || ev.type === "booking.created" || ev.type === "route.updated") { reload(); }
     }
   });
