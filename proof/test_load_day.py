@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -64,6 +65,11 @@ BOARD_EVENTS = {"job.updated", "booking.created", "route.updated"}
 # As httpx did: each person's own session (cookie jar, keep-alive connection), no redirect
 # followed, 30 s to connect and between reads; the jar keeps cookies set by 127.0.0.1 (unsafe).
 TIMEOUT = aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30, sock_read=30)
+
+
+def _board_day() -> str:
+    """The day /mapping/board/ shows by default: today in the office's time zone."""
+    return datetime.now(ZoneInfo("Europe/Warsaw")).date().isoformat()
 
 
 def _session(url: str, **kwargs) -> aiohttp.ClientSession:
@@ -221,8 +227,12 @@ async def _office(url: str, session: str, meter: Meter, until: float) -> None:
     board_stale = asyncio.Event()
 
     def on_event(frame: str) -> None:
-        if any(f'"type": "{name}"' in frame or f'"type":"{name}"' in frame for name in BOARD_EVENTS):
-            board_stale.set()
+        if not any(f'"type": "{name}"' in frame or f'"type":"{name}"' in frame for name in BOARD_EVENTS):
+            return
+        event = json.loads(frame)  # as board.js: a route of another day than the board's is ignored
+        if event["type"] == "route.updated" and event.get("data", {}).get("day") not in (None, _board_day()):
+            return
+        board_stale.set()
 
     async with _session(url, cookies={"sessionid": session}) as http:
         for page in OFFICE_PAGES:
@@ -285,6 +295,10 @@ def _env(tmp_path) -> dict[str, str]:
     """The environment `make run` would have: no TESTING, no eager Celery; this run's Redis prefixes."""
     env = {k: v for k, v in os.environ.items() if k not in ("TESTING", "CELERY_TASK_ALWAYS_EAGER")}
     env.update({"DEBUG": "true", "EMAIL_FILE_PATH": str(tmp_path / "mail"), "WEB_PROCESSES": WEB_PROCESSES})
+    # Beat's own schedule, not make run's var/celerybeat-schedule: that file says when the demo
+    # database's nightly jobs last ran, so a run started after 03:30 (Warsaw) ran the horizon plan
+    # of the next days (a core for ~80 s) at once, in the middle of the day's traffic.
+    env["BEAT_SCHEDULE_FILE"] = str(tmp_path / "celerybeat-schedule")
     return env
 
 

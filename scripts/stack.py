@@ -274,7 +274,7 @@ def cmd_run() -> int:
                 {"CONN_MAX_AGE": "600", **worker_env}),
             "beat": background("beat", [
                 PY, "-m", "celery", "-A", "hvaccrm", "beat", "-l", "warning", "-s",
-                str(VAR / "celerybeat-schedule")], worker_env),
+                env.get("BEAT_SCHEDULE_FILE", str(VAR / "celerybeat-schedule"))], worker_env),
         }
         base = f"http://{host}:{port}"
         print(
