@@ -114,6 +114,21 @@ class TimeBands:
             return 0
         return int(self.matrices[self.band(t)][i, j])
 
+    def mean(self, a: int, b: int) -> np.ndarray:
+        """Edge by edge, the bands' travel times weighted by how long each lasts between a and b."""
+        if b <= a:
+            return self.matrices[self.band(a)].copy()
+        weights = np.zeros(len(self.starts))
+        t = a
+        while t < b:
+            k = self.band(t)
+            day = t - t % DAY_S
+            nxt = day + (self.starts[k + 1] if k + 1 < len(self.starts) else DAY_S)
+            weights[k] += min(b, nxt) - t
+            t = min(b, nxt)
+        total = sum(w * self.matrices[k].astype(np.float64) for k, w in enumerate(weights) if w)
+        return np.rint(total / weights.sum()).astype(np.int64)
+
     def slowest(self, a: int, b: int) -> np.ndarray:
         """Edge by edge, the slowest of the bands that departures between a and b meet."""
         met = {self.band(a)}

@@ -90,9 +90,15 @@ def _clients(jobs: list[Job], layout: _Layout, *, dims: int, limit: bool, base_p
 
 def _profile_matrix(v: Vehicle, band, cannot: np.ndarray, tt: TimeBands, sub: list[np.ndarray],
                     layout: _Layout, big: int) -> np.ndarray:
-    """The technician's travel times (the band of their shift's start, or the slowest band met during
-    the shift), with edges into the jobs they cannot do longer than any shift."""
-    m = layout.restrict(tt.slowest(v.shift[0], v.shift[1])) if band == "slow" else sub[band].copy()
+    """The technician's travel times (the band of their shift's start, the bands met during the shift
+    weighted by time, or the slowest of them), with edges into the jobs they cannot do longer than any
+    shift."""
+    if band == "slow":
+        m = layout.restrict(tt.slowest(v.shift[0], v.shift[1]))
+    elif band == "mean":
+        m = layout.restrict(tt.mean(v.shift[0], v.shift[1]))
+    else:
+        m = sub[band].copy()
     if len(cannot):
         cols = layout.depots + cannot
         m[:, cols] = big
@@ -101,7 +107,7 @@ def _profile_matrix(v: Vehicle, band, cannot: np.ndarray, tt: TimeBands, sub: li
 
 
 def _profiles(vehicles: list[Vehicle], compat: dict[int, set[int]], tt: TimeBands, sub: list[np.ndarray],
-              layout: _Layout, big: int, *, slow: set[int]):
+              layout: _Layout, big: int, *, slow: Mapping[int, str]):
     """Each technician's routing profile (travel times of their band, incompatible jobs blocked) and
     vehicle type. Technicians alike in every respect (start, end, shift, capacity, job limit, profile)
     share one vehicle type with that many available: PyVRP's search treats a fleet of identical
@@ -120,8 +126,9 @@ def _profiles(vehicles: list[Vehicle], compat: dict[int, set[int]], tt: TimeBand
         cannot = np.array(sorted(c for c, (j, _w) in enumerate(layout.clients) if j.id not in compat[v.id]),
                           dtype=np.int64)
         incompatible[k] = cannot
-        band = "slow" if v.id in slow else tt.band(v.shift[0])
-        key = (band, tuple(cannot.tolist()), (v.shift[0], v.shift[1]) if band == "slow" else None)
+        band = slow.get(v.id, "start")
+        band = tt.band(v.shift[0]) if band == "start" else band
+        key = (band, tuple(cannot.tolist()), (v.shift[0], v.shift[1]) if isinstance(band, str) else None)
         if key not in profile_keys:
             profile_keys.append(key)
             matrices.append(_profile_matrix(v, band, cannot, tt, sub, layout, big))
@@ -145,7 +152,7 @@ def _vehicle_type(v: Vehicle, layout: _Layout, *, dims: int, limit: bool, profil
 
 
 def _build(vehicles: list[Vehicle], jobs: list[Job], compat: dict[int, set[int]], tt: TimeBands,
-           *, required: bool, slow: set[int]) -> _Model:
+           *, required: bool, slow: Mapping[int, str]) -> _Model:
     dims = max([len(v.capacity) for v in vehicles] + [len(j.demand) for j in jobs] + [0])
     limit = any(v.max_jobs is not None for v in vehicles)
     layout = _layout(vehicles, jobs)

@@ -11,7 +11,7 @@ import pytest
 
 from hvaccrm.tests.shared import SHARED_DATA
 from mapping.solomon import instance_read, solution_distance
-from mapping.solver import Job, SolverInputError, TimeBands, Vehicle, nearest_neighbour, solve
+from mapping.solver import Job, SolverInputError, TimeBands, Vehicle, nearest_neighbour, schedule, solve
 from mapping.solver_vroom import solve_vroom
 from mapping.tests.validator import violations
 
@@ -185,7 +185,7 @@ def test_alike_technicians_share_one_vehicle_type_and_a_re_plan_keeps_who_does_w
     crew = [replace(base, id=500 + k) for k in range(4)]
     compat = {v.id: {j.id for j in jobs} for v in crew}
     model = _build(crew, jobs, compat, TimeBands(starts=(0,), matrices=(np.asarray(matrix),)), required=False,
-                   slow=set())
+                   slow={})
     assert model.data.num_vehicle_types == 1 and model.data.vehicle_type(0).num_available == 4
     assert model.data.num_profiles == 1
 
@@ -206,7 +206,7 @@ def test_the_search_starts_with_penalties_on_the_problem_scale_not_pyvrps_fixed_
     vehicles, jobs, matrix = random_day(8)
     compat = {v.id: {j.id for j in jobs} for v in vehicles}
     model = _build(vehicles, jobs, compat, TimeBands(starts=(0,), matrices=(np.asarray(matrix),)), required=False,
-                   slow=set())
+                   slow={})
     from mapping.solver.search import PENALTY_SCALE as k
 
     loads, time_warp, _distance = _penalties(model.data)
@@ -228,7 +228,7 @@ def test_with_hour_bands_the_search_starts_with_the_lower_penalty_scale():
     vehicles, jobs, matrix = random_day(8)
     compat = {v.id: {j.id for j in jobs} for v in vehicles}
     model = _build(vehicles, jobs, compat, TimeBands(starts=(0,), matrices=(np.asarray(matrix),)), required=False,
-                   slow=set())
+                   slow={})
     loads, time_warp, _ = _penalties(model.data, BANDS_PENALTY_SCALE)
     assert time_warp == BANDS_PENALTY_SCALE
     # Job limits and capacities keep their penalty: at the bands' scale a limit of one job was broken
@@ -294,3 +294,51 @@ def test_routes_of_alike_technicians_go_back_to_who_had_most_of_them_summed_over
     assert _match([[3, 0, 3, 0], [3, 0, 0, 0]]) == [2, 0]
     assert _match([[0, 1], [5, 0]]) == [1, 0]
     assert _match([[2, 0, 0]]) == [0]
+
+
+def test_the_mean_of_the_bands_weighs_each_band_by_the_time_the_shift_spends_in_it():
+    m = np.full((2, 2), 600, dtype=np.int64)
+    np.fill_diagonal(m, 0)
+    bands = _rush_bands(m)  # 15-18 twice as slow
+    # 12-18: three hours at 600 s, three at 1,200 s
+    assert bands.mean(12 * 3600, 18 * 3600)[0, 1] == 900
+    # 12-20: five hours at 600 s, three at 1,200 s
+    assert bands.mean(12 * 3600, 20 * 3600)[0, 1] == round((5 * 600 + 3 * 1200) / 8)
+    assert bands.mean(9 * 3600, 12 * 3600)[0, 1] == 600
+    assert bands.slowest(12 * 3600, 20 * 3600)[0, 1] == 1200
+
+
+def test_jobs_the_hour_bands_drop_are_put_back_where_they_keep_their_route_whole():
+    from mapping.solver.search import _repair
+
+    # A line of points 600 s apart at midday; the evening peak (15-18) doubles every leg.
+    matrix = _line(6)
+    bands = _rush_bands(matrix)
+    early = Vehicle(id=1, start=0, end=0, shift=(8 * 3600, 16 * 3600))
+    late = Vehicle(id=2, start=0, end=0, shift=(12 * 3600, 20 * 3600))
+    jobs = [Job(id=k, location=k, service=1800, windows=((8 * 3600, 20 * 3600),)) for k in range(1, 6)]
+    jobs.append(Job(id=6, location=5, service=1800, windows=((16 * 3600, 17 * 3600),), priority=90))
+    compat = {1: {j.id for j in jobs}, 2: {j.id for j in jobs}}
+    # The search's plan gave the 16-17 job to the technician whose shift ends at 16: re-timed, it breaks.
+    sequences = {1: [jobs[0], jobs[1], jobs[5]], 2: [jobs[2], jobs[3], jobs[4]]}
+    repaired = _repair([early, late], sequences, jobs, compat, bands, until=float("inf"))
+    held = {vid: [j.id for j in seq] for vid, seq in repaired.items()}
+    assert sorted(sum(held.values(), [])) == [1, 2, 3, 4, 5, 6]
+    assert 6 in held[2] and held[1] == [1, 2]
+    solution_routes = [schedule(v, repaired[v.id], bands) for v in (early, late)]
+    assert all(dropped == [] for _plan, dropped in solution_routes)
+    # Nothing is tried once the clock has passed `until`: the dropped job stays out.
+    stale = _repair([early, late], sequences, jobs, compat, bands, until=0)
+    assert sorted(j.id for seq in stale.values() for j in seq) == [1, 2, 3, 4, 5]
+
+
+def test_with_hour_bands_the_plan_serves_no_fewer_jobs_than_the_old_core_re_timed():
+    vehicles, jobs, matrix = random_day(12)
+    vehicles = [replace(v, shift=((8 if v.id % 2 else 12) * 3600, (16 if v.id % 2 else 20) * 3600)) for v in vehicles]
+    bands = _rush_bands(matrix)
+    with_bands = solve(vehicles, jobs, bands, timeout_s=2)
+    assert violations(vehicles, jobs, bands, with_bands) == []
+    old = solve_vroom(vehicles, jobs, np.asarray(matrix), exploration_level=3)
+    by_v, by_j = {v.id: v for v in vehicles}, {j.id: j for j in jobs}
+    old_kept = sum(len(schedule(by_v[r.vehicle], [by_j[s.job] for s in r.stops], bands)[0].stops) for r in old.routes)
+    assert len(jobs) - len(with_bands.unassigned) >= old_kept
