@@ -83,7 +83,15 @@ BAND_STEPS = ("mean", "slow")
 # With hour bands, the share of the budget kept for putting back the jobs the re-timing dropped
 # (`_repair`: about 10 ms per job tried on 30 x 300).
 REPAIR_SHARE = 0.05
-CONSTRUCT_SHARE = 0.3
+# 0.5 since the fifth pass where technicians differ in the jobs they can do (skills, pins): on
+# 30 x 300 level 3 needs 5-7 s to converge and from its converged plan PyVRP ends lower than from a
+# plan cut at 3 s (tuning days 0, 1 x PyVRP seeds 0, 1000, 10 CPU s, mean travel vs the old plan:
+# share 0.15 0.974, 0.3 0.950, 0.5 0.931, 0.7 0.934, 0.9 0.932); VROOM stops once converged (12 x 120
+# about 1 s). Where every vehicle can do every job (Solomon, Gehring-Homberger) PyVRP's search moves
+# jobs between routes freely and VROOM's long-route plans are a poor basin: 0.3 is kept there (12
+# of the 60 200-customer instances, 5 CPU s: average gap -4.09 % at 0.3, -3.64 % at 0.5).
+CONSTRUCT_SHARE = 0.5
+CONSTRUCT_SHARE_ALIKE = 0.3
 
 
 def penalty_scale(tt: TimeBands) -> float:
@@ -139,7 +147,8 @@ def solve(
     # of 120, 8 runs), so those days keep the level-0 start and PyVRP's defaults.
     one_band = len(tt.starts) == 1
     if current is None:
-        current = _construct(fleet, plannable, tt, (deadline - now()) * CONSTRUCT_SHARE * one_band)
+        share = CONSTRUCT_SHARE_ALIKE if len({frozenset(compat[v.id]) for v in fleet}) == 1 else CONSTRUCT_SHARE
+        current = _construct(fleet, plannable, tt, (deadline - now()) * share * one_band)
     start = current
     short = one_band and (deadline - now()) / len(plannable) < SHORT_BUDGET_S_PER_JOB
     for round_ in range(rounds):
@@ -309,10 +318,12 @@ def _construct(fleet: list[Vehicle], jobs: list[Job], tt: TimeBands, budget: flo
     as good on the tuning subset and better on most of the instances where PyVRP's search stalls
     from its own start (R112 +1.72 -> +0.62 %, R208 +1.40 -> +0.18 %); see docs/mapping.md. With a
     `budget`, VROOM at CONSTRUCT_LEVEL gets that long (wall clock: VROOM's own timeout) and the better
-    of the two plans (more jobs, then less travel) is the start."""
+    of the two plans (more jobs, then less travel) is the start. With hour bands VROOM plans with the
+    bands of the day weighted by time, as the first band round does."""
     from mapping.solver_vroom import solve_vroom
 
-    matrix = tt.matrices[tt.band(min(v.shift[0] for v in fleet))]
+    matrix = (tt.matrices[0] if len(tt.starts) == 1 else
+              tt.mean(min(v.shift[0] for v in fleet), max(v.shift[1] for v in fleet)))
     first = solve_vroom(fleet, jobs, matrix, exploration_level=0)
     if CONSTRUCT_LEVEL and budget >= 0.1:
         deeper = solve_vroom(fleet, jobs, matrix, exploration_level=CONSTRUCT_LEVEL, timeout_s=budget)
