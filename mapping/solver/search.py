@@ -174,10 +174,11 @@ def solve(
 def _repair(fleet: list[Vehicle], sequences: Mapping[int, list[Job]], plannable: list[Job],
             compat: Mapping[int, set[int]], tt: TimeBands, *, until: float) -> dict[int, list[Job]]:
     """With hour bands: each route re-timed with the real times (what breaks is dropped), then every
-    job that no route holds put back, most urgent first, where it adds the least real travel and
-    keeps its route whole, while the clock is before `until`. The band rounds plan some technicians
-    in their slowest band, so their routes end with room that the search did not see (30 x 300 days:
-    the plan kept fewer jobs than its start and the start won, 1.19-1.23 of the old travel)."""
+    job that no route holds put back, most urgent first, while the clock is before `until`: where it
+    adds the least real travel and keeps its route whole, or else in place of one job that then
+    fits on another route (an ejection of depth one). The band rounds plan technicians with
+    estimated times, so re-timed routes lose jobs or end with room the search did not see (30 x 300
+    days: the plan kept fewer jobs than its start and the start won, 1.19-1.23 of the old travel)."""
     job = {j.id: j for j in plannable}
     seq: dict[int, list[Job]] = {}
     cost: dict[int, int] = {}
@@ -188,20 +189,48 @@ def _repair(fleet: list[Vehicle], sequences: Mapping[int, list[Job]], plannable:
     for j in sorted((j for j in plannable if j.id not in held), key=lambda j: -j.priority):
         if now() >= until:
             break
-        best: tuple[int, int, list[Job]] | None = None
-        for v in fleet:
-            route = seq[v.id]
-            if j.id not in compat[v.id] or (v.max_jobs is not None and len(route) >= v.max_jobs):
-                continue
-            for at in range(len(route) + 1):
-                trial = route[:at] + [j] + route[at:]
-                plan, dropped = schedule(v, trial, tt)
-                if not dropped and (best is None or plan.travel - cost[v.id] < best[0]):
-                    best = (plan.travel - cost[v.id], v.id, trial)
-        if best is not None:
-            seq[best[1]] = best[2]
-            cost[best[1]] += best[0]
+        moves = _cheapest_insert(j, fleet, seq, cost, compat, tt) or _insert_by_ejection(j, fleet, seq, cost, compat,
+                                                                                          tt, until)
+        for vid, route, travel in moves or ():
+            seq[vid], cost[vid] = route, travel
     return seq
+
+
+def _cheapest_insert(j: Job, fleet: list[Vehicle], seq: Mapping[int, list[Job]], cost: Mapping[int, int],
+                     compat: Mapping[int, set[int]], tt: TimeBands, *, skip: int | None = None):
+    """[(technician, new route, its real travel)] for the cheapest place that keeps a route whole."""
+    best: tuple[int, int, list[Job], int] | None = None
+    for v in fleet:
+        route = seq[v.id]
+        if v.id == skip or j.id not in compat[v.id] or (v.max_jobs is not None and len(route) >= v.max_jobs):
+            continue
+        for at in range(len(route) + 1):
+            trial = route[:at] + [j] + route[at:]
+            plan, dropped = schedule(v, trial, tt)
+            if not dropped and (best is None or plan.travel - cost[v.id] < best[0]):
+                best = (plan.travel - cost[v.id], v.id, trial, plan.travel)
+    return None if best is None else [(best[1], best[2], best[3])]
+
+
+def _insert_by_ejection(j: Job, fleet: list[Vehicle], seq: Mapping[int, list[Job]], cost: Mapping[int, int],
+                        compat: Mapping[int, set[int]], tt: TimeBands, until: float):
+    """j in place of one job k of a route, k then at its cheapest place on another route."""
+    best: tuple[int, list] | None = None
+    for v in fleet:
+        if j.id not in compat[v.id] or now() >= until:
+            continue
+        route = seq[v.id]
+        for at in range(len(route) + 1):
+            plan, dropped = schedule(v, route[:at] + [j] + route[at:], tt)
+            if len(dropped) != 1 or dropped[0].id == j.id:
+                continue
+            kept = [x for x in route[:at] + [j] + route[at:] if x is not dropped[0]]
+            moved = _cheapest_insert(dropped[0], fleet, {**seq, v.id: kept}, cost, compat, tt, skip=v.id)
+            if moved:
+                delta = plan.travel - cost[v.id] + moved[0][2] - cost[moved[0][0]]
+                if best is None or delta < best[0]:
+                    best = (delta, [(v.id, kept, plan.travel), *moved])
+    return None if best is None else best[1]
 
 
 def _start_solution(fleet, working, plannable, compat, start, unassigned, tt) -> Solution:

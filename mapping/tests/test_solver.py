@@ -342,3 +342,18 @@ def test_with_hour_bands_the_plan_serves_no_fewer_jobs_than_the_old_core_re_time
     by_v, by_j = {v.id: v for v in vehicles}, {j.id: j for j in jobs}
     old_kept = sum(len(schedule(by_v[r.vehicle], [by_j[s.job] for s in r.stops], bands)[0].stops) for r in old.routes)
     assert len(jobs) - len(with_bands.unassigned) >= old_kept
+
+
+def test_a_dropped_job_takes_the_place_of_one_that_fits_on_another_route():
+    from mapping.solver.search import _repair
+
+    matrix = _line(4)
+    bands = _rush_bands(matrix)
+    only_one = Vehicle(id=1, start=0, end=0, shift=(8 * 3600, 12 * 3600), max_jobs=1)
+    other = Vehicle(id=2, start=0, end=0, shift=(8 * 3600, 12 * 3600))
+    movable = Job(id=1, location=1, service=600)
+    fixed_to_first = Job(id=2, location=2, service=600)  # only the first technician can do it
+    compat = {1: {1, 2}, 2: {1}}
+    repaired = _repair([only_one, other], {1: [movable], 2: []}, [movable, fixed_to_first], compat, bands,
+                       until=float("inf"))
+    assert [j.id for j in repaired[1]] == [2] and [j.id for j in repaired[2]] == [1]
