@@ -221,6 +221,8 @@ def _insert_by_ejection(j: Job, fleet: list[Vehicle], seq: Mapping[int, list[Job
             continue
         route = seq[v.id]
         for at in range(len(route) + 1):
+            if now() >= until:
+                break
             plan, dropped = schedule(v, route[:at] + [j] + route[at:], tt)
             if len(dropped) != 1 or dropped[0].id == j.id:
                 continue
