@@ -83,15 +83,15 @@ BAND_STEPS = ("mean", "slow")
 # With hour bands, the share of the budget kept for putting back the jobs the re-timing dropped
 # (`_repair`: about 10 ms per job tried on 30 x 300).
 REPAIR_SHARE = 0.05
-# 0.5 since the fifth pass where technicians differ in the jobs they can do (skills, pins): on
-# 30 x 300 level 3 needs 5-7 s to converge and from its converged plan PyVRP ends lower than from a
-# plan cut at 3 s (tuning days 0, 1 x PyVRP seeds 0, 1000, 10 CPU s, mean travel vs the old plan:
-# share 0.15 0.974, 0.3 0.950, 0.5 0.931, 0.7 0.934, 0.9 0.932); VROOM stops once converged (12 x 120
-# about 1 s). Where every vehicle can do every job (Solomon, Gehring-Homberger) PyVRP's search moves
-# jobs between routes freely and VROOM's long-route plans are a poor basin: 0.3 is kept there (12
-# of the 60 200-customer instances, 5 CPU s: average gap -4.09 % at 0.3, -3.64 % at 0.5).
+# 0.5 since the fifth pass: on 30 x 300 level 3 needs 5-7 s to converge and from its converged plan
+# PyVRP ends lower than from a plan cut at 3 s (tuning days 0, 1 x PyVRP seeds 0, 1000, 10 CPU s,
+# mean travel vs the old plan: share 0.15 0.974, 0.3 0.950, 0.5 0.931, 0.7 0.934, 0.9 0.932; days
+# 2-5: 0.3 0.957, 0.5 0.942); VROOM stops once converged (12 x 120 about 1 s).
 CONSTRUCT_SHARE = 0.5
-CONSTRUCT_SHARE_ALIKE = 0.3
+# Where every technician can do every job, no VROOM start and PyVRP's default neighbourhood (fifth
+# pass: Solomon tuning subset avg +0.06 -> -0.01 %, worst 0.32 -> 0.20 %; 24 of the 60 Gehring-
+# Homberger 200-customer instances at 5 CPU s, avg -2.79 -> -3.22 %, worst +3.91 -> +1.98 %).
+VROOM_START_FOR_ALIKE = False
 
 
 def penalty_scale(tt: TimeBands) -> float:
@@ -144,13 +144,15 @@ def solve(
     current = dict(initial) if initial else None
     # The deeper start and the smaller search were measured on one matrix; with hour bands the deeper
     # start (planned in the earliest shift's band) served fewer jobs (12 x 120: 117.9 against 118.75
-    # of 120, 8 runs), so those days keep the level-0 start and PyVRP's defaults.
+    # of 120, 8 runs), so those days keep the level-0 start and PyVRP's defaults. Where every
+    # technician can do every job (Solomon, Gehring-Homberger) PyVRP's own start and defaults do
+    # better than VROOM's start and the smaller search (`VROOM_START_FOR_ALIKE`, docs/mapping.md).
     one_band = len(tt.starts) == 1
-    if current is None:
-        share = CONSTRUCT_SHARE_ALIKE if len({frozenset(compat[v.id]) for v in fleet}) == 1 else CONSTRUCT_SHARE
-        current = _construct(fleet, plannable, tt, (deadline - now()) * share * one_band)
-    start = current
-    short = one_band and (deadline - now()) / len(plannable) < SHORT_BUDGET_S_PER_JOB
+    alike = len({frozenset(compat[v.id]) for v in fleet}) == 1
+    if current is None and (VROOM_START_FOR_ALIKE or not alike):
+        current = _construct(fleet, plannable, tt, (deadline - now()) * CONSTRUCT_SHARE * one_band)
+    start = current or {}
+    short = one_band and not alike and (deadline - now()) / len(plannable) < SHORT_BUDGET_S_PER_JOB
     for round_ in range(rounds):
         model = _build(fleet, plannable, compat, tt, required=required, slow=slow)
         result = _run(model, _budget(deadline - now(), round_=round_, rounds=rounds), seed=seed,
@@ -345,9 +347,9 @@ def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | 
 def _construct(fleet: list[Vehicle], jobs: list[Job], tt: TimeBands, budget: float = 0.0) -> dict[int, list[int]]:
     """A first plan when there is none stored: VROOM's fast construction (exploration level 0). With
     skills, PyVRP's own start converges far more slowly (30 technicians x 300 jobs, 5,000 iterations:
-    91,736 s serving 299 from its own start, 88,527 s serving 300 from this one). On Solomon it is
-    as good on the tuning subset and better on most of the instances where PyVRP's search stalls
-    from its own start (R112 +1.72 -> +0.62 %, R208 +1.40 -> +0.18 %); see docs/mapping.md. With a
+    91,736 s serving 299 from its own start, 88,527 s serving 300 from this one). Not used where
+    every technician can do every job (`VROOM_START_FOR_ALIKE`): there PyVRP's own start, with the
+    restarts of `_run`, does better (Solomon, Gehring-Homberger; docs/mapping.md). With a
     `budget`, VROOM at CONSTRUCT_LEVEL gets that long (wall clock: VROOM's own timeout) and the better
     of the two plans (more jobs, then less travel) is the start. With hour bands VROOM plans with the
     bands of the day weighted by time, as the first band round does."""

@@ -357,3 +357,18 @@ def test_a_dropped_job_takes_the_place_of_one_that_fits_on_another_route():
     repaired = _repair([only_one, other], {1: [movable], 2: []}, [movable, fixed_to_first], compat, bands,
                        until=float("inf"))
     assert [j.id for j in repaired[1]] == [2] and [j.id for j in repaired[2]] == [1]
+
+
+def test_vroom_builds_the_first_plan_only_where_technicians_differ_in_what_they_can_do(monkeypatch):
+    from mapping.solver import search
+
+    calls = []
+    real = search._construct
+    monkeypatch.setattr(search, "_construct", lambda *a, **k: calls.append(1) or real(*a, **k))
+    vehicles, jobs, matrix = random_day(13)
+    everyone = [replace(v, skills=frozenset(SKILLS)) for v in vehicles]
+    plain = [replace(j, skills=frozenset()) for j in jobs]
+    alike = solve(everyone, plain, matrix, timeout_s=0.5)
+    assert calls == [] and violations(everyone, plain, matrix, alike) == []
+    skilled = solve(vehicles, jobs, matrix, timeout_s=0.5)
+    assert calls == [1] and violations(vehicles, jobs, matrix, skilled) == []
