@@ -17,11 +17,12 @@ How the problem maps onto PyVRP (it has no skills, job limits or time-dependent 
 - jobs are optional with a prize far above any detour, larger for a higher priority, so the plan
   serves as many (and the most urgent) jobs as fit and then minimises travel; `required=True` (the
   Solomon benchmarks) makes every job mandatory;
-- travel times that depend on the hour (`TimeBands`): each technician's profile uses the band of the
-  start of their shift. After solving, every route is re-timed with the band of each leg's departure;
-  a technician whose route breaks a window or the shift that way gets the slowest band met during the
-  shift and the search goes on from the current plan; whatever still breaks is dropped, so the
-  returned plan always holds with the real times. The returned times (ETAs) are those real times.
+- travel times that depend on the hour (`TimeBands`): each technician's profile uses the bands met
+  during their shift, weighted by time. After solving, every route is re-timed with the band of each
+  leg's departure; a technician whose route breaks a window or the shift that way gets the slowest
+  band met during the shift and the search goes on from the current plan; whatever still breaks is
+  dropped and then put back where it fits with the real times (`search._repair`), so the returned
+  plan always holds with the real times. The returned times (ETAs) are those real times.
 All times are integers in the matrix's unit (seconds for the CRM, scaled distance for Solomon).
 """
 
