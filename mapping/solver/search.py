@@ -83,6 +83,9 @@ BAND_STEPS = ("mean", "slow")
 # With hour bands, the share of the budget kept for putting back the jobs the re-timing dropped
 # (`_repair`: about 10 ms per job tried on 30 x 300).
 REPAIR_SHARE = 0.05
+# The deeper start and the smaller search were measured on one matrix; with hour bands the deeper
+# start (planned in the earliest shift's band) served fewer jobs (12 x 120: 117.9 against 118.75 of
+# 120, 8 runs), so those days keep the level-0 start and PyVRP's defaults.
 # 0.5 since the fifth pass: on 30 x 300 level 3 needs 5-7 s to converge and from its converged plan
 # PyVRP ends lower than from a plan cut at 3 s (tuning days 0, 1 x PyVRP seeds 0, 1000, 10 CPU s,
 # mean travel vs the old plan: share 0.15 0.974, 0.3 0.950, 0.5 0.931, 0.7 0.934, 0.9 0.932; days
@@ -92,6 +95,14 @@ CONSTRUCT_SHARE = 0.5
 # pass: Solomon tuning subset avg +0.06 -> -0.01 %, worst 0.32 -> 0.20 %; 24 of the 60 Gehring-
 # Homberger 200-customer instances at 5 CPU s, avg -2.79 -> -3.22 %, worst +3.91 -> +1.98 %).
 VROOM_START_FOR_ALIKE = False
+# Where every technician can do every job and the budget is short for the day (under
+# SHORT_BUDGET_S_PER_JOB a job), the late-acceptance history of PyVRP's search is this long instead
+# of 300: few iterations fit, and a long history accepts worse plans for too long. Fifth pass, 5 CPU s
+# per 200-customer R1/RC1 instance (_1, _6, _3, _8, seeds 0 and 1): average gap +0.81 % at 300, +0.29 %
+# at 50 (20: +0.42 %, 100: +0.66 %); C/R2/RC2 unchanged (-5.31 / -5.30 %); held-out R1/RC1 (_2, _4, _5,
+# _7, _9, _10) +1.30 -> +0.81 %. Solomon (45 ms a job) keeps 300: at 50 its held-out average went
+# +0.22 -> +0.32 %.
+SHORT_HISTORY = 50
 
 
 def penalty_scale(tt: TimeBands) -> float:
@@ -142,22 +153,20 @@ def solve(
     repair_until, deadline = deadline, deadline - REPAIR_SHARE * budget * (rounds > 1)
     sequences: dict[int, list[Job]] = {}
     current = dict(initial) if initial else None
-    # The deeper start and the smaller search were measured on one matrix; with hour bands the deeper
-    # start (planned in the earliest shift's band) served fewer jobs (12 x 120: 117.9 against 118.75
-    # of 120, 8 runs), so those days keep the level-0 start and PyVRP's defaults. Where every
-    # technician can do every job (Solomon, Gehring-Homberger) PyVRP's own start and defaults do
-    # better than VROOM's start and the smaller search (`VROOM_START_FOR_ALIKE`, docs/mapping.md).
+    # Which start and search for which day: see CONSTRUCT_SHARE, VROOM_START_FOR_ALIKE, SHORT_HISTORY.
     one_band = len(tt.starts) == 1
     alike = len({frozenset(compat[v.id]) for v in fleet}) == 1
     if current is None and (VROOM_START_FOR_ALIKE or not alike):
         current = _construct(fleet, plannable, tt, (deadline - now()) * CONSTRUCT_SHARE * one_band)
     start = current or {}
-    short = one_band and not alike and (deadline - now()) / len(plannable) < SHORT_BUDGET_S_PER_JOB
+    tight = (deadline - now()) / len(plannable) < SHORT_BUDGET_S_PER_JOB
+    short = one_band and not alike and tight
+    history = SHORT_HISTORY if alike and tight else None
     for round_ in range(rounds):
         model = _build(fleet, plannable, compat, tt, required=required, slow=slow)
         result = _run(model, _budget(deadline - now(), round_=round_, rounds=rounds), seed=seed,
                       initial=_initial(model, current), converged_iterations=converged_iterations,
-                      scale=penalty_scale(tt), short=short)
+                      scale=penalty_scale(tt), short=short, history=history)
         if result.is_feasible() or not sequences:
             sequences = _sequences(model, result.best, current)
         current = {vid: [j.id for j in seq] for vid, seq in sequences.items()}
@@ -290,7 +299,7 @@ def _budget(left: float, *, round_: int, rounds: int) -> float:
 
 
 def _run(model, budget: float, *, seed: int, initial, converged_iterations: int | None,
-         scale: float = PENALTY_SCALE, short: bool = False):
+         scale: float = PENALTY_SCALE, short: bool = False, history: int | None = None):
     """PyVRP from the given start. With `converged_iterations` it stops once that many iterations
     brought nothing better. Without (anytime), a search that stalls for STALL_ITERATIONS before the
     budget ends starts again from PyVRP's own start with another seed, and the better plan is kept:
@@ -301,7 +310,7 @@ def _run(model, budget: float, *, seed: int, initial, converged_iterations: int 
     while True:
         stop = MultipleCriteria([_Until(max(end, now() + 0.05)),
                                  NoImprovement(converged_iterations or STALL_ITERATIONS)])
-        result = _ils(model.data, stop, seed=seed + k, initial=start, scale=scale, short=short)
+        result = _ils(model.data, stop, seed=seed + k, initial=start, scale=scale, short=short, history=history)
         if best is None or (result.is_feasible(), -result.cost()) > (best.is_feasible(), -best.cost()):
             best = result
         if converged_iterations or end - now() < 0.2:
@@ -327,7 +336,7 @@ def _penalties(data: pyvrp.ProblemData, scale: float = PENALTY_SCALE) -> tuple[l
 
 
 def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | None,
-         scale: float = PENALTY_SCALE, short: bool = False) -> pyvrp.Result:
+         scale: float = PENALTY_SCALE, short: bool = False, history: int | None = None) -> pyvrp.Result:
     """pyvrp.solve with default parameters, except the starting penalties (`_penalties`) and, on a
     short budget, a smaller neighbourhood and perturbation (cheaper iterations, more of them)."""
     rng = pyvrp.RandomNumberGenerator(seed=seed)
@@ -340,7 +349,8 @@ def _ils(data: pyvrp.ProblemData, stop, *, seed: int, initial: pyvrp.Solution | 
     pm = pyvrp.PenaltyManager(_penalties(data, scale), pyvrp.PenaltyParams())
     if initial is None:
         initial = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
-    return pyvrp.IteratedLocalSearch(data, pm, ls, initial, pyvrp.IteratedLocalSearchParams()).run(
+    params = pyvrp.IteratedLocalSearchParams(**({"history_length": history} if history else {}))
+    return pyvrp.IteratedLocalSearch(data, pm, ls, initial, params).run(
         stop, collect_stats=False)
 
 

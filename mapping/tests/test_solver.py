@@ -372,3 +372,22 @@ def test_vroom_builds_the_first_plan_only_where_technicians_differ_in_what_they_
     assert calls == [] and violations(everyone, plain, matrix, alike) == []
     skilled = solve(vehicles, jobs, matrix, timeout_s=0.5)
     assert calls == [1] and violations(vehicles, jobs, matrix, skilled) == []
+
+
+def test_an_alike_fleet_on_a_short_budget_gets_a_shorter_acceptance_history(monkeypatch):
+    from mapping.solver import search
+
+    seen = []
+    real = search._ils
+    monkeypatch.setattr(search, "_ils", lambda *a, **k: seen.append(k.get("history")) or real(*a, **k))
+    vehicles, jobs, matrix = random_day(14)
+    everyone = [replace(v, skills=frozenset(SKILLS)) for v in vehicles]
+    plain = [replace(j, skills=frozenset(), windows=(), demand=()) for j in jobs]  # anyone can do any
+    solve(everyone, plain, matrix, timeout_s=0.4)  # 10 ms a job
+    assert seen and set(seen) == {search.SHORT_HISTORY}
+    seen.clear()
+    solve(everyone, plain, matrix, timeout_s=2.4)  # 60 ms a job: PyVRP's default history
+    assert seen and set(seen) == {None}
+    seen.clear()
+    solve(vehicles, jobs, matrix, timeout_s=0.4)  # skills differ: the smaller search, default history
+    assert seen and set(seen) == {None}
