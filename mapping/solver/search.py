@@ -172,7 +172,7 @@ def solve(
         current = {vid: [j.id for j in seq] for vid, seq in sequences.items()}
         by_id = {v.id: v for v in fleet}
         broken = {vid for vid, seq in sequences.items() if schedule(by_id[vid], seq, tt)[1]}
-        if round_ == rounds - 1 or all(slow.get(vid) == BAND_STEPS[-1] for vid in broken):
+        if round_ == rounds - 1 or all(slow[vid] == BAND_STEPS[-1] for vid in broken):
             break
         for vid in broken:
             slow[vid] = BAND_STEPS[min(BAND_STEPS.index(slow[vid]) + 1, len(BAND_STEPS) - 1)]
@@ -247,7 +247,10 @@ def _insert_by_ejection(j: Job, fleet: list[Vehicle], seq: Mapping[int, list[Job
 
 
 def _start_solution(fleet, working, plannable, compat, start, unassigned, tt) -> Solution:
-    """The plan the search started from, re-timed like its result (jobs it cannot hold dropped)."""
+    """The plan the search started from, re-timed like its result (jobs it cannot hold dropped).
+    Empty when the search started from PyVRP's own plan: nothing to re-time or explain."""
+    if not start:
+        return Solution(routes=[], unassigned=dict(unassigned), travel=0)
     by_job = {j.id: j for j in plannable}
     seen: set[int] = set()
     sequences: dict[int, list[Job]] = {}
